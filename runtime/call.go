@@ -1,0 +1,78 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"runtime/debug"
+	"time"
+)
+
+// errGoexit is the error of a step that called runtime.Goexit (for example
+// through testing.T.FailNow) instead of returning.
+var errGoexit = errors.New("step called runtime.Goexit")
+
+// errDeadline is the cause of a teardown context that reached its deadline.
+// It matches context.DeadlineExceeded under errors.Is.
+var errDeadline error = deadlineError{}
+
+// errBudget is the error of a step whose own budget (Step.Timeout, or the
+// time before its Force) ran out. It matches context.DeadlineExceeded too.
+var errBudget error = budgetError{}
+
+type deadlineError struct{}
+
+func (deadlineError) Error() string        { return "cleanup deadline exceeded" }
+func (deadlineError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// goexited is the outcome of a step that called runtime.Goexit.
+var goexited = outcome{err: errGoexit}
+
+type budgetError struct{}
+
+func (budgetError) Error() string        { return "step budget exceeded" }
+func (budgetError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// outcome is what running a step gave.
+type outcome struct {
+	err      error
+	panicked bool
+}
+
+// protect calls fn and turns a panic into a *PanicError. If fn calls
+// runtime.Goexit, protect does not return: callers record their result in a
+// deferred call, starting from goexited.
+func protect(fn func() error) (o outcome) {
+	defer func() {
+		if v := recover(); v != nil {
+			o = outcome{err: &PanicError{Value: v, Stack: debug.Stack()}, panicked: true}
+		}
+	}()
+	return outcome{err: fn()}
+}
+
+// state returns the state of a step that returned within its budget.
+func (o outcome) state() State {
+	switch {
+	case o.panicked:
+		return StatePanicked
+	case o.err != nil:
+		return StateFailed
+	}
+	return StateOK
+}
+
+// Grace is how long a teardown waits, once its deadline has come, for steps
+// that are returning because of it: a step that honours its context is
+// reported with its own result, not as abandoned, and the caller returns at
+// most Grace after the deadline.
+const Grace = time.Millisecond
+
+// graceWait waits for done for at most Grace.
+func graceWait(done <-chan struct{}) {
+	t := time.NewTimer(Grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}

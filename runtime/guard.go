@@ -1,0 +1,188 @@
+package runtime
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+)
+
+// ErrClosed is returned by [Guard.Enter] once closing has begun.
+var ErrClosed = errors.New("cleanupgen: client is closed")
+
+// closingBit marks, in Guard.state, that closing has begun. The bits below it
+// count the calls in flight.
+const closingBit = 1 << 62
+
+// A Guard is the door of a client: it lets calls in until closing begins,
+// tracks the calls in flight, and makes the client's teardown run once.
+//
+// The zero value is ready to use. A Guard must not be copied after first use.
+//
+// A client method brackets its work with Enter and Leave:
+//
+//	func (c *Client) Fetch(ctx context.Context) error {
+//		if err := c.guard.Enter(); err != nil {
+//			return err // ErrClosed: the client is closing or closed
+//		}
+//		defer c.guard.Leave()
+//		...
+//	}
+//
+// A call that has entered may use every field of the client until it leaves:
+// generated Close methods drop references only after the last Leave.
+//
+// All methods are safe for concurrent use.
+type Guard struct {
+	_ noCopy
+
+	// state is closingBit, once closing has begun, plus the calls in flight.
+	state atomic.Int64
+
+	mu     sync.Mutex
+	idle   chan struct{} // closed once closing has begun and no call is in flight
+	done   chan struct{} // closed once teardown has ended
+	isIdle bool
+	isDone bool
+	onIdle func() // run once, at idle; set by dropWhenIdle
+	err    error  // the teardown's result, once done
+}
+
+// Enter admits a call. It returns nil, and the caller must call Leave when the
+// call ends; or, once closing has begun, it returns [ErrClosed] and the
+// caller must not call Leave.
+func (g *Guard) Enter() error {
+	if g.state.Add(1)&closingBit != 0 {
+		g.Leave()
+		return ErrClosed
+	}
+	return nil
+}
+
+// Leave ends a call admitted by Enter. The last Leave after closing has begun
+// lets the teardown drop the client's references. Leave panics when there is
+// no call in flight, like a negative [sync.WaitGroup] counter.
+func (g *Guard) Leave() {
+	n := g.state.Add(-1)
+	if n == closingBit {
+		g.markIdle()
+		return
+	}
+	// A count that went below zero shows as -1 before closing and as all
+	// count bits set after it.
+	if n < 0 || n&(closingBit-1) == closingBit-1 {
+		panic("cleanupgen/runtime: Guard.Leave without Enter")
+	}
+}
+
+// Closed reports whether closing has begun: from then on Enter returns
+// [ErrClosed]. Teardown may still be running; [Guard.Done] says when it ends.
+func (g *Guard) Closed() bool {
+	return g.state.Load()&closingBit != 0
+}
+
+// Done returns a channel that is closed when the first Close has returned,
+// that is, when teardown has ended (by success, failure or deadline). Steps
+// abandoned at the deadline may still be running; [Abandoned] lists them.
+func (g *Guard) Done() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done == nil {
+		g.done = make(chan struct{})
+		if g.isDone {
+			close(g.done)
+		}
+	}
+	return g.done
+}
+
+// begin closes the door. It reports whether this call was the first to do
+// so, and so owns the teardown.
+func (g *Guard) begin() bool {
+	old := g.state.Or(closingBit)
+	if old&closingBit != 0 {
+		return false
+	}
+	if old == 0 {
+		g.markIdle()
+	}
+	return true
+}
+
+// inFlight reports whether calls are between Enter and Leave.
+func (g *Guard) inFlight() bool {
+	return g.state.Load()&^closingBit != 0
+}
+
+// idleChan returns a channel closed once closing has begun and no call is in
+// flight.
+func (g *Guard) idleChan() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.idle == nil {
+		g.idle = make(chan struct{})
+		if g.isIdle {
+			close(g.idle)
+		}
+	}
+	return g.idle
+}
+
+// markIdle records that no call is in flight after closing began. Attempts
+// to enter a closed guard pass through zero again, so it may run many times;
+// only the first has an effect.
+func (g *Guard) markIdle() {
+	g.mu.Lock()
+	if g.isIdle {
+		g.mu.Unlock()
+		return
+	}
+	g.isIdle = true
+	if g.idle != nil {
+		close(g.idle)
+	}
+	f := g.onIdle
+	g.onIdle = nil
+	g.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+// dropWhenIdle runs drop now if no call is in flight, and otherwise at the
+// last Leave. It reports whether drop ran now.
+func (g *Guard) dropWhenIdle(drop func()) bool {
+	g.mu.Lock()
+	if !g.isIdle {
+		g.onIdle = drop
+		g.mu.Unlock()
+		return false
+	}
+	g.mu.Unlock()
+	drop()
+	return true
+}
+
+// finish records the teardown's result and closes Done.
+func (g *Guard) finish(err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.err = err
+	g.isDone = true
+	if g.done != nil {
+		close(g.done)
+	}
+}
+
+// result returns the teardown's result; valid once Done is closed.
+func (g *Guard) result() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
+}
+
+// noCopy makes go vet's copylocks check report copies of the struct that
+// holds it.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}

@@ -1,0 +1,177 @@
+package runtime
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestGuardZeroValueAdmitsCalls(t *testing.T) {
+	var g Guard
+	require.NoError(t, g.Enter())
+	require.NoError(t, g.Enter())
+	assert.False(t, g.Closed())
+	g.Leave()
+	g.Leave()
+	assert.False(t, g.inFlight())
+}
+
+func TestGuardClosesTheDoor(t *testing.T) {
+	var g Guard
+	require.True(t, g.begin())
+	assert.False(t, g.begin(), "only the first close owns the teardown")
+	assert.True(t, g.Closed())
+	assert.ErrorIs(t, g.Enter(), ErrClosed)
+	assert.False(t, g.inFlight(), "a refused Enter leaves no call in flight")
+	select {
+	case <-g.idleChan():
+	default:
+		t.Fatal("a guard closed with no call in flight is idle")
+	}
+}
+
+func TestGuardLeaveWithoutEnterPanics(t *testing.T) {
+	var g Guard
+	assert.PanicsWithValue(t, "cleanupgen/runtime: Guard.Leave without Enter", g.Leave)
+
+	var closed Guard
+	closed.begin()
+	assert.PanicsWithValue(t, "cleanupgen/runtime: Guard.Leave without Enter", closed.Leave)
+}
+
+func TestGuardDropWaitsForLastLeave(t *testing.T) {
+	var g Guard
+	require.NoError(t, g.Enter())
+	require.NoError(t, g.Enter())
+	g.begin()
+	dropped := false
+	assert.False(t, g.dropWhenIdle(func() { dropped = true }))
+	g.Leave()
+	assert.False(t, dropped, "one call is still in flight")
+	g.Leave()
+	assert.True(t, dropped, "the last Leave drops")
+}
+
+func TestGuardDoneAfterFinish(t *testing.T) {
+	var g Guard
+	before := g.Done()
+	g.begin()
+	select {
+	case <-before:
+		t.Fatal("Done closed before teardown ended")
+	default:
+	}
+	g.finish(ErrClosed)
+	<-before
+	<-g.Done() // a channel asked for after the end is closed too
+	assert.Equal(t, ErrClosed, g.result())
+}
+
+// TestGuardEnterRacesClose runs calls against a closing guard: every call
+// is either admitted before the door closes, and then drop waits for it, or
+// refused. Run it with -race.
+func TestGuardEnterRacesClose(t *testing.T) {
+	type client struct {
+		guard Guard
+		data  *int
+	}
+	c := &client{data: new(int)}
+	var wg sync.WaitGroup
+	var admitted, refused sync.Map
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 200 {
+				if err := c.guard.Enter(); err != nil {
+					refused.Store(i*1000+j, true)
+					continue
+				}
+				*c.data++ // would be a nil dereference if dropped under us
+				admitted.Store(i*1000+j, true)
+				c.guard.Leave()
+			}
+		})
+	}
+	td := Teardown[client, struct{}]{
+		Type:    "test.race",
+		Timeout: time.Minute,
+		Refs:    func(*client) struct{} { return struct{}{} },
+		Drop:    func(c *client) { c.data = nil },
+	}
+	require.NoError(t, td.Close(context.Background(), &c.guard, c))
+	wg.Wait()
+	assert.Nil(t, c.data)
+	n := 0
+	admitted.Range(func(any, any) bool { n++; return true })
+	refused.Range(func(any, any) bool { n++; return true })
+	assert.Equal(t, 8*200, n, "every call was admitted or refused")
+}
+
+func TestGuardConcurrentCloseWaitsForFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		type client struct{ guard Guard }
+		release := make(chan struct{})
+		calls := 0
+		td := Teardown[client, struct{}]{
+			Type:    "test.once",
+			Timeout: 10 * time.Second,
+			Refs:    func(*client) struct{} { return struct{}{} },
+			Drop:    func(*client) {},
+			Steps: []Step[struct{}]{{Name: "slow", Close: func(ctx context.Context, _ *struct{}) error {
+				calls++
+				<-release
+				return ErrClosed
+			}}},
+		}
+		c := &client{}
+		errs := make(chan error, 3)
+		for range 3 {
+			go func() { errs <- td.Close(context.Background(), &c.guard, c) }()
+		}
+		time.Sleep(time.Second)
+		close(release)
+		for range 3 {
+			err := <-errs
+			var ce *CleanupError
+			require.ErrorAs(t, err, &ce)
+			assert.ErrorIs(t, err, ErrClosed)
+		}
+		assert.Equal(t, 1, calls, "teardown ran once")
+		err := td.Close(context.Background(), &c.guard, c)
+		assert.ErrorIs(t, err, ErrClosed, "a later close returns the first one's result")
+	})
+}
+
+func TestGuardLaterCloseGivesUpAtItsOwnDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		type client struct{ guard Guard }
+		release := make(chan struct{})
+		td := Teardown[client, struct{}]{
+			Type:    "test.wait",
+			Timeout: 10 * time.Second,
+			Refs:    func(*client) struct{} { return struct{}{} },
+			Drop:    func(*client) {},
+			Steps: []Step[struct{}]{{Name: "slow", Close: func(ctx context.Context, _ *struct{}) error {
+				<-release
+				return nil
+			}}},
+		}
+		c := &client{}
+		first := make(chan error)
+		go func() { first <- td.Close(context.Background(), &c.guard, c) }()
+		synctest.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		err := td.Close(ctx, &c.guard, c)
+		assert.Equal(t, time.Second, time.Since(start))
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Contains(t, err.Error(), "test.wait")
+		close(release)
+		assert.NoError(t, <-first)
+	})
+}
