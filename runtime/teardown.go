@@ -306,11 +306,21 @@ func (r *teardownRun[R]) execOne(i int) (next int) {
 
 	o := goexited
 	next = -1
+	completed := false
 	defer func() {
 		if stop != nil {
 			stop()
 		}
-		next = r.finish(i, o)
+		// A step that returns because its own budget ran out has timed
+		// out, even if expire has not run yet.
+		overBudget := !end.IsZero() && ctx.Err() != nil && r.ctx.Err() == nil
+		next = r.finish(i, o, overBudget)
+		if !completed && next >= 0 {
+			// The step called runtime.Goexit: this goroutine ends with the
+			// deferred calls, so the next phase needs one of its own.
+			go r.exec(next)
+			next = -1
+		}
 	}()
 	o = protect(func() error {
 		switch {
@@ -321,6 +331,7 @@ func (r *teardownRun[R]) execOne(i int) (next int) {
 		}
 		return nil
 	})
+	completed = true
 	return next
 }
 
@@ -389,8 +400,8 @@ func (r *teardownRun[R]) forced(i int, o outcome) int {
 }
 
 // finish records that unit i's close returned, settles it, and returns the
-// next unit to run or -1.
-func (r *teardownRun[R]) finish(i int, o outcome) int {
+// next unit to run or -1. overBudget says the step's own budget had run out.
+func (r *teardownRun[R]) finish(i int, o outcome, overBudget bool) int {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -406,11 +417,11 @@ func (r *teardownRun[R]) finish(i int, o outcome) int {
 	}
 	u.result.Name = u.name
 	u.result.Duration = now.Sub(u.start)
-	if u.settled || u.forcing {
+	if u.settled || u.forcing || overBudget {
 		// Returned after its budget ran out.
-		u.result.State = StateTimedOut
-		if o.err != nil {
-			u.result.Err = o.err
+		u.result.State, u.result.Err = StateTimedOut, o.err
+		if o.err == nil {
+			u.result.Err = errBudget
 		}
 	} else {
 		u.result.State, u.result.Err = o.state(), o.err
@@ -457,7 +468,9 @@ func (r *teardownRun[R]) conclude() []TaskResult {
 		u := &r.units[i]
 		if !u.returned {
 			u.entry = abandon(r.typ, u.name, u.start)
-			if u.result.State != StateForced {
+			// A step whose force has returned keeps the force's result;
+			// the graceful call still running is listed all the same.
+			if !u.forcing || !u.settled {
 				u.result = TaskResult{Name: u.name, State: StateAbandoned, Duration: now.Sub(u.start), Err: context.Cause(r.ctx)}
 				if r.ctx.Err() == nil {
 					u.result.Err = errBudget

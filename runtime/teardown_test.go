@@ -1,0 +1,431 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testClient is a client as generated code sees it.
+type testClient struct {
+	guard Guard
+	conn  *recorder
+	items []*recorder
+}
+
+// testRefs is what the steps of a testClient use.
+type testRefs struct {
+	conn  *recorder
+	items []*recorder
+}
+
+// recorder records when steps run, in fake time.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+	at     map[string]time.Time
+}
+
+func (r *recorder) record(event string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, event)
+	if r.at == nil {
+		r.at = map[string]time.Time{}
+	}
+	r.at[event] = time.Now()
+}
+
+func (r *recorder) when(event string) (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, ok := r.at[event]
+	return at, ok
+}
+
+func newClient() *testClient {
+	return &testClient{conn: &recorder{}}
+}
+
+func plan(timeout time.Duration, steps ...Step[testRefs]) *Teardown[testClient, testRefs] {
+	return &Teardown[testClient, testRefs]{
+		Type:    "test.Client",
+		Timeout: timeout,
+		Refs:    func(x *testClient) testRefs { return testRefs{conn: x.conn, items: x.items} },
+		Drop:    func(x *testClient) { x.conn, x.items = nil, nil },
+		Steps:   steps,
+	}
+}
+
+// step returns a step of the phase that records its start and end and runs
+// fn in between.
+func step(name string, phase int, fn func(ctx context.Context) error) Step[testRefs] {
+	return Step[testRefs]{Name: name, Phase: phase, Close: func(ctx context.Context, r *testRefs) error {
+		r.conn.record(name + " start")
+		err := fn(ctx)
+		r.conn.record(name + " end")
+		return err
+	}}
+}
+
+func sleep(d time.Duration) func(context.Context) error {
+	return func(context.Context) error { time.Sleep(d); return nil }
+}
+
+func waitFor(ch <-chan struct{}) func(context.Context) error {
+	return func(context.Context) error { <-ch; return nil }
+}
+
+func TestTeardownPhasesRunInOrderAndConcurrentlyWithin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		rec := c.conn
+		td := plan(time.Minute,
+			step("cancel", 0, sleep(time.Second)),
+			step("wg", 1, sleep(time.Second)),
+			step("conn", 2, sleep(time.Second)),
+			step("file", 2, sleep(time.Second)),
+			step("pipe", 2, sleep(time.Second)),
+		)
+		start := time.Now()
+		require.NoError(t, td.Close(context.Background(), &c.guard, c))
+		assert.Equal(t, 3*time.Second, time.Since(start), "three phases of 1s, the last one concurrent")
+		for _, s := range []struct {
+			name  string
+			start time.Duration
+		}{{"cancel", 0}, {"wg", time.Second}, {"conn", 2 * time.Second}, {"file", 2 * time.Second}, {"pipe", 2 * time.Second}} {
+			at, ok := rec.when(s.name + " start")
+			require.True(t, ok, s.name)
+			assert.Equal(t, s.start, at.Sub(start), s.name)
+		}
+		assert.Nil(t, c.conn, "references are dropped")
+	})
+}
+
+func TestTeardownUnsortedStepsAreSortedByPhase(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		rec := c.conn
+		td := plan(time.Minute, step("late", 5, sleep(0)), step("early", -1, sleep(0)), step("mid", 2, sleep(0)))
+		require.NoError(t, td.Close(context.Background(), &c.guard, c))
+		assert.Equal(t, []string{"early start", "early end", "mid start", "mid end", "late start", "late end"}, rec.events)
+	})
+}
+
+func TestTeardownHungStepAbandonedAndLaterStepsStillStarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		c := newClient()
+		rec := c.conn
+		var lateCtxErr error
+		lateDone := make(chan struct{})
+		td := plan(5*time.Second,
+			step("stuck", 0, waitFor(release)),
+			step("fine", 0, sleep(0)),
+			step("late", 1, func(ctx context.Context) error {
+				lateCtxErr = ctx.Err()
+				close(lateDone)
+				return nil
+			}),
+		)
+		start := time.Now()
+		err := td.Close(context.Background(), &c.guard, c)
+		assert.Equal(t, 5*time.Second+Grace, time.Since(start), "returns at the deadline")
+		assert.Nil(t, c.conn, "references are dropped even though a step hangs")
+
+		var ce *CleanupError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, "test.Client", ce.Type)
+		require.Len(t, ce.Tasks, 2)
+		assert.Equal(t, TaskResult{Name: "stuck", State: StateAbandoned, Duration: 5*time.Second + Grace, Err: errDeadline}, ce.Tasks[0])
+		assert.Equal(t, "late", ce.Tasks[1].Name)
+		assert.Equal(t, StateAbandoned, ce.Tasks[1].State)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+
+		<-lateDone
+		assert.ErrorIs(t, lateCtxErr, context.DeadlineExceeded, "a step started after the deadline gets an expired context")
+		_, fineRan := rec.when("fine end")
+		assert.True(t, fineRan)
+	})
+}
+
+func TestTeardownStepTimeoutLetsNextPhaseStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		c := newClient()
+		rec := c.conn
+		stuck := step("stuck", 0, waitFor(release))
+		stuck.Timeout = time.Second
+		polite := step("polite", 0, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+		polite.Timeout = 2 * time.Second
+		td := plan(time.Minute, stuck, polite, step("next", 1, sleep(time.Second)))
+		start := time.Now()
+		err := td.Close(context.Background(), &c.guard, c)
+		assert.Equal(t, 3*time.Second, time.Since(start), "phase 0 ends with the longest budget, 2s; phase 1 takes 1s")
+		at, _ := rec.when("next start")
+		assert.Equal(t, 2*time.Second, at.Sub(start))
+
+		var ce *CleanupError
+		require.ErrorAs(t, err, &ce)
+		require.Len(t, ce.Tasks, 2)
+		assert.Equal(t, TaskResult{Name: "stuck", State: StateAbandoned, Duration: 3 * time.Second, Err: errBudget}, ce.Tasks[0],
+			"still running when Close returned")
+		assert.Equal(t, TaskResult{Name: "polite", State: StateTimedOut, Duration: 2 * time.Second, Err: context.DeadlineExceeded}, ce.Tasks[1],
+			"returned when its budget ran out")
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}
+
+func TestTeardownForce(t *testing.T) {
+	tests := []struct {
+		name     string
+		timeout  time.Duration // the step's own
+		forcedAt time.Duration
+	}{
+		{"at the step timeout", time.Second, time.Second},
+		{"early enough to finish before the deadline", 0, 9 * time.Second}, // a 10s budget keeps 1s for force
+		{"timeout past the force reserve", 30 * time.Second, 9 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newClient()
+				rec := c.conn
+				stop := make(chan struct{})
+				srv := Step[testRefs]{
+					Name:    "server",
+					Timeout: tt.timeout,
+					Close: func(ctx context.Context, r *testRefs) error {
+						<-stop // a Shutdown that waits for a connection that never goes idle
+						return nil
+					},
+					Force: func(ctx context.Context, r *testRefs) error {
+						r.conn.record("force")
+						close(stop)
+						return nil
+					},
+				}
+				td := plan(10*time.Second, srv)
+				start := time.Now()
+				require.NoError(t, td.Close(context.Background(), &c.guard, c), "a successful force is no failure")
+				at, ok := rec.when("force")
+				require.True(t, ok)
+				assert.Equal(t, tt.forcedAt, at.Sub(start))
+				assert.Equal(t, tt.forcedAt, time.Since(start))
+			})
+		})
+	}
+}
+
+func TestTeardownForceFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		stop := make(chan struct{})
+		defer close(stop)
+		s := Step[testRefs]{
+			Name:    "server",
+			Timeout: time.Second,
+			Close:   func(ctx context.Context, _ *testRefs) error { <-stop; return nil },
+			Force:   func(ctx context.Context, _ *testRefs) error { return errBoom },
+		}
+		err := plan(10*time.Second, s).Close(context.Background(), &c.guard, c)
+		assert.ErrorIs(t, err, errBoom)
+		assert.ErrorContains(t, err, "server: failed after 1s: force: boom")
+	})
+}
+
+func TestTeardownPanicsAndErrorsAreCollected(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		rec := c.conn
+		td := plan(time.Minute,
+			step("panics", 0, func(context.Context) error { panic(errBoom) }),
+			step("fails", 0, func(context.Context) error { return errors.New("disk full") }),
+			step("goexits", 0, func(context.Context) error { runtime.Goexit(); return nil }),
+			step("after", 1, sleep(0)),
+		)
+		err := td.Close(context.Background(), &c.guard, c)
+		var ce *CleanupError
+		require.ErrorAs(t, err, &ce)
+		require.Len(t, ce.Tasks, 3)
+		assert.Equal(t, StatePanicked, ce.Tasks[0].State)
+		assert.ErrorIs(t, err, errBoom, "a panic with an error unwraps to it")
+		assert.Equal(t, StateFailed, ce.Tasks[1].State)
+		assert.Equal(t, StateFailed, ce.Tasks[2].State)
+		assert.ErrorIs(t, ce.Tasks[2].Err, errGoexit)
+		_, ok := rec.when("after end")
+		assert.True(t, ok, "a failing phase does not stop the next")
+	})
+}
+
+func TestTeardownEachElementIsAStep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		c.items = []*recorder{{}, {}, {}}
+		each := Step[testRefs]{Name: "items", Phase: 2, Each: func(r *testRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
+			for i, it := range r.items {
+				add("items["+strconv.Itoa(i)+"]", func(context.Context) error {
+					time.Sleep(time.Second)
+					it.record("closed")
+					if i == 1 {
+						return errBoom
+					}
+					return nil
+				}, nil)
+			}
+		}}
+		items := c.items
+		start := time.Now()
+		err := plan(time.Minute, each).Close(context.Background(), &c.guard, c)
+		assert.Equal(t, time.Second, time.Since(start), "elements close concurrently")
+		for _, it := range items {
+			_, ok := it.when("closed")
+			assert.True(t, ok)
+		}
+		var ce *CleanupError
+		require.ErrorAs(t, err, &ce)
+		require.Len(t, ce.Tasks, 1)
+		assert.Equal(t, "items[1]", ce.Tasks[0].Name)
+		assert.Nil(t, c.items)
+	})
+}
+
+func TestTeardownWaitsForCallsInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		rec := c.conn
+		require.NoError(t, c.guard.Enter())
+		go func() {
+			time.Sleep(time.Second)
+			assert.NotNil(t, c.conn, "a call in flight keeps its references")
+			c.guard.Leave()
+		}()
+		start := time.Now()
+		require.NoError(t, plan(10*time.Second, step("conn", 0, sleep(0))).Close(context.Background(), &c.guard, c))
+		at, _ := rec.when("conn start")
+		assert.Equal(t, time.Second, at.Sub(start), "teardown starts when the call has left")
+		assert.Nil(t, c.conn)
+	})
+}
+
+func TestTeardownCallThatNeverLeaves(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		rec := c.conn
+		require.NoError(t, c.guard.Enter())
+		start := time.Now()
+		err := plan(10*time.Second, step("conn", 0, sleep(0))).Close(context.Background(), &c.guard, c)
+		assert.Equal(t, 10*time.Second, time.Since(start))
+		at, _ := rec.when("conn start")
+		assert.Equal(t, 5*time.Second, at.Sub(start), "teardown starts after half the budget")
+		var ce *CleanupError
+		require.ErrorAs(t, err, &ce)
+		require.Len(t, ce.Tasks, 1)
+		assert.Equal(t, inFlightStep, ce.Tasks[0].Name)
+		assert.Equal(t, StateAbandoned, ce.Tasks[0].State)
+		assert.NotNil(t, c.conn, "references stay while the call is in flight")
+		c.guard.Leave()
+		assert.Nil(t, c.conn, "the last Leave drops them")
+	})
+}
+
+func TestTeardownExpiredAndCancelledContexts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		c := newClient()
+		rec := c.conn
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		start := time.Now()
+		err := plan(time.Minute, step("a", 0, waitFor(release)), step("b", 1, sleep(0))).Close(ctx, &c.guard, c)
+		assert.Equal(t, Grace, time.Since(start))
+		assert.ErrorIs(t, err, context.Canceled)
+		synctest.Wait()
+		_, ok := rec.when("b end")
+		assert.True(t, ok, "every step is started, to release what it holds")
+
+		c = newClient()
+		expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		defer cancel2()
+		err = plan(time.Minute, step("a", 0, waitFor(release))).Close(expired, &c.guard, c)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Nil(t, c.conn)
+	})
+}
+
+func TestTeardownAbandonedBookkeeping(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		c := newClient()
+		start := time.Now()
+		require.Error(t, plan(time.Second, step("stuck", 0, waitFor(release)), step("ok", 0, sleep(0))).Close(context.Background(), &c.guard, c))
+		assert.Equal(t, []AbandonedTask{{Client: "test.Client", Step: "stuck", Started: start}}, Abandoned())
+		close(release)
+		synctest.Wait()
+		assert.Empty(t, Abandoned(), "a step leaves the list when it returns")
+	})
+}
+
+func TestTeardownDeadlinesOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		t.Cleanup(SetDeadlines(false))
+		c := newClient()
+		rec := c.conn
+		slow := step("slow", 0, func(ctx context.Context) error {
+			time.Sleep(time.Minute)
+			return ctx.Err()
+		})
+		slow.Timeout = time.Second
+		slow.Force = func(context.Context, *testRefs) error { rec.record("force"); return nil }
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		err := plan(time.Second, slow, step("fails", 1, func(context.Context) error { return errBoom })).Close(ctx, &c.guard, c)
+		assert.Equal(t, time.Minute, time.Since(start), "without deadlines Close waits for every step")
+		assert.ErrorIs(t, err, errBoom, "errors are still collected")
+		assert.NotErrorIs(t, err, context.DeadlineExceeded)
+		_, forced := rec.when("force")
+		assert.False(t, forced, "no force without deadlines")
+	})
+}
+
+func TestTeardownLogsEvents(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		c := newClient()
+		_ = plan(time.Second,
+			step("ok", 0, sleep(0)),
+			step("fails", 0, func(context.Context) error { return errBoom }),
+			step("stuck", 0, waitFor(release)),
+		).Close(context.Background(), &c.guard, c)
+	})
+	out := buf.String()
+	assert.Contains(t, out, `level=WARN msg="cleanup step failed" client=test.Client step=fails state=failed duration=0s budget=1s error=boom`)
+	assert.Contains(t, out, `level=WARN msg="cleanup step abandoned" client=test.Client step=stuck state=abandoned duration=1.001s budget=1s`)
+	assert.NotContains(t, out, "step=ok", "success is logged at Debug")
+}
