@@ -1,0 +1,200 @@
+// Package generator implements cleanupgen: it loads Go packages, parses and
+// checks their //cleanup: directives, and emits zz_generated_cleanup.go with
+// Close and CloseContext methods that run each teardown through the runtime
+// package's deadline manager.
+//
+// The steps are separate, over plain data: load (golang.org/x/tools/go/packages),
+// parse directives (ParseDirective, driven by the Verbs table), check them
+// against go/types into a model (Package, Client, Step), and emit the model
+// with jennifer.
+package generator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// DefaultOutput is the name of the generated file.
+const DefaultOutput = "zz_generated_cleanup.go"
+
+// Config is one run of cleanupgen.
+type Config struct {
+	// Dir is the directory the patterns are relative to; "" means the
+	// current directory.
+	Dir string
+	// Patterns are go list patterns; none means ".".
+	Patterns []string
+	// Tags are build tags, comma or space separated, as for go build -tags.
+	Tags string
+	// Output is the generated file's name, placed in each package's
+	// directory, or a path (with a directory) when there is one package.
+	// "" means DefaultOutput.
+	Output string
+	// Check writes nothing and reports each file that is missing, stale or extra.
+	Check bool
+	// Logf, when not nil, is told what the run does.
+	Logf func(format string, args ...any)
+}
+
+// ErrStale is returned (wrapped) by Run with Check when a generated file is
+// missing, stale or extra.
+var ErrStale = errors.New("generated files are out of date; run cleanupgen")
+
+// A UsageError is a mistake in the Config itself.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// File is the generated output for one package. Content is nil when the
+// package has no client, and its file should not exist.
+type File struct {
+	Package string // import path
+	Path    string // the generated file's path
+	Content []byte
+}
+
+// Generate loads the packages, checks them and renders each one's generated
+// file without touching the disk. Its error is a *LoadError, a *UsageError or
+// Diagnostics (every mistake of every package).
+func Generate(cfg Config) ([]File, error) {
+	patterns := cfg.Patterns
+	if len(patterns) == 0 {
+		patterns = []string{"."}
+	}
+	output := cfg.Output
+	if output == "" {
+		output = DefaultOutput
+	}
+	logf := cfg.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	logf("loading %s", strings.Join(patterns, " "))
+	pkgs, err := load(cfg.Dir, patterns, cfg.Tags)
+	if err != nil {
+		return nil, err
+	}
+	if strings.ContainsRune(output, filepath.Separator) || strings.ContainsRune(output, '/') {
+		if len(pkgs) > 1 {
+			return nil, &UsageError{Msg: fmt.Sprintf("-output %s names a path, but %d packages match; give a file name or one package", output, len(pkgs))}
+		}
+	}
+	var diags Diagnostics
+	var files []File
+	for _, l := range pkgs {
+		p, ds := check(l)
+		diags = append(diags, ds...)
+		path := output
+		if filepath.Base(output) == output {
+			path = filepath.Join(p.Dir, output)
+		} else if !filepath.IsAbs(path) && cfg.Dir != "" {
+			path = filepath.Join(cfg.Dir, path)
+		}
+		logf("%s: %d client(s)", p.Path, len(p.Clients))
+		f := File{Package: p.Path, Path: path}
+		if len(ds) == 0 && len(p.Clients) > 0 {
+			f.Content, err = emit(p)
+			if err != nil {
+				return nil, err
+			}
+		}
+		// A file we may not overwrite or remove is a mistake like any other.
+		if old, err := os.ReadFile(path); err == nil && !hasHeaderSource(old) && (len(p.Clients) > 0 || len(ds) > 0) {
+			diags = append(diags, Diagnostic{Pos: positionOf(path), Msg: fmt.Sprintf("%s exists and lacks the header %q; cleanupgen will not overwrite it: move it away or choose another -output", filepath.Base(path), Header)})
+		}
+		files = append(files, f)
+	}
+	if len(diags) > 0 {
+		diags.sort()
+		return nil, diags
+	}
+	return files, nil
+}
+
+// Run generates and then writes each package's file (atomically, and only
+// when its bytes change), removes stale generated files of packages without
+// clients, or, with cfg.Check, only compares. It returns nil when everything
+// is done or up to date.
+func Run(cfg Config) error {
+	logf := cfg.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	files, err := Generate(cfg)
+	if err != nil {
+		return err
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	var stale []string
+	for _, f := range files {
+		old, err := os.ReadFile(f.Path)
+		exists := err == nil
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		rel := relPath(f.Path)
+		switch {
+		case f.Content == nil && !exists:
+			continue
+		case f.Content == nil && !hasHeaderSource(old):
+			// Not ours, and no client wants the name: leave it alone.
+			continue
+		case f.Content == nil:
+			if cfg.Check {
+				stale = append(stale, rel+": extra: the package has no //cleanup:client")
+				continue
+			}
+			logf("removing %s: the package has no //cleanup:client", rel)
+			if err := os.Remove(f.Path); err != nil {
+				return err
+			}
+		case exists && bytes.Equal(old, f.Content):
+			logf("%s is up to date", rel)
+		case cfg.Check && !exists:
+			stale = append(stale, rel+": missing")
+		case cfg.Check:
+			stale = append(stale, rel+": stale")
+		default:
+			logf("writing %s", rel)
+			if err := writeAtomic(f.Path, f.Content); err != nil {
+				return err
+			}
+		}
+	}
+	if len(stale) > 0 {
+		return fmt.Errorf("%w:\n\t%s", ErrStale, strings.Join(stale, "\n\t"))
+	}
+	return nil
+}
+
+// writeAtomic writes data to a temporary file beside path and renames it
+// over path, so a reader never sees a half-written file.
+func writeAtomic(path string, data []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
