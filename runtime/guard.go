@@ -148,6 +148,14 @@ func (g *Guard) markIdle() {
 	}
 }
 
+// isIdleNow reports whether closing has begun and no call is in flight; once
+// true, it stays true.
+func (g *Guard) isIdleNow() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.isIdle
+}
+
 // dropWhenIdle runs drop now if no call is in flight, and otherwise at the
 // last Leave. It reports whether drop ran now.
 func (g *Guard) dropWhenIdle(drop func()) bool {

@@ -14,11 +14,16 @@ func logStep(client string, r TaskResult, budget time.Duration) {
 	if r.State == StateOK {
 		level = slog.LevelDebug
 	}
-	l := slog.Default()
-	ctx := context.Background()
-	if !l.Enabled(ctx, level) {
-		return
+	if l := slog.Default(); l.Enabled(context.Background(), level) {
+		logEnabled(l, level, client, r, budget)
 	}
+}
+
+// logEnabled is logStep's slow path, kept out of line so that the fast path
+// adds little to the stack of the goroutine that runs the steps.
+//
+//go:noinline
+func logEnabled(l *slog.Logger, level slog.Level, client string, r TaskResult, budget time.Duration) {
 	attrs := []slog.Attr{
 		slog.String("client", client),
 		slog.String("step", r.Name),
@@ -31,5 +36,5 @@ func logStep(client string, r TaskResult, budget time.Duration) {
 	if r.Err != nil {
 		attrs = append(attrs, slog.Any("error", r.Err))
 	}
-	l.LogAttrs(ctx, level, "cleanup step "+r.State.String(), attrs...)
+	l.LogAttrs(context.Background(), level, "cleanup step "+r.State.String(), attrs...)
 }

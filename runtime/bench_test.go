@@ -1,0 +1,170 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// benchClient has eight resources whose Close does nothing.
+type benchClient struct {
+	guard Guard
+	res   [8]*nopCloser
+}
+
+type nopCloser struct{ closed int }
+
+func (c *nopCloser) Close() error { c.closed++; return nil }
+
+type benchRefs struct{ res [8]*nopCloser }
+
+func benchPlan(phases bool) *Teardown[benchClient, benchRefs] {
+	td := &Teardown[benchClient, benchRefs]{
+		Type:    "bench.Client",
+		Timeout: time.Minute,
+		Refs:    func(x *benchClient) benchRefs { return benchRefs{res: x.res} },
+		Drop:    func(x *benchClient) { x.res = [8]*nopCloser{} },
+	}
+	for i := range 8 {
+		phase := 0
+		if phases {
+			phase = i
+		}
+		td.Steps = append(td.Steps, Step[benchRefs]{Name: "res", Phase: phase, Close: func(_ context.Context, r *benchRefs) error {
+			return r.res[i].Close()
+		}})
+	}
+	return td
+}
+
+func newBenchClient() *benchClient {
+	c := &benchClient{}
+	for i := range c.res {
+		c.res[i] = &nopCloser{}
+	}
+	return c
+}
+
+// BenchmarkTeardown closes a client of eight no-op resources, all in one
+// phase (concurrently) or each in a phase of its own (sequentially).
+func BenchmarkTeardown(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		phases bool
+	}{{"8steps-1phase", false}, {"8steps-8phases", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			td := benchPlan(bc.phases)
+			b.ReportAllocs()
+			for b.Loop() {
+				c := newBenchClient()
+				if err := td.Close(context.Background(), &c.guard, c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkHandWrittenDeadline is the baseline for sequential teardown: one
+// goroutine closes the eight resources in turn while the caller waits for it
+// or for a timer.
+func BenchmarkHandWrittenDeadline(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		c := newBenchClient()
+		done := make(chan error, 1)
+		go func() {
+			var errs []error
+			for _, r := range c.res {
+				if err := r.Close(); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			done <- errors.Join(errs...)
+		}()
+		t := time.NewTimer(time.Minute)
+		select {
+		case err := <-done:
+			if err != nil {
+				b.Fatal(err)
+			}
+		case <-t.C:
+			b.Fatal("deadline")
+		}
+		t.Stop()
+		c.res = [8]*nopCloser{}
+	}
+}
+
+// BenchmarkWaitGroupNoDeadline is the baseline for concurrent teardown: what
+// errgroup does, with no deadline at all.
+func BenchmarkWaitGroupNoDeadline(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		c := newBenchClient()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var first error
+		for _, r := range c.res {
+			wg.Go(func() {
+				if err := r.Close(); err != nil {
+					mu.Lock()
+					first = cmpOr(first, err)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if first != nil {
+			b.Fatal(first)
+		}
+	}
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func BenchmarkGuardEnterLeave(b *testing.B) {
+	b.Run("uncontended", func(b *testing.B) {
+		var g Guard
+		for b.Loop() {
+			if g.Enter() == nil {
+				g.Leave()
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		var g Guard
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if g.Enter() == nil {
+					g.Leave()
+				}
+			}
+		})
+	})
+}
+
+func BenchmarkManager(b *testing.B) {
+	for _, n := range []int{1, 8} {
+		b.Run(map[int]string{1: "1task", 8: "8tasks"}[n], func(b *testing.B) {
+			b.ReportAllocs()
+			nop := func(context.Context) error { return nil }
+			for b.Loop() {
+				m := NewManager(context.Background(), time.Minute)
+				for range n {
+					m.Go("task", nop)
+				}
+				if err := m.Wait(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
