@@ -46,7 +46,8 @@ const (
 	// Content-Length: a huge JSON string, an image followed by padding, or,
 	// on the stream, one endless line after Fault.After detections.
 	Oversized
-	// Status5xx answers with Fault.Status (default 503).
+	// Status5xx answers with Fault.Status (default 503) and Fault.Body, or
+	// a JSON error if Body is nil.
 	Status5xx
 	// Stall writes part of the response and then hangs like Hang: half the
 	// body, or Fault.After detections on the stream. Released, it finishes
@@ -77,7 +78,7 @@ type Fault struct {
 	After  int           // detection stream: detections sent before the fault strikes
 	Status int           // Status5xx: the status code; default 503
 	Size   int64         // Oversized: body size in bytes; default 64 MiB
-	Body   []byte        // Malformed: the body to send instead of the default
+	Body   []byte        // Malformed, Status5xx: the body to send instead of the default
 	Count  int           // how many requests it applies to; 0 for all until cleared
 }
 

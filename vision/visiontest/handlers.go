@@ -131,6 +131,12 @@ func (s *Server) endpoint(ep Endpoint, auth bool, h func(http.ResponseWriter, *h
 					panic(http.ErrAbortHandler)
 				}
 			case Status5xx:
+				if f.Body != nil {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(f.status())
+					_, _ = w.Write(f.Body)
+					return
+				}
 				writeError(w, f.status(), "injected fault: "+http.StatusText(f.status()))
 				return
 			}

@@ -1,0 +1,461 @@
+// Package vision is a client for the vision data API: cameras, their frames
+// as PNG or JPEG images, and live detection streams. Its [VisionDataClient]
+// and [DataSourceManager] close under a deadline with Close and CloseContext
+// methods that cleanupgen generates (zz_generated_cleanup.go).
+//
+// A client holds a session on the server, a keepalive goroutine, one
+// goroutine per detection stream, buffered telemetry and its own HTTP
+// transport. Closing it, in order:
+//
+//  1. drains the detection streams: stops reading them and delivers the
+//     detections already read, then closes their channels (500ms at most:
+//     a consumer that stopped reading cannot hold Close up);
+//  2. flushes the telemetry to the server;
+//  3. ends the session on the server;
+//  4. cancels the client's context, which stops the keepalive, every stream
+//     and every request still running;
+//  5. waits for the client's goroutines to return;
+//  6. closes the transport's idle connections.
+//
+// Close returns by its deadline (5s, or the context's for CloseContext)
+// whatever the server does, and reports every step that did not succeed in
+// a *runtime.CleanupError.
+//
+//go:generate go run github.com/cleanupgen/cleanupgen/cmd/cleanupgen
+package vision
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // frames are PNG or JPEG
+	_ "image/png"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
+)
+
+// Config configures a client. Only BaseURL is required.
+type Config struct {
+	// BaseURL is the server's URL, e.g. "http://127.0.0.1:8080".
+	BaseURL string
+
+	// KeepaliveInterval is the time between two keepalives of the session.
+	// Default: a third of the session's lifetime as the server reports it.
+	KeepaliveInterval time.Duration
+	// FrameCacheSize is how many frames the client keeps in memory; a
+	// negative value disables the cache. Default 64.
+	FrameCacheSize int
+	// MaxFrameBytes bounds a frame's image. Default 8 MiB.
+	MaxFrameBytes int64
+	// MaxResponseBytes bounds a JSON response. Default 1 MiB.
+	MaxResponseBytes int64
+	// MaxLineBytes bounds one line of a detection stream. Default 64 KiB.
+	MaxLineBytes int
+	// DetectionBuffer is the capacity of the channels Detections returns.
+	// Default 16.
+	DetectionBuffer int
+	// HeaderOnly makes Frame decode only the image header (format and size)
+	// instead of the whole image. It is faster, but misses images truncated
+	// after their header.
+	HeaderOnly bool
+	// Logger receives the client's events (failed keepalives). The session
+	// token never appears in them. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.FrameCacheSize == 0 {
+		c.FrameCacheSize = 64
+	}
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = 8 << 20
+	}
+	if c.MaxResponseBytes <= 0 {
+		c.MaxResponseBytes = 1 << 20
+	}
+	if c.MaxLineBytes <= 0 {
+		c.MaxLineBytes = 64 << 10
+	}
+	if c.DetectionBuffer <= 0 {
+		c.DetectionBuffer = 16
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// A Camera is a camera the server has.
+type Camera struct {
+	Name   string `json:"name"`
+	Format string `json:"format"` // "png" or "jpeg"
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+}
+
+// A Frame is one image of a camera. Frames come from a cache shared by the
+// callers of Frame: a Frame and its Data must not be modified.
+type Frame struct {
+	Camera    string
+	Seq       int64
+	Format    string // "png" or "jpeg", from the image itself
+	Width     int
+	Height    int
+	Timestamp time.Time // when the camera took it
+	Data      []byte    // the encoded image
+}
+
+// Size returns the size of the encoded image in bytes.
+func (f *Frame) Size() int { return len(f.Data) }
+
+// A Detection is an object the server found in a frame. A Detection whose
+// Err is set is the last value on its channel and says why the stream broke
+// (a malformed or too long line, a reset connection); a stream that ends
+// because its context ended, the client closed or the server finished it
+// sends none.
+type Detection struct {
+	Camera string    `json:"camera"`
+	Seq    int64     `json:"seq"` // the frame it was found in
+	Label  string    `json:"label"`
+	Score  float64   `json:"score"` // 0..1
+	Box    Box       `json:"box"`
+	Time   time.Time `json:"time"`
+	Err    error     `json:"-"`
+}
+
+// A Box is a bounding box in pixels.
+type Box struct {
+	X int `json:"x"`
+	Y int `json:"y"`
+	W int `json:"w"`
+	H int `json:"h"`
+}
+
+// VisionDataClient is a session with a vision data server. Its methods are
+// safe for concurrent use. Once Close has begun they return
+// runtime.ErrClosed.
+//
+//cleanup:client timeout=5s
+type VisionDataClient struct {
+	guard runtime.Guard
+
+	cfg   Config      //cleanup:ignore
+	api   *api        //cleanup:nil
+	cache *frameCache //cleanup:nil
+	// ctx is done when the client closes; the keepalive, the streams and
+	// flushes run under it.
+	ctx  context.Context //cleanup:nil
+	life *lifetime       //cleanup:nil
+
+	// The teardown, in the order of the package documentation.
+	streams   *streamSet         //cleanup:close Drain order=0 timeout=500ms
+	telemetry *telemetry         //cleanup:close Flush order=1 timeout=1s
+	session   *session           //cleanup:close End order=2 timeout=1s
+	cancel    context.CancelFunc //cleanup:cancel order=3
+	wg        *sync.WaitGroup    //cleanup:wait order=4 timeout=1s
+	transport *http.Transport    //cleanup:close CloseIdleConnections order=5
+}
+
+// lifetime starts the client's goroutines until the client's context is
+// cancelled; after that it starts none, so that wg.Add never races the
+// teardown's wg.Wait.
+type lifetime struct {
+	mu      sync.Mutex
+	stopped bool
+	cancel  context.CancelFunc
+	wg      *sync.WaitGroup
+}
+
+// goroutine runs fn in a new goroutine tracked by wg, unless the client has
+// stopped.
+func (l *lifetime) goroutine(fn func()) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopped {
+		return false
+	}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		fn()
+	}()
+	return true
+}
+
+func (l *lifetime) stop() {
+	l.mu.Lock()
+	l.stopped = true
+	l.mu.Unlock()
+	l.cancel()
+}
+
+// NewClient opens a session on the server at cfg.BaseURL and returns a
+// client for it. ctx bounds the opening only; the client lives until Close.
+func NewClient(ctx context.Context, cfg Config) (*VisionDataClient, error) {
+	return newClient(ctx, cfg, nil)
+}
+
+// newClient is NewClient; rt, if not nil, replaces the transport for
+// requests, so that tests can run the client in a synctest bubble.
+func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDataClient, error) {
+	cfg.setDefaults()
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("vision: bad BaseURL %q: want http://HOST[:PORT][/PATH]", cfg.BaseURL)
+	}
+	u.RawQuery, u.Fragment = "", ""
+	transport := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          16,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	if rt == nil {
+		rt = transport
+	}
+	a := &api{
+		hc:   &http.Client{Transport: rt},
+		base: strings.TrimSuffix(u.String(), "/"),
+		cfg:  &cfg,
+	}
+	var open struct {
+		Token       string `json:"token"`
+		ExpiresInMS int64  `json:"expires_in_ms"`
+	}
+	if err := a.getJSON(ctx, "open session", "POST", "/v1/sessions", nil, &open); err != nil {
+		transport.CloseIdleConnections()
+		return nil, err
+	}
+	if open.Token == "" {
+		transport.CloseIdleConnections()
+		return nil, fmt.Errorf("vision: open session: %w: no token", ErrBadResponse)
+	}
+	a.setToken(secret(open.Token))
+
+	base, cancel := context.WithCancel(context.Background())
+	wg := new(sync.WaitGroup)
+	life := &lifetime{cancel: cancel, wg: wg}
+	c := &VisionDataClient{
+		cfg:       cfg,
+		api:       a,
+		cache:     newFrameCache(cfg.FrameCacheSize),
+		ctx:       base,
+		life:      life,
+		streams:   newStreamSet(),
+		telemetry: &telemetry{api: a},
+		session:   &session{api: a},
+		cancel:    life.stop,
+		wg:        wg,
+		transport: transport,
+	}
+	interval := cfg.KeepaliveInterval
+	if interval <= 0 {
+		interval = max(time.Duration(open.ExpiresInMS)*time.Millisecond/3, 10*time.Millisecond)
+	}
+	sess, tel := c.session, c.telemetry // goroutines never read c's fields: Close drops them
+	life.goroutine(func() { sess.keepalive(base, interval, cfg.Logger, tel) })
+	return c, nil
+}
+
+// Cameras lists the server's cameras.
+func (c *VisionDataClient) Cameras(ctx context.Context) ([]Camera, error) {
+	if err := c.guard.Enter(); err != nil {
+		return nil, err
+	}
+	defer c.guard.Leave()
+	var list struct {
+		Cameras []Camera `json:"cameras"`
+	}
+	if err := c.api.getJSON(ctx, "cameras", "GET", "/v1/cameras", nil, &list); err != nil {
+		c.telemetry.add("errors", 1)
+		return nil, err
+	}
+	return list.Cameras, nil
+}
+
+// Frame returns frame seq of camera, from the cache or the server. It checks
+// that the image is a complete PNG or JPEG (only its header with
+// Config.HeaderOnly).
+func (c *VisionDataClient) Frame(ctx context.Context, camera string, seq int64) (*Frame, error) {
+	if err := c.guard.Enter(); err != nil {
+		return nil, err
+	}
+	defer c.guard.Leave()
+	op := fmt.Sprintf("frame %q/%d", camera, seq)
+	if camera == "" || seq < 0 {
+		return nil, fmt.Errorf("vision: %s: want a camera name and a sequence number >= 0", op)
+	}
+	key := frameKey{camera, seq}
+	if f, ok := c.cache.get(key); ok {
+		c.telemetry.add("frame_cache_hits", 1)
+		return f, nil
+	}
+	f, err := c.fetchFrame(ctx, op, key)
+	if err != nil {
+		c.telemetry.add("errors", 1)
+		return nil, err
+	}
+	c.telemetry.add("frames_fetched", 1)
+	c.telemetry.add("frame_bytes", int64(len(f.Data)))
+	c.cache.put(key, f)
+	return f, nil
+}
+
+func (c *VisionDataClient) fetchFrame(ctx context.Context, op string, key frameKey) (*Frame, error) {
+	resp, err := c.api.do(ctx, op, "GET", "/v1/cameras/"+url.PathEscape(key.camera)+"/frames/"+strconv.FormatInt(key.seq, 10), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := readAtMost(resp.Body, c.cfg.MaxFrameBytes)
+	if err != nil {
+		return nil, c.api.wrap(op, err)
+	}
+	f := &Frame{Camera: key.camera, Seq: key.seq, Data: data}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("vision: %s: %w: %d bytes of %s: %v", op, ErrBadImage, len(data), contentType(resp), err)
+	}
+	if !c.cfg.HeaderOnly {
+		if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+			return nil, fmt.Errorf("vision: %s: %w: %d bytes of %s: %v", op, ErrBadImage, len(data), format, err)
+		}
+	}
+	f.Format, f.Width, f.Height = format, cfg.Width, cfg.Height
+	if ts := resp.Header.Get("X-Frame-Timestamp"); ts != "" {
+		if f.Timestamp, err = time.Parse(time.RFC3339Nano, ts); err != nil {
+			return nil, fmt.Errorf("vision: %s: %w: bad X-Frame-Timestamp", op, ErrBadResponse)
+		}
+	}
+	return f, nil
+}
+
+func contentType(resp *http.Response) string {
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		return strconv.Quote(ct)
+	}
+	return "unknown type"
+}
+
+// Detections opens camera's detection stream and returns a channel of its
+// detections. A goroutine of the client reads the stream; the channel is
+// closed when ctx ends, the stream ends or the client closes. A consumer may
+// stop reading at any time: ending ctx or closing the client releases the
+// goroutine.
+func (c *VisionDataClient) Detections(ctx context.Context, camera string) (<-chan Detection, error) {
+	if err := c.guard.Enter(); err != nil {
+		return nil, err
+	}
+	defer c.guard.Leave()
+	return c.detections(ctx, camera, "")
+}
+
+// detections opens a stream; query, if not empty, is appended to the URL.
+func (c *VisionDataClient) detections(ctx context.Context, camera, query string) (<-chan Detection, error) {
+	op := fmt.Sprintf("detections %q", camera)
+	if camera == "" {
+		return nil, fmt.Errorf("vision: %s: want a camera name", op)
+	}
+	// The stream's goroutine never reads c's fields: Close drops them.
+	r := &streamReader{camera: camera, base: c.ctx, tel: c.telemetry, api: c.api, maxLine: c.cfg.MaxLineBytes}
+	streams := c.streams
+	// The stream lives until ctx ends, the client closes or Drain stops it.
+	sctx, scancel := context.WithCancel(c.ctx)
+	stopAfter := context.AfterFunc(ctx, scancel)
+	path := "/v1/cameras/" + url.PathEscape(camera) + "/detections"
+	if query != "" {
+		path += "?" + query
+	}
+	resp, err := c.api.do(sctx, op, "GET", path, nil)
+	if err != nil {
+		stopAfter()
+		scancel()
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+		}
+		c.telemetry.add("errors", 1)
+		return nil, err
+	}
+	out := make(chan Detection, c.cfg.DetectionBuffer)
+	st := &stream{stopReading: scancel, done: make(chan struct{})}
+	streams.add(st)
+	run := func() {
+		defer streams.remove(st)
+		defer close(st.done)
+		defer close(out)
+		defer stopAfter()
+		defer scancel()
+		defer resp.Body.Close()
+		r.read(ctx, sctx, resp, out)
+	}
+	if !c.life.goroutine(run) {
+		// The client's context was cancelled although this call holds the
+		// guard: Close gave up waiting for it.
+		streams.remove(st)
+		stopAfter()
+		scancel()
+		resp.Body.Close()
+		return nil, runtime.ErrClosed
+	}
+	return out, nil
+}
+
+// streamReader is what a stream's goroutine uses.
+type streamReader struct {
+	camera  string
+	base    context.Context // the client's context
+	tel     *telemetry
+	api     *api
+	maxLine int
+}
+
+// read reads detections from resp and delivers them to out until the stream
+// ends, ctx ends or the client closes. sctx is the request's context: when
+// Drain cancels it, the detections already read are still delivered.
+func (r *streamReader) read(ctx, sctx context.Context, resp *http.Response, out chan<- Detection) {
+	send := func(d Detection) bool {
+		select {
+		case out <- d:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-r.base.Done():
+			return false
+		}
+	}
+	fail := func(err error) {
+		r.tel.add("errors", 1)
+		send(Detection{Camera: r.camera, Err: fmt.Errorf("vision: detections %q: %w", r.camera, err)})
+	}
+	sc := newLineScanner(resp.Body, r.maxLine)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		d, err := parseDetection(line)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !send(d) {
+			return
+		}
+		r.tel.add("detections", 1)
+	}
+	if err := sc.Err(); err != nil && sctx.Err() == nil {
+		fail(streamError(err, r.maxLine, r.api))
+	}
+}

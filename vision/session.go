@@ -1,0 +1,61 @@
+package vision
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// session is the client's session on the server.
+type session struct {
+	api *api
+
+	mu    sync.Mutex
+	ended bool
+}
+
+// End ends the session on the server. Later calls do nothing.
+func (s *session) End(ctx context.Context) error {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	resp, err := s.api.do(ctx, "end session", "DELETE", "/v1/session", nil)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	s.mu.Lock()
+	s.ended = true
+	s.mu.Unlock()
+	return nil
+}
+
+// keepalive extends the session every interval until ctx ends. Failures are
+// logged and counted; the next tick tries again.
+func (s *session) keepalive(ctx context.Context, interval time.Duration, log *slog.Logger, t *telemetry) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, max(interval, time.Second))
+		resp, err := s.api.do(rctx, "keepalive", "POST", "/v1/session/keepalive", nil)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				t.add("keepalive_errors", 1)
+				log.LogAttrs(ctx, slog.LevelWarn, "vision: keepalive failed", slog.String("error", err.Error()))
+			}
+			continue
+		}
+		resp.Body.Close()
+		t.add("keepalives", 1)
+	}
+}
