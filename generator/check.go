@@ -14,10 +14,11 @@ const DefaultTimeout = 5 * time.Second
 
 // checker turns one loaded package into the model, collecting diagnostics.
 type checker struct {
-	fset  *token.FileSet
-	l     *loaded
-	pkg   *types.Package
-	diags Diagnostics
+	clients map[string]bool // names of the package's //cleanup:client types, whether valid or not
+	fset    *token.FileSet
+	l       *loaded
+	pkg     *types.Package
+	diags   Diagnostics
 }
 
 func (c *checker) errorf(pos token.Pos, format string, args ...any) {
@@ -65,6 +66,7 @@ func check(l *loaded) (*Package, Diagnostics) {
 	p := l.pkg
 	c := &checker{fset: p.Fset, l: l, pkg: p.Types}
 	out := &Package{Name: p.Name, Path: p.PkgPath, Dir: packageDir(p), Types: p.Types}
+	c.clients = clientNames(l)
 	for _, f := range p.Syntax {
 		if l.generated[p.Fset.File(f.FileStart).Name()] {
 			continue
@@ -89,6 +91,42 @@ func check(l *loaded) (*Package, Diagnostics) {
 	c.names(out)
 	c.diags.sort()
 	return out, c.diags
+}
+
+// clientNames finds the types with a //cleanup:client directive, before
+// checking: a field whose type is another client of the package has the
+// Close method that this run generates.
+func clientNames(l *loaded) map[string]bool {
+	names := map[string]bool{}
+	for _, f := range l.pkg.Syntax {
+		if l.generated[l.pkg.Fset.File(f.FileStart).Name()] {
+			continue
+		}
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.TYPE {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				ts := spec.(*ast.TypeSpec)
+				groups := []*ast.CommentGroup{ts.Doc, ts.Comment}
+				if gd.Lparen == token.NoPos {
+					groups = append(groups, gd.Doc)
+				}
+				for _, g := range groups {
+					if g == nil {
+						continue
+					}
+					for _, cm := range g.List {
+						if d, ok, _ := ParseDirective(cm.Slash, cm.Text); ok && d.Verb == "client" {
+							names[ts.Name.Name] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	return names
 }
 
 // typeSpec checks one type declaration and its fields; it returns the client
@@ -334,22 +372,29 @@ func (c *checker) field(cl *Client, v *types.Var, d Directive) bool {
 			call, ok := c.method(elem, method, !each.mapKind())
 			if !ok {
 				c.errorf(d.Pos, "//cleanup:close cannot serve field %s of type %s: %s", name, tstr, c.elemProblem(elem, method, estr, each.mapKind()))
+			}
+			var force *Call
+			fok := true
+			if d.Force != "" {
+				if force, fok = c.method(elem, d.Force, !each.mapKind()); !fok {
+					c.errorf(d.Pos, "//cleanup:close force=%s on the elements of %s: %s", d.Force, name, c.elemProblem(elem, d.Force, estr, each.mapKind()))
+				}
+			}
+			if !ok || !fok {
 				return false
 			}
 			each.Close = *call
 			each.Addr = needsAddr(elem) && !each.mapKind()
-			if d.Force != "" {
-				force, fok := c.method(elem, d.Force, !each.mapKind())
-				if !fok {
-					c.errorf(d.Pos, "//cleanup:close force=%s on the elements of %s: %s", d.Force, name, c.elemProblem(elem, d.Force, estr, each.mapKind()))
-					return false
-				}
-				st.Force = force
-			}
+			st.Force = force
 			st.Each = each.Each
 			st.Nilable = false
 		} else {
 			c.errorf(d.Pos, "//cleanup:close cannot serve field %s of type %s: %s", name, tstr, c.methodProblem(t, method, tstr))
+			if d.Force != "" {
+				if _, fok := c.method(t, d.Force, true); !fok {
+					c.errorf(d.Pos, "//cleanup:close force=%s: %s", d.Force, c.methodProblem(t, d.Force, tstr))
+				}
+			}
 			return false
 		}
 	}
@@ -385,9 +430,12 @@ const acceptedShapes = "M(), M() error, M(context.Context) or M(context.Context)
 // method finds a callable teardown method named name on values of type t.
 // addressable says whether the value can have its address taken.
 func (c *checker) method(t types.Type, name string, addressable bool) (*Call, bool) {
+	if call, ok := c.generatedMethod(t, name, addressable); ok {
+		return call, true
+	}
 	obj, _, _ := types.LookupFieldOrMethod(t, addressable, c.pkg, name)
 	fn, ok := obj.(*types.Func)
-	if !ok {
+	if !ok || c.l.isGenerated(c.fset, fn.Pos()) {
 		return nil, false
 	}
 	sig := fn.Type().(*types.Signature)
@@ -416,6 +464,25 @@ func (c *checker) method(t types.Type, name string, addressable bool) (*Call, bo
 		return nil, false
 	}
 	return call, true
+}
+
+// generatedMethod reports the Close and CloseContext methods that this run
+// generates for t, a client of the package or a pointer to one.
+func (c *checker) generatedMethod(t types.Type, name string, addressable bool) (*Call, bool) {
+	if name != "Close" && name != "CloseContext" {
+		return nil, false
+	}
+	if p, ok := types.Unalias(t).(*types.Pointer); ok {
+		t, addressable = p.Elem(), true
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok || !addressable || n.Obj().Pkg() != c.pkg || !c.clients[n.Origin().Obj().Name()] {
+		return nil, false
+	}
+	if name == "Close" {
+		return &Call{Method: name, Err: true}, true
+	}
+	return &Call{Method: name, Ctx: true, Err: true}, true
 }
 
 // methodProblem explains why c.method failed.

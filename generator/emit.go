@@ -27,6 +27,8 @@ func emit(p *Package) ([]byte, error) {
 	w.imports[pkgContext] = "context"
 	w.imports[RuntimePath] = "runtime"
 	w.imports[pkgTime] = "time"
+	w.imports[pkgStrconv] = "strconv"
+	w.imports[pkgFmt] = "fmt"
 	for i, cl := range p.Clients {
 		if i > 0 {
 			f.Line()
@@ -372,7 +374,8 @@ func closeContextDoc(cl *Client) string {
 	b.WriteString("     by runtime.Abandoned until it returns, and is named in the error. Steps not started\n")
 	b.WriteString("     by then are started with an expired context and are not waited for.\n")
 	if len(cl.Drop) > 0 {
-		b.WriteString("  3. It drops its references, even when a step hangs: it sets " + wrapList(cl.Drop) + " to their zero values, once no call holds the guard.\n")
+		b.WriteString(wrap("  3. ", "     ", "It drops its references, even when a step hangs: it sets "+strings.Join(cl.Drop, ", ")+
+			" to their zero values, once no call holds the guard."))
 	} else {
 		b.WriteString("  3. It has no references to drop.\n")
 	}
@@ -394,23 +397,24 @@ func closeContextDoc(cl *Client) string {
 	return b.String()
 }
 
-// wrapList joins names with ", " and breaks the line about every 80 columns.
-func wrapList(names []string) string {
+// wrap breaks text into lines of at most about 92 columns, the first
+// starting with first and the others with rest.
+func wrap(first, rest, text string) string {
 	var b strings.Builder
-	col := 60
-	for i, n := range names {
-		if i > 0 {
-			b.WriteString(",")
-			if col+len(n) > 90 {
-				b.WriteString("\n    ")
-				col = 5
-			} else {
-				b.WriteString(" ")
-			}
+	line := first
+	empty := true
+	for _, word := range strings.Fields(text) {
+		if !empty && len(line)+1+len(word) > 92 {
+			b.WriteString(line + "\n")
+			line, empty = rest, true
 		}
-		b.WriteString(n)
-		col += len(n) + 2
+		if !empty {
+			line += " "
+		}
+		line += word
+		empty = false
 	}
+	b.WriteString(line + "\n")
 	return b.String()
 }
 

@@ -63,6 +63,31 @@ type File struct {
 // file without touching the disk. Its error is a *LoadError, a *UsageError or
 // Diagnostics (every mistake of every package).
 func Generate(cfg Config) ([]File, error) {
+	results, err := generate(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var diags Diagnostics
+	files := make([]File, 0, len(results))
+	for _, r := range results {
+		diags = append(diags, r.diags...)
+		files = append(files, r.file)
+	}
+	if len(diags) > 0 {
+		diags.sort()
+		return nil, diags
+	}
+	return files, nil
+}
+
+// result is the outcome for one package.
+type result struct {
+	file  File
+	diags Diagnostics
+}
+
+// generate is Generate with each package's diagnostics kept apart.
+func generate(cfg Config) ([]result, error) {
 	patterns := cfg.Patterns
 	if len(patterns) == 0 {
 		patterns = []string{"."}
@@ -85,11 +110,9 @@ func Generate(cfg Config) ([]File, error) {
 			return nil, &UsageError{Msg: fmt.Sprintf("-output %s names a path, but %d packages match; give a file name or one package", output, len(pkgs))}
 		}
 	}
-	var diags Diagnostics
-	var files []File
+	var results []result
 	for _, l := range pkgs {
 		p, ds := check(l)
-		diags = append(diags, ds...)
 		path := output
 		if filepath.Base(output) == output {
 			path = filepath.Join(p.Dir, output)
@@ -106,15 +129,14 @@ func Generate(cfg Config) ([]File, error) {
 		}
 		// A file we may not overwrite or remove is a mistake like any other.
 		if old, err := os.ReadFile(path); err == nil && !hasHeaderSource(old) && (len(p.Clients) > 0 || len(ds) > 0) {
-			diags = append(diags, Diagnostic{Pos: positionOf(path), Msg: fmt.Sprintf("%s exists and lacks the header %q; cleanupgen will not overwrite it: move it away or choose another -output", filepath.Base(path), Header)})
+			ds = append(ds, Diagnostic{Pos: positionOf(path), Msg: fmt.Sprintf("%s exists and lacks the header %q; cleanupgen will not overwrite it: move it away or choose another -output", filepath.Base(path), Header)})
 		}
-		files = append(files, f)
+		if len(ds) > 0 {
+			f.Content = nil
+		}
+		results = append(results, result{file: f, diags: ds})
 	}
-	if len(diags) > 0 {
-		diags.sort()
-		return nil, diags
-	}
-	return files, nil
+	return results, nil
 }
 
 // Run generates and then writes each package's file (atomically, and only

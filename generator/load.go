@@ -60,30 +60,69 @@ func load(dir string, patterns []string, tags string) ([]*loaded, error) {
 	if len(pkgs) == 0 {
 		return nil, &LoadError{Errs: []string{fmt.Sprintf("no packages match %s", strings.Join(patterns, " "))}}
 	}
-	var out []*loaded
-	var errs []string
-	for _, p := range pkgs {
-		l := &loaded{dir: dir, pkg: p, generated: map[string]bool{}}
-		for _, f := range p.Syntax {
-			if hasHeader(f) {
-				l.generated[p.Fset.File(f.FileStart).Name()] = true
+	out := make([]*loaded, len(pkgs))
+	errs := make([][]string, len(pkgs))
+	var retry []string
+	overlay := map[string][]byte{}
+	for i, p := range pkgs {
+		out[i], errs[i] = newLoaded(dir, p)
+		if len(errs[i]) > 0 && len(out[i].generated) > 0 {
+			retry = append(retry, p.PkgPath)
+			for file := range out[i].generated {
+				overlay[file] = []byte(Header + "\n\npackage " + p.Name + "\n")
 			}
 		}
-		for _, e := range p.Errors {
-			if l.inGenerated(e.Pos) || (e.Pos == "" && l.onlyGenerated(e.Msg)) {
-				continue
-			}
-			errs = append(errs, relPos(e.Pos)+e.Msg)
-		}
-		if p.Types == nil && len(p.Errors) == 0 {
-			errs = append(errs, fmt.Sprintf("%s: no type information", p.PkgPath))
-		}
-		out = append(out, l)
 	}
-	if len(errs) > 0 {
-		return nil, &LoadError{Errs: errs}
+	// A stale generated file can also break the package's own files, say by
+	// declaring a name the package now declares too. Load such packages again
+	// without their generated files' contents; if that fails as well (the
+	// package may call a generated method), report the first errors.
+	if len(retry) > 0 {
+		cfg.Overlay = overlay
+		again, err := packages.Load(cfg, retry...)
+		if err == nil {
+			byPath := map[string]*packages.Package{}
+			for _, p := range again {
+				byPath[p.PkgPath] = p
+			}
+			for i, p := range pkgs {
+				if q := byPath[p.PkgPath]; q != nil && len(errs[i]) > 0 {
+					if l, e := newLoaded(dir, q); len(e) == 0 {
+						out[i], errs[i] = l, nil
+					}
+				}
+			}
+		}
+	}
+	var all []string
+	for _, e := range errs {
+		all = append(all, e...)
+	}
+	if len(all) > 0 {
+		return nil, &LoadError{Errs: all}
 	}
 	return out, nil
+}
+
+// newLoaded wraps p and returns its errors, less those in generated files.
+func newLoaded(dir string, p *packages.Package) (*loaded, []string) {
+	l := &loaded{dir: dir, pkg: p, generated: map[string]bool{}}
+	for _, f := range p.Syntax {
+		if hasHeader(f) {
+			l.generated[p.Fset.File(f.FileStart).Name()] = true
+		}
+	}
+	var errs []string
+	for _, e := range p.Errors {
+		if l.inGenerated(e.Pos) || (e.Pos == "" && l.onlyGenerated(e.Msg)) {
+			continue
+		}
+		errs = append(errs, relPos(e.Pos)+e.Msg)
+	}
+	if p.Types == nil && len(p.Errors) == 0 {
+		errs = append(errs, fmt.Sprintf("%s: no type information", p.PkgPath))
+	}
+	return l, errs
 }
 
 // relPos rewrites the "file:line:col" of a packages.Error position relative

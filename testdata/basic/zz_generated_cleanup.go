@@ -28,8 +28,8 @@ func (x *Client) Close() error {
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
 //     by then are started with an expired context and are not waited for.
-//  3. It drops its references, even when a step hangs: it sets cancel, done, conn, srv, items,
-//     byName, buf to their zero values, once no call holds the guard.
+//  3. It drops its references, even when a step hangs: it sets cancel, done, conn, srv,
+//     items, byName, buf to their zero values, once no call holds the guard.
 //  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
 //     naming each step that failed, panicked, timed out or was abandoned. The error
 //     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds

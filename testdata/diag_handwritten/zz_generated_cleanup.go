@@ -1,0 +1,4 @@
+// Package diag_handwritten: written by hand.
+package diag_handwritten
+
+func handwritten() {}
