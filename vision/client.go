@@ -293,14 +293,19 @@ func (c *VisionDataClient) Frame(ctx context.Context, camera string, seq int64) 
 		return nil, err
 	}
 	defer c.guard.Leave()
-	op := fmt.Sprintf("frame %q/%d", camera, seq)
-	if camera == "" || seq < 0 {
-		return nil, fmt.Errorf("vision: %s: want a camera name and a sequence number >= 0", op)
-	}
+	return c.frame(ctx, camera, seq)
+}
+
+// frame is Frame without the guard; the caller holds it.
+func (c *VisionDataClient) frame(ctx context.Context, camera string, seq int64) (*Frame, error) {
 	key := frameKey{camera, seq}
 	if f, ok := c.cache.get(key); ok {
 		c.telemetry.add("frame_cache_hits", 1)
 		return f, nil
+	}
+	op := fmt.Sprintf("frame %q/%d", camera, seq)
+	if camera == "" || seq < 0 {
+		return nil, fmt.Errorf("vision: %s: want a camera name and a sequence number >= 0", op)
 	}
 	f, err := c.fetchFrame(ctx, op, key)
 	if err != nil {

@@ -62,7 +62,7 @@ type options struct {
 func WithAddr(addr string) Option { return func(o *options) { o.addr = addr } }
 
 // WithDetectionInterval sets the time between two detections on a stream
-// (default 20ms).
+// (default 20ms); 0 or less sends them as fast as the client reads.
 func WithDetectionInterval(d time.Duration) Option {
 	return func(o *options) { o.interval = d }
 }
@@ -130,6 +130,7 @@ func Start(opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	o.interval = max(o.interval, 0)
 	if o.errorLog == nil {
 		o.errorLog = log.New(io.Discard, "", 0)
 	}
@@ -281,6 +282,16 @@ func (s *Server) hang(ctx context.Context) bool {
 // sleep waits for d; false if the request's context ended or the server
 // closed first.
 func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-s.closing:
+			return false
+		default:
+			return true
+		}
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
