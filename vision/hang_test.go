@@ -60,6 +60,14 @@ func awaitClose(t *testing.T, done <-chan error) error {
 	}
 }
 
+// hung reports whether a step's state says it did not return in time: it
+// timed out against its own budget, or was still running when Close
+// returned. Which of the two a step ends in depends on whether the step's
+// goroutine returns before Close collects the results.
+func hung(st runtime.State) bool {
+	return st.String() == "timed out" || st.String() == "abandoned"
+}
+
 // stepNames returns the names of the steps a *runtime.CleanupError lists.
 func stepNames(t *testing.T, err error) map[string]runtime.State {
 	t.Helper()
@@ -161,8 +169,8 @@ func TestCloseConsumerStoppedReading(t *testing.T) {
 		if elapsed > budget+slack {
 			t.Errorf("Close took %v, the streams step's budget is %v", elapsed, budget)
 		}
-		if st, ok := stepNames(t, err)["streams"]; !ok || st.String() != "timed out" {
-			t.Errorf("streams step: %v, %v; want timed out: %v", st, ok, err)
+		if st, ok := stepNames(t, err)["streams"]; !ok || !hung(st) {
+			t.Errorf("streams step: %v, %v; want timed out or abandoned: %v", st, ok, err)
 		}
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("errors.Is(err, DeadlineExceeded) = false for %v", err)
@@ -284,7 +292,7 @@ func TestCloseHangSynctest(t *testing.T) {
 				t.Errorf("Close took %v of fake time, want 2s: 1s for the flush, 1s for the session", elapsed)
 			}
 			names := stepNames(t, err)
-			if names["telemetry"].String() != "timed out" || names["session"].String() != "timed out" {
+			if !hung(names["telemetry"]) || !hung(names["session"]) {
 				t.Errorf("steps %v, want telemetry and session timed out: %v", names, err)
 			}
 			if len(names) != 2 {

@@ -34,8 +34,9 @@ func (s *session) End(ctx context.Context) error {
 	return nil
 }
 
-// keepalive extends the session every interval until ctx ends. Failures are
-// logged and counted; the next tick tries again.
+// keepalive extends the session every interval until ctx ends, taking the
+// new token if the server rotates it. Failures are logged (without the
+// token) and counted; the next tick tries again.
 func (s *session) keepalive(ctx context.Context, interval time.Duration, log *slog.Logger, t *telemetry) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -45,8 +46,13 @@ func (s *session) keepalive(ctx context.Context, interval time.Duration, log *sl
 			return
 		case <-tick.C:
 		}
+		// A server that rotates tokens sends the new one; the next request
+		// uses it.
+		var reply struct {
+			Token string `json:"token"`
+		}
 		rctx, cancel := context.WithTimeout(ctx, max(interval, time.Second))
-		resp, err := s.api.do(rctx, "keepalive", "POST", "/v1/session/keepalive", nil)
+		err := s.api.getJSON(rctx, "keepalive", "POST", "/v1/session/keepalive", nil, &reply)
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
@@ -55,7 +61,9 @@ func (s *session) keepalive(ctx context.Context, interval time.Duration, log *sl
 			}
 			continue
 		}
-		resp.Body.Close()
+		if reply.Token != "" {
+			s.api.setToken(secret(reply.Token))
+		}
 		t.add("keepalives", 1)
 	}
 }
