@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -340,7 +341,11 @@ func TestTokenNeverRevealed(t *testing.T) {
 	srv.Inject(visiontest.Fault{Endpoint: visiontest.EndpointTelemetry, Kind: visiontest.Status5xx, Body: echo})
 	srv.Inject(visiontest.Fault{Endpoint: visiontest.EndpointEndSession, Kind: visiontest.Status5xx, Body: echo})
 	texts = append(texts, fmt.Sprintf("%v %+v %#v %#v", c, c, c.api, c.api.hc), fmt.Sprint(c.api.getToken()))
+	// The runtime logs failed teardown steps through slog.Default.
+	defaultLogger := slog.Default()
+	slog.SetDefault(newTestLogger(&logMu, &logs))
 	err := c.Close()
+	slog.SetDefault(defaultLogger)
 	if err == nil {
 		t.Error("Close succeeded against a failing server")
 	}
@@ -351,6 +356,9 @@ func TestTokenNeverRevealed(t *testing.T) {
 
 	if len(texts) < 15 {
 		t.Fatalf("only %d texts collected", len(texts))
+	}
+	if !strings.Contains(texts[len(texts)-1], "cleanup step failed") {
+		t.Errorf("the runtime's log events were not captured:\n%s", texts[len(texts)-1])
 	}
 	for _, s := range texts {
 		if strings.Contains(s, token) {
