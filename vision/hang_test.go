@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -186,11 +187,13 @@ func TestCloseConsumerStoppedReading(t *testing.T) {
 // frozen, every request but session open blocks until thaw or until the
 // request's context ends.
 type fakeServer struct {
-	mu      sync.Mutex
-	frozen  bool
-	thaw    chan struct{}
-	flushes int
-	ended   int
+	mu         sync.Mutex
+	frozen     bool
+	thaw       chan struct{}
+	flushes    int
+	ended      int
+	keepalives int
+	lastAuth   string // the Authorization header of the last request
 }
 
 func newFakeServer() *fakeServer { return &fakeServer{thaw: make(chan struct{})} }
@@ -235,7 +238,11 @@ func (f *fakeServer) RoundTrip(req *http.Request) (*http.Response, error) {
 	case "DELETE /v1/session":
 		status, body = 204, ""
 		f.ended++
+	case "POST /v1/session/keepalive":
+		f.keepalives++
+		body = `{"token":"fake-token-` + strconv.Itoa(f.keepalives+1) + `"}` // rotates
 	}
+	f.lastAuth = req.Header.Get("Authorization")
 	f.mu.Unlock()
 	return &http.Response{
 		StatusCode: status,
@@ -303,5 +310,37 @@ func TestCloseHangSynctest(t *testing.T) {
 				t.Errorf("abandoned steps left: %v", got)
 			}
 		})
+	})
+}
+
+// TestKeepaliveSynctest checks the keepalive's pace (a third of the
+// session's lifetime) and that it takes a rotated token, in fake time.
+func TestKeepaliveSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeServer()
+		c, err := newClient(context.Background(), Config{BaseURL: "http://vision.invalid"}, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(61 * time.Second) // the session lives 60s: keepalives at 20s, 40s, 60s
+		synctest.Wait()
+		f.mu.Lock()
+		n := f.keepalives
+		f.mu.Unlock()
+		if n != 3 {
+			t.Errorf("keepalives in 61s = %d, want 3", n)
+		}
+		if _, err := c.Cameras(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		f.mu.Lock()
+		auth := f.lastAuth
+		f.mu.Unlock()
+		if auth != "Bearer fake-token-4" {
+			t.Errorf("Cameras sent %q, want the token of the last keepalive", auth)
+		}
+		if err := c.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
 	})
 }
