@@ -68,7 +68,7 @@ func check(l *loaded) (*Package, Diagnostics) {
 	out := &Package{Name: p.Name, Path: p.PkgPath, Dir: packageDir(p), Types: p.Types}
 	c.clients = clientNames(l)
 	for _, f := range p.Syntax {
-		if l.generated[p.Fset.File(f.FileStart).Name()] {
+		if l.isOutput(p.Fset.File(f.FileStart).Name()) {
 			continue
 		}
 		for _, decl := range f.Decls {
@@ -99,7 +99,7 @@ func check(l *loaded) (*Package, Diagnostics) {
 func clientNames(l *loaded) map[string]bool {
 	names := map[string]bool{}
 	for _, f := range l.pkg.Syntax {
-		if l.generated[l.pkg.Fset.File(f.FileStart).Name()] {
+		if l.isOutput(l.pkg.Fset.File(f.FileStart).Name()) {
 			continue
 		}
 		for _, decl := range f.Decls {
@@ -243,7 +243,7 @@ func (c *checker) typeSpec(ts *ast.TypeSpec, ds []Directive) *Client {
 	for _, name := range []string{"Close", "CloseContext"} {
 		for i := range named.NumMethods() {
 			m := named.Method(i)
-			if m.Name() == name && !c.l.isGenerated(c.fset, m.Pos()) {
+			if m.Name() == name && !c.l.inOutput(c.fset, m.Pos()) {
 				ok = false
 				c.errorf(m.Pos(), "%s already declares %s, which cleanupgen generates for //cleanup:client; remove the method or the directive", cl.Name, name)
 			}
@@ -435,7 +435,7 @@ func (c *checker) method(t types.Type, name string, addressable bool) (*Call, bo
 	}
 	obj, _, _ := types.LookupFieldOrMethod(t, addressable, c.pkg, name)
 	fn, ok := obj.(*types.Func)
-	if !ok || c.l.isGenerated(c.fset, fn.Pos()) {
+	if !ok || c.l.inOutput(c.fset, fn.Pos()) {
 		return nil, false
 	}
 	sig := fn.Type().(*types.Signature)
@@ -570,7 +570,7 @@ func (c *checker) names(p *Package) {
 	taken := map[string]string{}
 	for _, name := range c.pkg.Scope().Names() {
 		obj := c.pkg.Scope().Lookup(name)
-		if c.l.isGenerated(c.fset, obj.Pos()) {
+		if c.l.inOutput(c.fset, obj.Pos()) {
 			continue
 		}
 		taken[name] = "declared in the package at " + relPath(c.fset.Position(obj.Pos()).String())

@@ -112,13 +112,17 @@ func generate(cfg Config) ([]result, error) {
 	}
 	var results []result
 	for _, l := range pkgs {
-		p, ds := check(l)
 		path := output
 		if filepath.Base(output) == output {
-			path = filepath.Join(p.Dir, output)
+			path = filepath.Join(packageDir(l.pkg), output)
 		} else if !filepath.IsAbs(path) && cfg.Dir != "" {
 			path = filepath.Join(cfg.Dir, path)
 		}
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		l.output = path
+		p, ds := check(l)
 		logf("%s: %d client(s)", p.Path, len(p.Clients))
 		f := File{Package: p.Path, Path: path}
 		if len(ds) == 0 && len(p.Clients) > 0 {

@@ -33,6 +33,7 @@ type loaded struct {
 	dir       string // the directory go list ran in
 	pkg       *packages.Package
 	generated map[string]bool // absolute file names of files with Header
+	output    string          // absolute file name of the file this run writes
 }
 
 const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes
@@ -112,10 +113,17 @@ func newLoaded(dir string, p *packages.Package) (*loaded, []string) {
 			l.generated[p.Fset.File(f.FileStart).Name()] = true
 		}
 	}
+	typeErrors := false
+	for _, e := range p.Errors {
+		typeErrors = typeErrors || e.Kind == packages.TypeError
+	}
 	var errs []string
 	for _, e := range p.Errors {
 		if l.inGenerated(e.Pos) || (e.Pos == "" && l.onlyGenerated(e.Msg)) {
 			continue
+		}
+		if typeErrors && e.Pos == "" && strings.HasPrefix(e.Msg, "# ") {
+			continue // the compiler's report of the type errors listed one by one
 		}
 		errs = append(errs, relPos(e.Pos)+e.Msg)
 	}
@@ -166,12 +174,19 @@ func (l *loaded) onlyGenerated(msg string) bool {
 	return any
 }
 
-// isGenerated reports whether pos lies in a cleanupgen-generated file.
-func (l *loaded) isGenerated(fset *token.FileSet, pos token.Pos) bool {
+// isOutput reports whether file is the generated file this run rewrites:
+// its declarations are ignored when checking the package. Other files with
+// the header (from a run with another -output) count as the package's own.
+func (l *loaded) isOutput(file string) bool {
+	return file == l.output && l.generated[file]
+}
+
+// inOutput reports whether pos lies in the file this run rewrites.
+func (l *loaded) inOutput(fset *token.FileSet, pos token.Pos) bool {
 	if !pos.IsValid() {
 		return false
 	}
-	return l.generated[fset.File(pos).Name()]
+	return l.isOutput(fset.File(pos).Name())
 }
 
 func isDigits(s string) bool {

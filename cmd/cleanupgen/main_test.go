@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cleanupgen/cleanupgen/generator"
+)
+
+const clientSrc = `package client
+
+import (
+	"io"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
+)
+
+//cleanup:client
+type Client struct {
+	guard runtime.Guard
+	//cleanup:close
+	body io.Closer
+}
+`
+
+// tempModule writes a module that requires this one through a replace
+// directive, makes it the current directory, and sets GOFLAGS=-mod=mod so
+// that the go command fills in its requirements from the shared module cache.
+func tempModule(t *testing.T, files map[string]string) string {
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	require.NoError(t, err)
+	files["go.mod"] = "module example.com/m\n\ngo 1.26\n\nrequire github.com/cleanupgen/cleanupgen v0.0.0\n\n" +
+		"replace github.com/cleanupgen/cleanupgen => " + root + "\n"
+	files["go.sum"] = string(sum)
+	for name, content := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+	}
+	t.Setenv("GOFLAGS", "-mod=mod")
+	t.Setenv("GOWORK", "off")
+	t.Chdir(dir)
+	return dir
+}
+
+func runCmd(args ...string) (int, string) {
+	var stderr bytes.Buffer
+	code := run(args, &stderr)
+	return code, stderr.String()
+}
+
+func TestBadUsage(t *testing.T) {
+	code, out := runCmd("-nope")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, out, "usage: cleanupgen")
+}
+
+func TestGenerateCheckAndStale(t *testing.T) {
+	dir := tempModule(t, map[string]string{
+		"client/client.go":                 clientSrc,
+		"plain/plain.go":                   "package plain\n",
+		"plain/" + generator.DefaultOutput: generator.Header + "\n\npackage plain\n",
+	})
+	gen := filepath.Join(dir, "client", generator.DefaultOutput)
+	stale := filepath.Join(dir, "plain", generator.DefaultOutput)
+
+	code, out := runCmd("-check", "./...")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, filepath.Join("client", generator.DefaultOutput)+": missing")
+	assert.Contains(t, out, filepath.Join("plain", generator.DefaultOutput)+": extra")
+	assert.NoFileExists(t, gen, "-check writes nothing")
+
+	code, out = runCmd("-v", "./...")
+	require.Equal(t, 0, code, out)
+	assert.FileExists(t, gen)
+	assert.NoFileExists(t, stale)
+	assert.Contains(t, out, "writing")
+
+	// Unchanged bytes are not rewritten.
+	old := time.Now().Add(-time.Hour)
+	require.NoError(t, os.Chtimes(gen, old, old))
+	code, out = runCmd("-v", "./...")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "up to date")
+	st, err := os.Stat(gen)
+	require.NoError(t, err)
+	assert.True(t, st.ModTime().Equal(old), "the file was rewritten")
+
+	code, out = runCmd("-check", "./...")
+	assert.Equal(t, 0, code, out)
+
+	// A changed directive makes the file stale.
+	src := strings.Replace(clientSrc, "//cleanup:close\n", "//cleanup:close timeout=1s\n", 1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "client", "client.go"), []byte(src), 0o644))
+	code, out = runCmd("-check", "./...")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, filepath.Join("client", generator.DefaultOutput)+": stale")
+
+	// The default pattern is the package in the current directory.
+	t.Chdir(filepath.Join(dir, "client"))
+	code, out = runCmd()
+	require.Equal(t, 0, code, out)
+	b, err := os.ReadFile(gen)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "Timeout: 1 * time.Second")
+
+	// A stale generated file that no longer compiles does not block regeneration.
+	src = strings.Replace(src, "body io.Closer", "reader io.Closer", 1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "client", "client.go"), []byte(src), 0o644))
+	code, out = runCmd()
+	require.Equal(t, 0, code, out)
+	b, err = os.ReadFile(gen)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "x.reader")
+
+	// -output names another file.
+	code, out = runCmd("-output", "cleanup_gen.go")
+	assert.Equal(t, 1, code, "two files now declare Close: %s", out)
+}
+
+func TestDiagnosticsExitOne(t *testing.T) {
+	tempModule(t, map[string]string{
+		"client/client.go": strings.Replace(clientSrc, "//cleanup:close\n", "//cleanup:close Shut timeout=soon\n", 1) +
+			"\n//cleanup:client\ntype NoGuard struct{}\n",
+	})
+	code, out := runCmd("./...")
+	assert.Equal(t, 1, code)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2, out)
+	assert.True(t, strings.HasPrefix(lines[0], filepath.Join("client", "client.go")+":12:23: "), "relative path and position: %s", lines[0])
+	assert.Contains(t, lines[0], "timeout=")
+	assert.Contains(t, lines[1], "no runtime.Guard field")
+	assert.NoFileExists(t, filepath.Join("client", generator.DefaultOutput))
+}
+
+func TestLoadFailureExitTwo(t *testing.T) {
+	tempModule(t, map[string]string{
+		"client/client.go": clientSrc + "\nvar broken int = \"text\"\n",
+	})
+	code, out := runCmd("./...")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, out, "client.go:16:18: cannot use")
+}
+
+func TestRefusesHandWrittenFile(t *testing.T) {
+	tempModule(t, map[string]string{
+		"client/client.go":                  clientSrc,
+		"client/" + generator.DefaultOutput: "package client\n\nfunc mine() {}\n",
+		"plain/plain.go":                    "package plain\n",
+		"plain/" + generator.DefaultOutput:  "package plain\n",
+	})
+	code, out := runCmd("./...")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "lacks the header")
+	b, err := os.ReadFile(filepath.Join("client", generator.DefaultOutput))
+	require.NoError(t, err)
+	assert.Equal(t, "package client\n\nfunc mine() {}\n", string(b))
+	assert.FileExists(t, filepath.Join("plain", generator.DefaultOutput), "a file without the header is never removed")
+}
+
+func TestTags(t *testing.T) {
+	tempModule(t, map[string]string{
+		"client/client.go": clientSrc,
+		"client/extra.go":  "//go:build extra\n\npackage client\n\n//cleanup:client\ntype Extra struct{}\n",
+	})
+	code, out := runCmd("./...")
+	require.Equal(t, 0, code, out)
+	code, out = runCmd("-tags", "extra", "./...")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "extra.go:5:1: //cleanup:client type Extra has no runtime.Guard field")
+}
