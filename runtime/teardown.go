@@ -160,7 +160,7 @@ func (t *Teardown[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	}
 
 	r.refs = t.Refs(x)
-	r.units = r.unitBuf[:0]
+	r.units = make([]unit, 0, len(r.steps))
 	r.mu.Lock()
 	first := r.startPhase(r.now())
 	r.mu.Unlock()
@@ -221,30 +221,40 @@ type teardownRun[R any] struct {
 	over    bool          // conclude has run: results are final
 	ended   bool          // the last phase has settled
 	done    chan struct{} // closed when ended is set
-
-	// unitBuf backs units for plans of up to eight steps, saving an
-	// allocation on every Close.
-	unitBuf [8]unit
 }
 
 // unit is a step as it runs: a Step, or one element of a Step with Each.
+//
+// It is kept small: a Close allocates its units in one piece.
 type unit struct {
 	name         string
-	step         int                         // index in steps
 	close, force func(context.Context) error // for elements
-	start        time.Time                   // when it started
+	entry        *AbandonedTask              // set while abandoned and running
+	err          error                       // its result's error
+	start        time.Duration               // when it started, since the run's start
+	dur          time.Duration               // its result's duration
 	budget       time.Duration               // its own budget, 0 for none
-	result       TaskResult                  // its result once settled
+	step         int32                       // index in steps
+	state        State                       // its result's state, once settled
 	returned     bool                        // Close (the graceful call) has returned
 	settled      bool                        // its phase no longer waits for it
 	forcing      bool                        // its force has been called
-	entry        *AbandonedTask              // set while abandoned and running
+}
+
+// result returns u's result.
+func (u *unit) result() TaskResult {
+	return TaskResult{Name: u.name, State: u.state, Duration: u.dur, Err: u.err}
+}
+
+// set records u's result.
+func (u *unit) set(state State, dur time.Duration, err error) {
+	u.state, u.dur, u.err = state, dur, err
 }
 
 // startPhase starts, at now, the units of the next phase that has any and
 // returns the one its caller should run itself, or -1 when no phase is left,
 // in which case it closes done. r.mu is held.
-func (r *teardownRun[R]) startPhase(now time.Time) int {
+func (r *teardownRun[R]) startPhase(now time.Duration) int {
 	for r.next < len(r.steps) {
 		first := r.expandPhase()
 		if first == len(r.units) {
@@ -271,12 +281,12 @@ func (r *teardownRun[R]) expandPhase() int {
 	for ; r.next < len(r.steps) && r.steps[r.next].Phase == phase; r.next++ {
 		s := &r.steps[r.next]
 		if s.Each == nil {
-			r.units = append(r.units, unit{name: s.Name, step: r.next})
+			r.units = append(r.units, unit{name: s.Name, step: int32(r.next)})
 			continue
 		}
 		i := r.next
 		s.Each(&r.refs, func(name string, close, force func(context.Context) error) {
-			r.units = append(r.units, unit{name: name, step: i, close: close, force: force})
+			r.units = append(r.units, unit{name: name, step: int32(i), close: close, force: force})
 		})
 	}
 	return first
@@ -300,8 +310,9 @@ func (r *teardownRun[R]) execOne(i int) (next int) {
 	ctx := r.ctx
 	var end time.Time
 	if r.on && !r.over && (s.Timeout > 0 || hasForce) {
-		end = r.budgetEnd(u.start, s.Timeout, hasForce)
-		u.budget = end.Sub(u.start)
+		started := r.start.Add(u.start)
+		end = r.budgetEnd(started, s.Timeout, hasForce)
+		u.budget = end.Sub(started)
 	}
 	r.mu.Unlock()
 
@@ -376,7 +387,7 @@ func (r *teardownRun[R]) expire(i int) {
 		force = func(ctx context.Context) error { return s.Force(ctx, &r.refs) }
 	}
 	now := r.now()
-	u.result = TaskResult{Name: u.name, State: StateTimedOut, Duration: now.Sub(u.start), Err: errBudget}
+	u.set(StateTimedOut, now-u.start, errBudget)
 	if force == nil {
 		next := r.settle(i, now)
 		r.mu.Unlock()
@@ -400,11 +411,10 @@ func (r *teardownRun[R]) forced(i int, o outcome) int {
 		return -1
 	}
 	now := r.now()
-	u.result.Duration = now.Sub(u.start)
 	if o.err == nil {
-		u.result.State, u.result.Err = StateForced, nil
+		u.set(StateForced, now-u.start, nil)
 	} else {
-		u.result.State, u.result.Err = o.state(), fmt.Errorf("force: %w", o.err)
+		u.set(o.state(), now-u.start, fmt.Errorf("force: %w", o.err))
 	}
 	r.log(u)
 	return r.settle(i, now)
@@ -423,19 +433,16 @@ func (r *teardownRun[R]) finish(i int, o outcome, overBudget bool) int {
 		u.entry = nil
 		return -1
 	}
-	if r.over || u.settled && u.result.State != StateTimedOut {
+	if r.over || u.settled && u.state != StateTimedOut {
 		return -1
 	}
-	u.result.Name = u.name
-	u.result.Duration = now.Sub(u.start)
-	if u.settled || u.forcing || overBudget {
-		// Returned after its budget ran out.
-		u.result.State, u.result.Err = StateTimedOut, o.err
-		if o.err == nil {
-			u.result.Err = errBudget
-		}
-	} else {
-		u.result.State, u.result.Err = o.state(), o.err
+	switch {
+	case !u.settled && !u.forcing && !overBudget:
+		u.set(o.state(), now-u.start, o.err)
+	case o.err != nil:
+		u.set(StateTimedOut, now-u.start, o.err)
+	default:
+		u.set(StateTimedOut, now-u.start, errBudget)
 	}
 	r.log(u)
 	return r.settle(i, now)
@@ -443,7 +450,7 @@ func (r *teardownRun[R]) finish(i int, o outcome, overBudget bool) int {
 
 // settle marks unit i as no longer waited for by its phase at now and, if
 // it was the last, starts the next phase. r.mu is held.
-func (r *teardownRun[R]) settle(i int, now time.Time) int {
+func (r *teardownRun[R]) settle(i int, now time.Duration) int {
 	u := &r.units[i]
 	if u.settled {
 		return -1
@@ -479,18 +486,18 @@ func (r *teardownRun[R]) conclude() []TaskResult {
 	for i := range r.units {
 		u := &r.units[i]
 		if !u.returned {
-			u.entry = abandon(r.typ, u.name, u.start)
+			u.entry = abandon(r.typ, u.name, r.start.Add(u.start))
 			// A step whose force has returned keeps the force's result;
 			// the graceful call still running is listed all the same.
 			if !u.forcing || !u.settled {
-				u.result = TaskResult{Name: u.name, State: StateAbandoned, Duration: now.Sub(u.start), Err: context.Cause(r.ctx)}
+				u.set(StateAbandoned, now-u.start, context.Cause(r.ctx))
 				if r.ctx.Err() == nil {
-					u.result.Err = errBudget
+					u.err = errBudget
 				}
 				r.log(u)
 			}
 		}
-		if u.result.State.failed() {
+		if u.state.failed() {
 			failed++
 		}
 	}
@@ -499,18 +506,18 @@ func (r *teardownRun[R]) conclude() []TaskResult {
 	}
 	results := make([]TaskResult, 0, failed)
 	for i := range r.units {
-		if r.units[i].result.State.failed() {
-			results = append(results, r.units[i].result)
+		if r.units[i].state.failed() {
+			results = append(results, r.units[i].result())
 		}
 	}
 	return results
 }
 
-// now returns the current time. It reads only the monotonic clock, which
-// costs half of what time.Now does, and a teardown reads the time once for
-// every step.
-func (r *teardownRun[R]) now() time.Time {
-	return r.start.Add(time.Since(r.start))
+// now returns the time since the run started. It reads only the monotonic
+// clock, which costs half of what time.Now does, and a teardown reads the
+// time once for every step.
+func (r *teardownRun[R]) now() time.Duration {
+	return time.Since(r.start)
 }
 
 // end records that no phase is left. r.mu is held.
@@ -525,7 +532,7 @@ func (r *teardownRun[R]) end() {
 func (r *teardownRun[R]) log(u *unit) {
 	budget := u.budget
 	if budget == 0 && r.on {
-		budget = r.deadline.Sub(u.start)
+		budget = r.deadline.Sub(r.start.Add(u.start))
 	}
-	logStep(r.typ, u.result, budget)
+	logStep(r.typ, u.result(), budget)
 }
