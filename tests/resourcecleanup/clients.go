@@ -1,0 +1,123 @@
+package resourcecleanup
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
+)
+
+// MatrixClient is the client of the fault matrix: one step whose behaviour
+// varies (res, or srv for a resource that must be forced), with a budget
+// of its own, and a step in a later phase (after) that shows what comes
+// after a stuck step is still released.
+//
+//cleanup:client timeout=1s
+type MatrixClient struct {
+	guard runtime.Guard
+
+	res   *Resource //cleanup:close timeout=300ms
+	srv   *Server   //cleanup:close Shutdown force=Close timeout=300ms
+	after *Resource //cleanup:close order=3
+}
+
+// NewMatrixClient returns a client over res or srv (one may be nil) and after.
+func NewMatrixClient(res *Resource, srv *Server, after *Resource) *MatrixClient {
+	return &MatrixClient{res: res, srv: srv, after: after}
+}
+
+// StressClient is the client of the stress test: a single resource under a
+// short overall deadline.
+//
+//cleanup:client timeout=100ms
+type StressClient struct {
+	guard runtime.Guard
+
+	res *Resource //cleanup:close
+}
+
+// NewStressClient returns a client over res.
+func NewStressClient(res *Resource) *StressClient { return &StressClient{res: res} }
+
+// RaceClient has a managed field of every kind a client can drop, and methods
+// that use them all between Enter and Leave, so that the race detector sees
+// any teardown that drops a reference under a call in flight.
+//
+//cleanup:client timeout=2s
+type RaceClient struct {
+	guard runtime.Guard
+
+	mu    sync.Mutex //cleanup:ignore
+	count int        //cleanup:ignore
+
+	res    *Resource            //cleanup:close
+	byName map[string]*Resource //cleanup:close
+	list   []*Resource          //cleanup:close
+	cancel context.CancelFunc   //cleanup:cancel
+	wg     *sync.WaitGroup      //cleanup:wait
+	events chan int             //cleanup:nil
+	label  func() string        //cleanup:nil
+	sink   io.Writer            //cleanup:nil
+}
+
+// NewRaceClient returns a client whose resources all succeed.
+func NewRaceClient() *RaceClient {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &RaceClient{
+		res:    NewResource(Succeed, 0),
+		byName: map[string]*Resource{"a": NewResource(Succeed, 0), "b": NewResource(Succeed, 0)},
+		list:   []*Resource{NewResource(Succeed, 0), NewResource(Succeed, 0)},
+		cancel: cancel,
+		wg:     new(sync.WaitGroup),
+		events: make(chan int, 1),
+		label:  func() string { return "race" },
+		sink:   io.Discard,
+	}
+	// A background goroutine the wait step waits for; the cancel step ends it.
+	c.wg.Go(func() { <-ctx.Done() })
+	return c
+}
+
+// Use reads every managed field and updates the counter: the work of a call.
+// It returns runtime.ErrClosed once Close has begun.
+func (c *RaceClient) Use() error {
+	if err := c.guard.Enter(); err != nil {
+		return err
+	}
+	defer c.guard.Leave()
+	n := c.res.Calls() + c.byName["a"].Calls() + len(c.list) + cap(c.events)
+	select {
+	case c.events <- n:
+	default:
+		select {
+		case <-c.events:
+		default:
+		}
+	}
+	if _, err := fmt.Fprint(c.sink, c.label(), n); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.count++
+	c.mu.Unlock()
+	return nil
+}
+
+// Count returns how many calls of Use succeeded.
+func (c *RaceClient) Count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count
+}
+
+// Resources returns every resource of the client, for checks after Close;
+// call it before Close, which drops them.
+func (c *RaceClient) Resources() []*Resource {
+	all := []*Resource{c.res}
+	for _, r := range c.byName {
+		all = append(all, r)
+	}
+	return append(all, c.list...)
+}

@@ -1,0 +1,20 @@
+package resourcecleanup
+
+import (
+	"log/slog"
+	"os"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	// Every failed, forced or abandoned step logs at Warn; the stress test
+	// alone would print ten thousand lines. Tests that check the events
+	// install a handler of their own.
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	if os.Getenv("RESOURCECLEANUP_LOG") != "" {
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	}
+	goleak.VerifyTestMain(m)
+}
