@@ -2,6 +2,7 @@ package resourcecleanup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -120,4 +121,28 @@ func (c *RaceClient) Resources() []*Resource {
 		all = append(all, r)
 	}
 	return append(all, c.list...)
+}
+
+// Hold is Use that keeps the guard until release is closed, and touches the
+// fields again before it leaves: a call in flight that outlives Close's
+// deadline.
+func (c *RaceClient) Hold(entered chan<- struct{}, release <-chan struct{}) error {
+	if err := c.guard.Enter(); err != nil {
+		return err
+	}
+	defer c.guard.Leave()
+	close(entered)
+	<-release
+	if c.res == nil || c.byName == nil || c.list == nil || c.events == nil || c.label == nil || c.sink == nil || c.wg == nil {
+		return errors.New("a field was dropped under a call in flight")
+	}
+	_, err := fmt.Fprint(c.sink, c.label(), c.res.Calls())
+	return err
+}
+
+// Dropped reports whether every managed reference field is nil. Call it
+// only when no other call can be running.
+func (c *RaceClient) Dropped() bool {
+	return c.res == nil && c.byName == nil && c.list == nil && c.cancel == nil && c.wg == nil &&
+		c.events == nil && c.label == nil && c.sink == nil
 }

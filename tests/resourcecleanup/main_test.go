@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -18,3 +19,7 @@ func TestMain(m *testing.M) {
 	}
 	goleak.VerifyTestMain(m)
 }
+
+// slack is what tests on the real clock allow beyond a deadline: two cores,
+// the race detector and the other packages' tests run at the same time.
+const slack = 250 * time.Millisecond
