@@ -93,7 +93,7 @@ func BenchmarkEmit(b *testing.B) {
 	dir := tempModule(b, map[string]string{"synth/synth.go": syntheticPackage(300)})
 	b.Setenv("GOFLAGS", "-mod=mod")
 	b.Setenv("GOWORK", "off")
-	pkgs, err := load(filepath.Join(dir, "synth"), []string{"."}, "")
+	pkgs, err := load(filepath.Join(dir, "synth"), []string{"."}, "", func(string) bool { return false })
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -22,6 +22,7 @@ const (
 // deterministic for the same model.
 func emit(p *Package) ([]byte, error) {
 	f := jen.NewFilePathName(p.Path, p.Name)
+	f.NoFormat = true // formatted once, below
 	f.HeaderComment(Header)
 	w := &typeWriter{local: p.Types, imports: map[string]string{}}
 	w.imports[pkgContext] = "context"

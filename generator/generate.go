@@ -101,25 +101,34 @@ func generate(cfg Config) ([]result, error) {
 		logf = func(string, ...any) {}
 	}
 	logf("loading %s", strings.Join(patterns, " "))
-	pkgs, err := load(cfg.Dir, patterns, cfg.Tags)
+	outputIsName := filepath.Base(output) == output
+	outputPath := output
+	if !outputIsName {
+		if !filepath.IsAbs(outputPath) && cfg.Dir != "" {
+			outputPath = filepath.Join(cfg.Dir, outputPath)
+		}
+		if abs, err := filepath.Abs(outputPath); err == nil {
+			outputPath = abs
+		}
+	}
+	isOutput := func(file string) bool {
+		if outputIsName {
+			return filepath.Base(file) == output
+		}
+		return file == outputPath
+	}
+	pkgs, err := load(cfg.Dir, patterns, cfg.Tags, isOutput)
 	if err != nil {
 		return nil, err
 	}
-	if strings.ContainsRune(output, filepath.Separator) || strings.ContainsRune(output, '/') {
-		if len(pkgs) > 1 {
-			return nil, &UsageError{Msg: fmt.Sprintf("-output %s names a path, but %d packages match; give a file name or one package", output, len(pkgs))}
-		}
+	if !outputIsName && len(pkgs) > 1 {
+		return nil, &UsageError{Msg: fmt.Sprintf("-output %s names a path, but %d packages match; give a file name or one package", output, len(pkgs))}
 	}
 	var results []result
 	for _, l := range pkgs {
-		path := output
-		if filepath.Base(output) == output {
+		path := outputPath
+		if outputIsName {
 			path = filepath.Join(packageDir(l.pkg), output)
-		} else if !filepath.IsAbs(path) && cfg.Dir != "" {
-			path = filepath.Join(cfg.Dir, path)
-		}
-		if abs, err := filepath.Abs(path); err == nil {
-			path = abs
 		}
 		l.output = path
 		p, ds := check(l)

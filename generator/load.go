@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"go/ast"
 	"go/token"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -38,48 +40,66 @@ type loaded struct {
 
 const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes
 
-// load loads every package matched by patterns in one go. Type errors in
-// files that cleanupgen generated are ignored: a stale generated file must
-// not block its own regeneration.
-func load(dir string, patterns []string, tags string) ([]*loaded, error) {
+// load loads every package matched by patterns.
+//
+// The generated files that this run rewrites (isOutput) are loaded as
+// empty: their old contents must neither block regeneration (a stale file
+// may not compile any more) nor slow it down (go list compiles the packages
+// it lists). Finding them costs a go list that lists files only. A package
+// that does not type-check without its generated file, because it calls a
+// generated method, is loaded again with it; errors in generated files are
+// then ignored.
+func load(dir string, patterns []string, tags string, isOutput func(file string) bool) ([]*loaded, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, &LoadError{Errs: []string{err.Error()}}
 	}
 	cfg := &packages.Config{
-		Mode:  loadMode,
+		Mode:  packages.NeedName | packages.NeedFiles,
 		Dir:   dir,
 		Tests: false,
 	}
 	if tags != "" {
 		cfg.BuildFlags = []string{"-tags=" + tags}
 	}
-	pkgs, err := packages.Load(cfg, patterns...)
+	listed, err := packages.Load(cfg, patterns...)
 	if err != nil {
 		return nil, &LoadError{Errs: []string{err.Error()}}
 	}
-	if len(pkgs) == 0 {
+	if len(listed) == 0 {
 		return nil, &LoadError{Errs: []string{fmt.Sprintf("no packages match %s", strings.Join(patterns, " "))}}
 	}
-	out := make([]*loaded, len(pkgs))
-	errs := make([][]string, len(pkgs))
-	var retry []string
 	overlay := map[string][]byte{}
-	for i, p := range pkgs {
-		out[i], errs[i] = newLoaded(dir, p)
-		if len(errs[i]) > 0 && len(out[i].generated) > 0 {
-			retry = append(retry, p.PkgPath)
-			for file := range out[i].generated {
+	for _, p := range listed {
+		for _, file := range p.GoFiles {
+			if !isOutput(file) {
+				continue
+			}
+			if src, err := os.ReadFile(file); err == nil && hasHeaderSource(src) {
 				overlay[file] = []byte(Header + "\n\npackage " + p.Name + "\n")
 			}
 		}
 	}
-	// A stale generated file can also break the package's own files, say by
-	// declaring a name the package now declares too. Load such packages again
-	// without their generated files' contents; if that fails as well (the
-	// package may call a generated method), report the first errors.
+	cfg.Mode = loadMode
+	cfg.Overlay = overlay
+	pkgs, err := packages.Load(cfg, patterns...)
+	if err != nil {
+		return nil, &LoadError{Errs: []string{err.Error()}}
+	}
+	out := make([]*loaded, len(pkgs))
+	errs := make([][]string, len(pkgs))
+	var retry []string
+	for i, p := range pkgs {
+		out[i], errs[i] = newLoaded(dir, p)
+		for _, file := range p.GoFiles {
+			if _, blanked := overlay[file]; blanked && len(errs[i]) > 0 {
+				retry = append(retry, p.PkgPath)
+				break
+			}
+		}
+	}
 	if len(retry) > 0 {
-		cfg.Overlay = overlay
+		cfg.Overlay = nil
 		again, err := packages.Load(cfg, retry...)
 		if err == nil {
 			byPath := map[string]*packages.Package{}
@@ -105,6 +125,10 @@ func load(dir string, patterns []string, tags string) ([]*loaded, error) {
 	return out, nil
 }
 
+// undefinedMethod matches the type error of a call of Close or CloseContext
+// on a type that does not have it yet.
+var undefinedMethod = regexp.MustCompile(`undefined \(type \*?(\w+)(?:\[[^)]*\])? has no field or method (?:Close|CloseContext)\)`)
+
 // newLoaded wraps p and returns its errors, less those in generated files.
 func newLoaded(dir string, p *packages.Package) (*loaded, []string) {
 	l := &loaded{dir: dir, pkg: p, generated: map[string]bool{}}
@@ -117,10 +141,19 @@ func newLoaded(dir string, p *packages.Package) (*loaded, []string) {
 	for _, e := range p.Errors {
 		typeErrors = typeErrors || e.Kind == packages.TypeError
 	}
+	var clients map[string]bool
 	var errs []string
 	for _, e := range p.Errors {
 		if l.inGenerated(e.Pos) || (e.Pos == "" && l.onlyGenerated(e.Msg)) {
 			continue
+		}
+		if m := undefinedMethod.FindStringSubmatch(e.Msg); m != nil && e.Kind == packages.TypeError {
+			if clients == nil {
+				clients = clientNames(l)
+			}
+			if clients[m[1]] {
+				continue // a call of a method this run generates
+			}
 		}
 		if typeErrors && e.Pos == "" && strings.HasPrefix(e.Msg, "# ") {
 			continue // the compiler's report of the type errors listed one by one

@@ -179,3 +179,16 @@ func TestTags(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "extra.go:5:1: //cleanup:client type Extra has no runtime.Guard field")
 }
+
+func TestPackageCallsGeneratedMethods(t *testing.T) {
+	tempModule(t, map[string]string{
+		"client/client.go": clientSrc,
+		"client/use.go":    "package client\n\nimport \"context\"\n\nfunc shutdown(c *Client) error {\n\t_ = c.Close()\n\treturn c.CloseContext(context.Background())\n}\n",
+	})
+	for range 2 {
+		code, out := runCmd("./...")
+		require.Equal(t, 0, code, out)
+	}
+	code, out := runCmd("-check", "./...")
+	assert.Equal(t, 0, code, out)
+}
