@@ -101,8 +101,16 @@ func TestEndToEnd(t *testing.T) {
 	require.NoError(t, err, "go test:\n%s", out)
 	t.Log(out)
 
-	out, err = goCmd(t, dir, "run", "github.com/cleanupgen/cleanupgen/cmd/cleanupgen", "-check", "./...")
-	require.NoError(t, err, "cleanupgen -check after generating:\n%s", out)
+	// Other modules run it as a tool: go get -tool adds this line to go.mod.
+	f, err := os.OpenFile(filepath.Join(dir, "go.mod"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("\ntool github.com/cleanupgen/cleanupgen/cmd/cleanupgen\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	out, err = goCmd(t, dir, "mod", "tidy")
+	require.NoError(t, err, "go mod tidy:\n%s", out)
+	out, err = goCmd(t, dir, "tool", "cleanupgen", "-check", "./...")
+	require.NoError(t, err, "go tool cleanupgen -check after generating:\n%s", out)
 }
 
 // TestGoldenVet runs go vet on every golden output of ../testdata.

@@ -46,9 +46,9 @@ const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax | 
 // empty: their old contents must neither block regeneration (a stale file
 // may not compile any more) nor slow it down (go list compiles the packages
 // it lists). Finding them costs a go list that lists files only. A package
-// that does not type-check without its generated file, because it calls a
-// generated method, is loaded again with it; errors in generated files are
-// then ignored.
+// that does not type-check without the generated files, because it calls a
+// generated method of a package it imports, is loaded again with them;
+// errors in generated files are then ignored.
 func load(dir string, patterns []string, tags string, isOutput func(file string) bool) ([]*loaded, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -91,11 +91,10 @@ func load(dir string, patterns []string, tags string, isOutput func(file string)
 	var retry []string
 	for i, p := range pkgs {
 		out[i], errs[i] = newLoaded(dir, p)
-		for _, file := range p.GoFiles {
-			if _, blanked := overlay[file]; blanked && len(errs[i]) > 0 {
-				retry = append(retry, p.PkgPath)
-				break
-			}
+		// The package may call a generated method of its own or of a
+		// package it imports, blanked here.
+		if len(errs[i]) > 0 && len(overlay) > 0 {
+			retry = append(retry, p.PkgPath)
 		}
 	}
 	if len(retry) > 0 {
@@ -125,6 +124,20 @@ func load(dir string, patterns []string, tags string, isOutput func(file string)
 	return out, nil
 }
 
+// hasDirectives reports whether any file of p has a //cleanup: comment.
+func hasDirectives(p *packages.Package) bool {
+	for _, f := range p.Syntax {
+		for _, g := range f.Comments {
+			for _, c := range g.List {
+				if strings.HasPrefix(c.Text, "//"+Tool+":") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // undefinedMethod matches the type error of a call of Close or CloseContext
 // on a type that does not have it yet.
 var undefinedMethod = regexp.MustCompile(`undefined \(type \*?(\w+)(?:\[[^)]*\])? has no field or method (?:Close|CloseContext)\)`)
@@ -141,9 +154,16 @@ func newLoaded(dir string, p *packages.Package) (*loaded, []string) {
 	for _, e := range p.Errors {
 		typeErrors = typeErrors || e.Kind == packages.TypeError
 	}
+	// A package without directives only needs to be found to have none: its
+	// type errors, say calls of methods that this run is about to generate
+	// in a package it imports, are not cleanupgen's business.
+	directives := hasDirectives(p)
 	var clients map[string]bool
 	var errs []string
 	for _, e := range p.Errors {
+		if !directives && (e.Kind == packages.TypeError || e.Pos == "" && strings.HasPrefix(e.Msg, "# ")) {
+			continue
+		}
 		if l.inGenerated(e.Pos) || (e.Pos == "" && l.onlyGenerated(e.Msg)) {
 			continue
 		}

@@ -184,6 +184,8 @@ func TestPackageCallsGeneratedMethods(t *testing.T) {
 	tempModule(t, map[string]string{
 		"client/client.go": clientSrc,
 		"client/use.go":    "package client\n\nimport \"context\"\n\nfunc shutdown(c *Client) error {\n\t_ = c.Close()\n\treturn c.CloseContext(context.Background())\n}\n",
+		"user/user.go": "package user\n\nimport (\n\t\"io\"\n\n\t\"example.com/m/client\"\n)\n\n" +
+			"var _ io.Closer = (*client.Client)(nil)\n\nfunc Stop(c *client.Client) error { return c.Close() }\n",
 	})
 	for range 2 {
 		code, out := runCmd("./...")
