@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"path/filepath"
 	"slices"
 	"time"
 )
@@ -197,7 +198,7 @@ func (c *checker) typeSpec(ts *ast.TypeSpec, ds []Directive) *Client {
 		return nil
 	}
 
-	cl := &Client{Name: ts.Name.Name, Timeout: DefaultTimeout}
+	cl := &Client{Name: ts.Name.Name, Timeout: DefaultTimeout, Pos: client.Pos}
 	if client.Timeout > 0 {
 		cl.Timeout = client.Timeout
 	}
@@ -245,7 +246,8 @@ func (c *checker) typeSpec(ts *ast.TypeSpec, ds []Directive) *Client {
 			m := named.Method(i)
 			if m.Name() == name && !c.l.inOutput(c.fset, m.Pos()) {
 				ok = false
-				c.errorf(m.Pos(), "%s already declares %s, which cleanupgen generates for //cleanup:client; remove the method or the directive", cl.Name, name)
+				c.errorf(client.Pos, "%s already declares %s (%s), which cleanupgen generates for //cleanup:client; remove the method or the directive",
+					cl.Name, name, c.where(m.Pos()))
 			}
 		}
 		for _, fd := range fields {
@@ -286,6 +288,13 @@ func (c *checker) typeSpec(ts *ast.TypeSpec, ds []Directive) *Client {
 		return nil
 	}
 	return cl
+}
+
+// where names a position of the package by its file's base name and line:
+// the files of a package share a directory.
+func (c *checker) where(pos token.Pos) string {
+	p := c.fset.Position(pos)
+	return fmt.Sprintf("%s:%d", filepath.Base(p.Filename), p.Line)
 }
 
 func isGuard(t types.Type) bool {
@@ -573,15 +582,14 @@ func (c *checker) names(p *Package) {
 		if c.l.inOutput(c.fset, obj.Pos()) {
 			continue
 		}
-		taken[name] = "declared in the package at " + relPath(c.fset.Position(obj.Pos()).String())
+		taken[name] = "declared by the package (" + c.where(obj.Pos()) + ")"
 	}
 	for _, cl := range p.Clients {
 		cl.PlanName = "cleanup" + cl.Name
 		cl.RefsName = "cleanup" + cl.Name + "Refs"
-		obj := c.pkg.Scope().Lookup(cl.Name)
 		for _, n := range []string{cl.PlanName, cl.RefsName} {
 			if why, clash := taken[n]; clash {
-				c.errorf(obj.Pos(), "cleanupgen would declare %s for //cleanup:client %s, but %s is already %s; rename it", n, cl.Name, n, why)
+				c.errorf(cl.Pos, "cleanupgen would declare %s for //cleanup:client %s, but %s is already %s; rename it", n, cl.Name, n, why)
 				continue
 			}
 			taken[n] = "generated for //cleanup:client " + cl.Name

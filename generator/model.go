@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"go/token"
 	"go/types"
 	"time"
 )
@@ -20,6 +21,7 @@ type Package struct {
 // Client is one //cleanup:client struct type.
 type Client struct {
 	Name       string             // T
+	Pos        token.Pos          // the //cleanup:client directive
 	TypeParams []*types.TypeParam // nil unless generic
 	Timeout    time.Duration
 	Guard      string   // the runtime.Guard field's name
