@@ -429,7 +429,8 @@ func (c *checker) each(t types.Type) (eachInfo, types.Type, bool) {
 	case *types.Map:
 		_, isString := u.Key().Underlying().(*types.Basic)
 		isString = isString && u.Key().Underlying().(*types.Basic).Info()&types.IsString != 0
-		return eachInfo{&Each{Kind: EachMap, StringKey: isString, Nilable: isNilable(u.Elem())}}, u.Elem(), true
+		plain := types.Identical(types.Unalias(u.Key()), types.Typ[types.String])
+		return eachInfo{&Each{Kind: EachMap, StringKey: isString, PlainString: plain, Nilable: isNilable(u.Elem())}}, u.Elem(), true
 	}
 	return eachInfo{}, nil, false
 }

@@ -315,7 +315,7 @@ func eachFunc(cl *Client, st *Step) *jen.Statement {
 	elemFunc := func(m *Call) *jen.Statement {
 		ctx := ctxParam()
 		if !m.Ctx {
-			ctx = jen.Id("_").Qual(pkgContext, "Context")
+			ctx = jen.Qual(pkgContext, "Context")
 		}
 		return jen.Func().Params(ctx).Error().Block(callCode(jen.Id("e"), m)...)
 	}
@@ -329,7 +329,11 @@ func eachFunc(cl *Client, st *Step) *jen.Statement {
 	if e.Kind == EachMap {
 		loop = jen.For(jen.List(jen.Id("k"), jen.Id("e")).Op(":=").Range().Id("r").Dot(st.Name))
 		if e.StringKey {
-			name = jen.Qual(pkgStrconv, "Quote").Call(jen.String().Parens(jen.Id("k")))
+			key := jen.Id("k")
+			if !e.PlainString {
+				key = jen.String().Parens(key)
+			}
+			name = jen.Qual(pkgStrconv, "Quote").Call(key)
 		} else {
 			name = jen.Qual(pkgFmt, "Sprint").Call(jen.Id("k"))
 		}

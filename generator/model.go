@@ -89,9 +89,10 @@ const (
 
 // Each describes closing a slice, array or map element by element.
 type Each struct {
-	Kind      EachKind
-	StringKey bool // map keys are strings: names use %q
-	Addr      bool // elements are values whose method needs &elem
-	Nilable   bool // elements can be nil and are then skipped
-	Close     Call
+	Kind        EachKind
+	StringKey   bool // map keys are strings: names use %q
+	PlainString bool // the key type is string itself, not a named string type
+	Addr        bool // elements are values whose method needs &elem
+	Nilable     bool // elements can be nil and are then skipped
+	Close       Call
 }

@@ -182,7 +182,7 @@ func init() {
 						if e == nil {
 							continue
 						}
-						add("items["+strconv.Itoa(i)+"]", func(_ context.Context) error {
+						add("items["+strconv.Itoa(i)+"]", func(context.Context) error {
 							return e.Close()
 						}, nil)
 					}
@@ -196,7 +196,7 @@ func init() {
 						if e == nil {
 							continue
 						}
-						add("byName["+strconv.Quote(string(k))+"]", func(_ context.Context) error {
+						add("byName["+strconv.Quote(k)+"]", func(context.Context) error {
 							return e.Close()
 						}, nil)
 					}

@@ -128,7 +128,7 @@ func init() {
 				Each: func(r *cleanupClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
 					for i := range r.sessions {
 						e := &r.sessions[i]
-						add("sessions["+strconv.Itoa(i)+"]", func(_ context.Context) error {
+						add("sessions["+strconv.Itoa(i)+"]", func(context.Context) error {
 							return e.Close()
 						}, nil)
 					}

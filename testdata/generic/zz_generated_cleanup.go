@@ -90,7 +90,7 @@ func cleanupPool[E io.Closer]() *runtime.Teardown[Pool[E], cleanupPoolRefs[E]] {
 				Each: func(r *cleanupPoolRefs[E], add func(string, func(context.Context) error, func(context.Context) error)) {
 					for i := range r.items {
 						e := r.items[i]
-						add("items["+strconv.Itoa(i)+"]", func(_ context.Context) error {
+						add("items["+strconv.Itoa(i)+"]", func(context.Context) error {
 							return e.Close()
 						}, nil)
 					}
@@ -108,7 +108,7 @@ func cleanupPool[E io.Closer]() *runtime.Teardown[Pool[E], cleanupPoolRefs[E]] {
 				Phase: 2,
 				Each: func(r *cleanupPoolRefs[E], add func(string, func(context.Context) error, func(context.Context) error)) {
 					for k, e := range r.byKey {
-						add("byKey["+strconv.Quote(string(k))+"]", func(_ context.Context) error {
+						add("byKey["+strconv.Quote(k)+"]", func(context.Context) error {
 							return e.Close()
 						}, nil)
 					}
@@ -190,7 +190,7 @@ func cleanupCache[K comparable, V io.Closer, N Number]() *runtime.Teardown[Cache
 				Phase: 2,
 				Each: func(r *cleanupCacheRefs[K, V, N], add func(string, func(context.Context) error, func(context.Context) error)) {
 					for k, e := range r.entries {
-						add("entries["+fmt.Sprint(k)+"]", func(_ context.Context) error {
+						add("entries["+fmt.Sprint(k)+"]", func(context.Context) error {
 							return e.Close()
 						}, nil)
 					}

@@ -93,7 +93,7 @@ func init() {
 						if e == nil {
 							continue
 						}
-						add("children["+strconv.Itoa(i)+"]", func(_ context.Context) error {
+						add("children["+strconv.Itoa(i)+"]", func(context.Context) error {
 							return e.Close()
 						}, nil)
 					}
@@ -107,7 +107,7 @@ func init() {
 						if e == nil {
 							continue
 						}
-						add("named["+strconv.Quote(string(k))+"]", func(_ context.Context) error {
+						add("named["+strconv.Quote(k)+"]", func(context.Context) error {
 							return e.Close()
 						}, nil)
 					}

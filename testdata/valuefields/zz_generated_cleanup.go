@@ -127,7 +127,7 @@ func init() {
 				Each: func(r *cleanupClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
 					for i := range r.flushers {
 						e := &r.flushers[i]
-						add("flushers["+strconv.Itoa(i)+"]", func(_ context.Context) error {
+						add("flushers["+strconv.Itoa(i)+"]", func(context.Context) error {
 							return e.Flush()
 						}, nil)
 					}
@@ -138,7 +138,7 @@ func init() {
 				Phase: 2,
 				Each: func(r *cleanupClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
 					for k, e := range r.tokens {
-						add("tokens["+fmt.Sprint(k)+"]", func(_ context.Context) error {
+						add("tokens["+fmt.Sprint(k)+"]", func(context.Context) error {
 							return e.Revoke()
 						}, nil)
 					}
@@ -149,7 +149,7 @@ func init() {
 				Phase: 2,
 				Each: func(r *cleanupClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
 					for k, e := range r.named {
-						add("named["+strconv.Quote(string(k))+"]", func(_ context.Context) error {
+						add("named["+strconv.Quote(string(k))+"]", func(context.Context) error {
 							return e.Revoke()
 						}, nil)
 					}
