@@ -7,6 +7,7 @@ import (
 	"go/types"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -15,7 +16,8 @@ const DefaultTimeout = 5 * time.Second
 
 // checker turns one loaded package into the model, collecting diagnostics.
 type checker struct {
-	clients map[string]bool // names of the package's //cleanup:client types, whether valid or not
+	clients map[string]bool    // names of the package's //cleanup:client types, whether valid or not
+	seen    map[token.Pos]bool // comments read as the doc or line comment of a type or field
 	fset    *token.FileSet
 	l       *loaded
 	pkg     *types.Package
@@ -36,6 +38,7 @@ func (c *checker) directives(groups ...*ast.CommentGroup) []Directive {
 		}
 		for _, cm := range g.List {
 			d, ok, err := ParseDirective(cm.Slash, cm.Text)
+			c.seen[cm.Slash] = true
 			if !ok {
 				continue
 			}
@@ -65,7 +68,7 @@ func asDirectiveError(err error, target **DirectiveError) bool {
 // check builds the model of one package.
 func check(l *loaded) (*Package, Diagnostics) {
 	p := l.pkg
-	c := &checker{fset: p.Fset, l: l, pkg: p.Types}
+	c := &checker{fset: p.Fset, l: l, pkg: p.Types, seen: map[token.Pos]bool{}}
 	out := &Package{Name: p.Name, Path: p.PkgPath, Dir: packageDir(p), Types: p.Types}
 	c.clients = clientNames(l)
 	for _, f := range p.Syntax {
@@ -89,9 +92,31 @@ func check(l *loaded) (*Package, Diagnostics) {
 			}
 		}
 	}
+	c.strays()
 	c.names(out)
 	c.diags.sort()
 	return out, c.diags
+}
+
+// strays reports the //cleanup: lines that are not the doc or line comment
+// of a package-level type or of a field of one: a directive separated from
+// its declaration by a blank line, on a var or func, in a function body, or
+// in a nested struct type. They would silently do nothing.
+func (c *checker) strays() {
+	for _, f := range c.l.pkg.Syntax {
+		if c.l.isOutput(c.fset.File(f.FileStart).Name()) {
+			continue
+		}
+		for _, g := range f.Comments {
+			for _, cm := range g.List {
+				if c.seen[cm.Slash] || !IsDirective(cm.Text) {
+					continue
+				}
+				c.errorf(cm.Slash, "%s is not attached to a package-level type or to a field of one, and does nothing; write it in the doc comment (no blank line between) or the line comment of the type or field",
+					strings.Fields(cm.Text)[0])
+			}
+		}
+	}
 }
 
 // clientNames finds the types with a //cleanup:client directive, before
