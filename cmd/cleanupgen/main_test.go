@@ -194,3 +194,21 @@ func TestPackageCallsGeneratedMethods(t *testing.T) {
 	code, out := runCmd("-check", "./...")
 	assert.Equal(t, 0, code, out)
 }
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	tempModule(t, map[string]string{
+		"a/a.go": clientSrc,
+		"b/b.go": clientSrc,
+	})
+	code, out := runCmd("-output", filepath.Join("a", "out.go"), "./...")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, out, "names a path")
+
+	code, out = runCmd("./nothing/...")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, out, "nothing")
+
+	code, out = runCmd("-output", filepath.Join("a", "out.go"), "./a")
+	require.Equal(t, 0, code, out)
+	assert.FileExists(t, filepath.Join("a", "out.go"))
+}
