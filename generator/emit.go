@@ -61,11 +61,46 @@ func emit(p *Package) ([]byte, error) {
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", p.Path, err)
 	}
-	out, err := format.Source(buf.Bytes())
+	out, err := format.Source(groupImports(buf.Bytes()))
 	if err != nil {
 		return nil, fmt.Errorf("formatting %s: %w", p.Path, err)
 	}
 	return out, nil
+}
+
+// groupImports puts the standard library imports of jennifer's single
+// import block first and the others after a blank line, as goimports does.
+func groupImports(src []byte) []byte {
+	start := bytes.Index(src, []byte("\nimport (\n"))
+	if start < 0 {
+		return src
+	}
+	start += len("\nimport (\n")
+	n := bytes.Index(src[start:], []byte("\n)\n"))
+	if n < 0 {
+		return src
+	}
+	var std, other []string
+	for line := range strings.Lines(string(src[start : start+n])) {
+		line = strings.TrimRight(line, "\n")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		path := line[strings.IndexByte(line, '"')+1:]
+		if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") {
+			other = append(other, line)
+		} else {
+			std = append(std, line)
+		}
+	}
+	block := strings.Join(std, "\n")
+	if len(std) > 0 && len(other) > 0 {
+		block += "\n\n"
+	}
+	block += strings.Join(other, "\n")
+	out := append([]byte{}, src[:start]...)
+	out = append(out, block...)
+	return append(out, src[start+n:]...)
 }
 
 // recv is the receiver type T or T[E, K].

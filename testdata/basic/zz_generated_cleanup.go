@@ -4,12 +4,13 @@ package basic
 
 import (
 	"context"
-	"github.com/cleanupgen/cleanupgen/runtime"
 	"io"
 	"net"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
 // Close tears down x as CloseContext(context.Background()) does: it returns within 3s,

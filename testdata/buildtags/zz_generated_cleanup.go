@@ -4,9 +4,10 @@ package buildtags
 
 import (
 	"context"
-	"github.com/cleanupgen/cleanupgen/runtime"
 	"io"
 	"time"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
 // Close tears down x as CloseContext(context.Background()) does: it returns within 5s,

@@ -4,8 +4,9 @@ package closeshapes
 
 import (
 	"context"
-	"github.com/cleanupgen/cleanupgen/runtime"
 	"time"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
 // Close tears down x as CloseContext(context.Background()) does: it returns within 5s,

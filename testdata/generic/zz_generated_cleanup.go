@@ -5,10 +5,11 @@ package generic
 import (
 	"context"
 	"fmt"
-	"github.com/cleanupgen/cleanupgen/runtime"
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
 // Close tears down x as CloseContext(context.Background()) does: it returns within 1.5s,

@@ -4,9 +4,10 @@ package importclash
 
 import (
 	"context"
-	"github.com/cleanupgen/cleanupgen/runtime"
 	strconv1 "strconv"
 	time1 "time"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
 // Close tears down x as CloseContext(context.Background()) does: it returns within 5s,

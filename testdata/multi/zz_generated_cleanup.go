@@ -4,9 +4,10 @@ package multi
 
 import (
 	"context"
-	"github.com/cleanupgen/cleanupgen/runtime"
 	"strconv"
 	"time"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
 // Close tears down x as CloseContext(context.Background()) does: it returns within 10s,

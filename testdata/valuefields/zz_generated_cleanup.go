@@ -5,10 +5,11 @@ package valuefields
 import (
 	"context"
 	"fmt"
-	"github.com/cleanupgen/cleanupgen/runtime"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
 // Close tears down x as CloseContext(context.Background()) does: it returns within 100ms,
