@@ -338,7 +338,7 @@ func init() {
 						if e == nil {
 							continue
 						}
-						add("byName["+strconv.Quote(string(k))+"]", func(ctx context.Context) error {
+						add("byName["+strconv.Quote(k)+"]", func(ctx context.Context) error {
 							return e.Close(ctx)
 						}, nil)
 					}
