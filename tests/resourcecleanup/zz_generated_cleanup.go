@@ -4,11 +4,12 @@ package resourcecleanup
 
 import (
 	"context"
-	"github.com/cleanupgen/cleanupgen/runtime"
 	"io"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
 // Close tears down x as CloseContext(context.Background()) does: it returns within 1s,
