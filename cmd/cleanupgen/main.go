@@ -35,7 +35,7 @@
 // overwritten or removed.
 //
 // Every mistake in the directives is reported as file:line:col: message
-// before anything is written.
+// before anything is written. cleanupgen -h lists the directives.
 //
 // Exit codes: 0 done or up to date; 1 a diagnostic, or stale files with
 // -check; 2 bad usage or packages that cannot be loaded.
@@ -59,9 +59,9 @@ func main() {
 func run(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cleanupgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	output := fs.String("output", "", "the generated file's `name` (default "+generator.DefaultOutput+")")
+	output := fs.String("output", "", "write the generated code to `FILE` in each package's directory (default "+generator.DefaultOutput+")")
 	check := fs.Bool("check", false, "write nothing; exit 1 when a generated file is missing, stale or extra")
-	tags := fs.String("tags", "", "comma-separated build `tags`")
+	tags := fs.String("tags", "", "comma-separated build `TAGS`, as for go build")
 	verbose := fs.Bool("v", false, "log what is done to standard error")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: cleanupgen [-output FILE] [-check] [-tags TAGS] [-v] [packages]")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -211,4 +212,31 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	code, out = runCmd("-output", filepath.Join("a", "out.go"), "./a")
 	require.Equal(t, 0, code, out)
 	assert.FileExists(t, filepath.Join("a", "out.go"))
+}
+
+// TestGuardBreaksStaleBuild retypes a managed field after generating: the
+// build must fail in the generated file until cleanupgen runs again.
+func TestGuardBreaksStaleBuild(t *testing.T) {
+	dir := tempModule(t, map[string]string{"client/client.go": clientSrc})
+	code, out := runCmd("./...")
+	require.Equal(t, 0, code, out)
+	build := func() (string, error) {
+		cmd := exec.Command("go", "build", "./...")
+		cmd.Dir = dir
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	out, err := build()
+	require.NoError(t, err, out)
+
+	src := strings.Replace(clientSrc, "body io.Closer", "body io.ReadCloser", 1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "client", "client.go"), []byte(src), 0o644))
+	out, err = build()
+	require.Error(t, err, "a retyped field must break the build")
+	assert.Contains(t, out, generator.DefaultOutput)
+
+	code, out = runCmd("./...")
+	require.Equal(t, 0, code, out)
+	out, err = build()
+	require.NoError(t, err, out)
 }
