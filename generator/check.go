@@ -343,11 +343,11 @@ func (c *checker) field(cl *Client, v *types.Var, d Directive) bool {
 	}
 	cl.Fields = append(cl.Fields, &Ref{Field: name, Type: t})
 	if d.Verb == "nil" {
-		if !ref {
+		if !ref && !isTypeParam {
 			c.errorf(d.Pos, "//cleanup:nil cannot serve field %s of type %s: only pointer, interface, map, slice, channel and func fields can be dropped; use //cleanup:ignore to leave it alone", name, tstr)
 			return false
 		}
-		cl.Drop = append(cl.Drop, name)
+		addDrop(cl, name, t)
 		return true
 	}
 
@@ -434,10 +434,24 @@ func (c *checker) field(cl *Client, v *types.Var, d Directive) bool {
 	}
 	cl.Steps = append(cl.Steps, st)
 	cl.Refs = append(cl.Refs, &Ref{Field: name, Type: t, Addr: needsAddr(t)})
-	if ref && !isTypeParam {
+	addDrop(cl, name, t)
+	return true
+}
+
+// addDrop adds the field to those dropped after teardown if it can hold a
+// reference: a pointer, interface, map, slice, channel or func, or a type
+// parameter, which is zeroed with *new(E).
+func addDrop(cl *Client, name string, t types.Type) {
+	if isReference(t) {
 		cl.Drop = append(cl.Drop, name)
 	}
-	return true
+	if tp, ok := types.Unalias(t).(*types.TypeParam); ok {
+		cl.Drop = append(cl.Drop, name)
+		if cl.DropTypeParam == nil {
+			cl.DropTypeParam = map[string]string{}
+		}
+		cl.DropTypeParam[name] = tp.Obj().Name()
+	}
 }
 
 type eachInfo struct{ *Each }

@@ -212,7 +212,11 @@ func teardownLiteral(w *typeWriter, typeName string, cl *Client, teardownType *j
 	// Drop.
 	var drops []jen.Code
 	for _, name := range cl.Drop {
-		drops = append(drops, jen.Id("x").Dot(name).Op("=").Nil())
+		zero := jen.Nil()
+		if tp, ok := cl.DropTypeParam[name]; ok {
+			zero = jen.Op("*").New(jen.Id(tp))
+		}
+		drops = append(drops, jen.Id("x").Dot(name).Op("=").Add(zero))
 	}
 	drop := jen.Func().Params(jen.Id("x").Op("*").Add(recvType(cl))).Block(drops...)
 

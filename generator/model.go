@@ -27,8 +27,11 @@ type Client struct {
 	Guard      string   // the runtime.Guard field's name
 	Steps      []*Step  // sorted by phase, then declaration order
 	Drop       []string // fields set to their zero value after teardown, in declaration order
-	Refs       []*Ref   // fields copied (or addressed) for the steps, in declaration order
-	Fields     []*Ref   // every field the generated code names, guard included, for the compile-time guard
+	// DropTypeParam maps the fields of Drop whose type is a type parameter
+	// to its name: they are zeroed with *new(E) instead of nil.
+	DropTypeParam map[string]string
+	Refs          []*Ref // fields copied (or addressed) for the steps, in declaration order
+	Fields        []*Ref // every field the generated code names, guard included, for the compile-time guard
 
 	// Names of the generated declarations.
 	PlanName string // cleanupT: the runtime.Teardown variable, or the function returning it for a generic T

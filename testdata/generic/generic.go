@@ -33,6 +33,8 @@ type Cache[K comparable, V io.Closer, N Number] struct {
 	entries map[K]V
 	//cleanup:ignore
 	hits N
+	//cleanup:nil
+	last V
 	//cleanup:close
 	pool *Pool[V]
 }

@@ -28,8 +28,8 @@ func (x *Pool[E]) Close() error {
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
 //     by then are started with an expired context and are not waited for.
-//  3. It drops its references, even when a step hangs: it sets items, byKey, next to their
-//     zero values, once no call holds the guard.
+//  3. It drops its references, even when a step hangs: it sets items, spare, byKey, next to
+//     their zero values, once no call holds the guard.
 //  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
 //     naming each step that failed, panicked, timed out or was abandoned. The error
 //     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
@@ -81,6 +81,7 @@ func cleanupPool[E io.Closer]() *runtime.Teardown[Pool[E], cleanupPoolRefs[E]] {
 		},
 		Drop: func(x *Pool[E]) {
 			x.items = nil
+			x.spare = *new(E)
 			x.byKey = nil
 			x.next = nil
 		},
@@ -135,8 +136,8 @@ func (x *Cache[K, V, N]) Close() error {
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
 //     by then are started with an expired context and are not waited for.
-//  3. It drops its references, even when a step hangs: it sets entries, pool to their zero
-//     values, once no call holds the guard.
+//  3. It drops its references, even when a step hangs: it sets entries, last, pool to their
+//     zero values, once no call holds the guard.
 //  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
 //     naming each step that failed, panicked, timed out or was abandoned. The error
 //     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
@@ -166,6 +167,7 @@ type cleanupCacheRefs[K comparable, V io.Closer, N Number] struct {
 func _[K comparable, V io.Closer, N Number](x *Cache[K, V, N]) {
 	var _ *runtime.Guard = &x.guard
 	var _ *map[K]V = &x.entries
+	var _ *V = &x.last
 	var _ **Pool[V] = &x.pool
 }
 
@@ -183,6 +185,7 @@ func cleanupCache[K comparable, V io.Closer, N Number]() *runtime.Teardown[Cache
 		},
 		Drop: func(x *Cache[K, V, N]) {
 			x.entries = nil
+			x.last = *new(V)
 			x.pool = nil
 		},
 		Steps: []runtime.Step[cleanupCacheRefs[K, V, N]]{
