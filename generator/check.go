@@ -403,24 +403,24 @@ func (c *checker) field(cl *Client, v *types.Var, d Directive) bool {
 			}
 		} else if each, elem, isEach := c.each(t); isEach {
 			estr := types.TypeString(elem, types.RelativeTo(c.pkg))
-			call, ok := c.method(elem, method, !each.mapKind())
+			call, ok := c.method(elem, method, !each.isMap())
 			if !ok {
-				c.errorf(d.Pos, "//cleanup:close cannot serve field %s of type %s: %s", name, tstr, c.elemProblem(elem, method, estr, each.mapKind()))
+				c.errorf(d.Pos, "//cleanup:close cannot serve field %s of type %s: %s", name, tstr, c.elemProblem(elem, method, estr, each.isMap()))
 			}
 			var force *Call
 			fok := true
 			if d.Force != "" {
-				if force, fok = c.method(elem, d.Force, !each.mapKind()); !fok {
-					c.errorf(d.Pos, "//cleanup:close force=%s on the elements of %s: %s", d.Force, name, c.elemProblem(elem, d.Force, estr, each.mapKind()))
+				if force, fok = c.method(elem, d.Force, !each.isMap()); !fok {
+					c.errorf(d.Pos, "//cleanup:close force=%s on the elements of %s: %s", d.Force, name, c.elemProblem(elem, d.Force, estr, each.isMap()))
 				}
 			}
 			if !ok || !fok {
 				return false
 			}
 			each.Close = *call
-			each.Addr = needsAddr(elem) && !each.mapKind()
+			each.Addr = needsAddr(elem) && !each.isMap()
 			st.Force = force
-			st.Each = each.Each
+			st.Each = each
 			st.Nilable = false
 		} else {
 			c.errorf(d.Pos, "//cleanup:close cannot serve field %s of type %s: %s", name, tstr, c.methodProblem(t, method, tstr))
@@ -454,24 +454,20 @@ func addDrop(cl *Client, name string, t types.Type) {
 	}
 }
 
-type eachInfo struct{ *Each }
-
-func (e eachInfo) mapKind() bool { return e.Kind == EachMap }
-
 // each reports whether t is a slice, array or map, and its element type.
-func (c *checker) each(t types.Type) (eachInfo, types.Type, bool) {
+func (c *checker) each(t types.Type) (*Each, types.Type, bool) {
 	switch u := t.Underlying().(type) {
 	case *types.Slice:
-		return eachInfo{&Each{Kind: EachSlice, Nilable: isNilable(u.Elem())}}, u.Elem(), true
+		return &Each{Kind: EachSlice, Nilable: isNilable(u.Elem())}, u.Elem(), true
 	case *types.Array:
-		return eachInfo{&Each{Kind: EachSlice, Nilable: isNilable(u.Elem())}}, u.Elem(), true
+		return &Each{Kind: EachSlice, Nilable: isNilable(u.Elem())}, u.Elem(), true
 	case *types.Map:
 		_, isString := u.Key().Underlying().(*types.Basic)
 		isString = isString && u.Key().Underlying().(*types.Basic).Info()&types.IsString != 0
 		plain := types.Identical(types.Unalias(u.Key()), types.Typ[types.String])
-		return eachInfo{&Each{Kind: EachMap, StringKey: isString, PlainString: plain, Nilable: isNilable(u.Elem())}}, u.Elem(), true
+		return &Each{Kind: EachMap, StringKey: isString, PlainString: plain, Nilable: isNilable(u.Elem())}, u.Elem(), true
 	}
-	return eachInfo{}, nil, false
+	return nil, nil, false
 }
 
 const acceptedShapes = "M(), M() error, M(context.Context) or M(context.Context) error"

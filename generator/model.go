@@ -99,3 +99,5 @@ type Each struct {
 	Nilable     bool // elements can be nil and are then skipped
 	Close       Call
 }
+
+func (e *Each) isMap() bool { return e.Kind == EachMap }
