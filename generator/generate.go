@@ -40,6 +40,9 @@ type Config struct {
 	Check bool
 	// Logf, when not nil, is told what the run does.
 	Logf func(format string, args ...any)
+	// Warnf, when not nil, is told what the user should know even without
+	// Logf, such as a removal that go generate will trip over.
+	Warnf func(format string, args ...any)
 }
 
 // ErrStale is returned (wrapped) by Run with Check when a generated file is
@@ -188,6 +191,11 @@ func Run(cfg Config) error {
 			logf("removing %s: the package has no //cleanup:client", rel)
 			if err := os.Remove(f.Path); err != nil {
 				return err
+			}
+			// go generate lists a package's files before running their
+			// commands, then fails opening one that a command removed.
+			if gofile := os.Getenv("GOFILE"); gofile != "" && cfg.Warnf != nil && filepath.Base(f.Path) > gofile {
+				cfg.Warnf("removed %s, a stale generated file of a package without //cleanup:client; go generate may now report it missing: run go generate again", rel)
 			}
 		case exists && bytes.Equal(old, f.Content):
 			logf("%s is up to date", rel)

@@ -76,8 +76,9 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	cfg := generator.Config{Patterns: fs.Args(), Tags: *tags, Output: *output, Check: *check}
+	logger := log.New(stderr, "cleanupgen: ", 0)
+	cfg.Warnf = logger.Printf
 	if *verbose {
-		logger := log.New(stderr, "cleanupgen: ", 0)
 		cfg.Logf = logger.Printf
 	}
 	return exitCode(stderr, generator.Run(cfg))

@@ -81,11 +81,13 @@ func TestGenerateCheckAndStale(t *testing.T) {
 	assert.Contains(t, out, filepath.Join("plain", generator.DefaultOutput)+": extra")
 	assert.NoFileExists(t, gen, "-check writes nothing")
 
+	t.Setenv("GOFILE", "plain.go") // as if run by go generate in plain/
 	code, out = runCmd("-v", "./...")
 	require.Equal(t, 0, code, out)
 	assert.FileExists(t, gen)
 	assert.NoFileExists(t, stale)
 	assert.Contains(t, out, "writing")
+	assert.Contains(t, out, "go generate may now report it missing")
 
 	// Unchanged bytes are not rewritten.
 	old := time.Now().Add(-time.Hour)
