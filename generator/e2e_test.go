@@ -76,9 +76,6 @@ func e2eFiles(t testing.TB) map[string]string {
 // Shutdown to Close, a connection whose peer never reads, WaitGroups, a
 // hanging closer, a generic pool and a tree of clients.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs a module; skipped with -short")
-	}
 	dir := tempModule(t, e2eFiles(t))
 
 	out, err := goCmd(t, dir, "generate", "./app")
@@ -115,9 +112,6 @@ func TestEndToEnd(t *testing.T) {
 
 // TestGoldenVet runs go vet on every golden output of ../testdata.
 func TestGoldenVet(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go vet; skipped with -short")
-	}
 	var pkgs []string
 	for _, d := range testdataPackages(t) {
 		b, err := os.ReadFile(filepath.Join(testdata, d, DefaultOutput))
