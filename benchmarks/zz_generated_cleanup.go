@@ -4,9 +4,10 @@ package benchmarks
 
 import (
 	"context"
-	"github.com/cleanupgen/cleanupgen/runtime"
 	"strconv"
 	"time"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
 // Close tears down x as CloseContext(context.Background()) does: it returns within 10s,
@@ -2581,7 +2582,7 @@ func init() {
 						if e == nil {
 							continue
 						}
-						add("rs["+strconv.Itoa(i)+"]", func(_ context.Context) error {
+						add("rs["+strconv.Itoa(i)+"]", func(context.Context) error {
 							return e.Close()
 						}, nil)
 					}
