@@ -65,7 +65,7 @@ func (o outcome) state() State {
 // that are returning because of it: a step that honours its context is
 // reported with its own result, not as abandoned, and the caller returns at
 // most Grace after the deadline.
-const Grace = time.Millisecond
+const Grace = 250 * time.Microsecond
 
 // graceWait waits for done for at most Grace.
 func graceWait(done <-chan struct{}) {
@@ -75,4 +75,46 @@ func graceWait(done <-chan struct{}) {
 	case <-done:
 	case <-t.C:
 	}
+}
+
+// waitDeadline waits for done, for the deadline plus Grace, or for ctx to be
+// cancelled (plus Grace), whichever comes first. One timer covers the
+// deadline and its Grace, so that the return is late by one timer's latency
+// at most.
+//
+// dctx is the context that carries the deadline. When the timer fires, its
+// own timer is due too, but the goroutine that cancels it may not have run
+// yet: waitDeadline waits for it, so that what follows sees an expired
+// context.
+func waitDeadline(done <-chan struct{}, ctx, dctx context.Context, deadline time.Time) {
+	t := time.NewTimer(max(time.Until(deadline), 0) + Grace)
+	defer t.Stop()
+	cancelled := ctx.Done()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			<-dctx.Done()
+			return
+		case <-cancelled:
+			if ctx.Err() == context.DeadlineExceeded {
+				cancelled = nil // the deadline, which the timer covers
+				continue
+			}
+			graceWait(done)
+			return
+		}
+	}
+}
+
+// deadlineCause returns why ctx, a teardown's context, is done. Its own
+// deadline and an equal deadline of its parent fire at the same instant, in
+// either order: both are reported as errDeadline.
+func deadlineCause(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	if cause == context.DeadlineExceeded {
+		return errDeadline
+	}
+	return cause
 }

@@ -15,7 +15,7 @@ func ExampleManager() {
 	stuck := make(chan struct{})
 	defer close(stuck)
 
-	m := runtime.NewManager(context.Background(), 50*time.Millisecond, runtime.WithName("server"))
+	m := runtime.NewManager(context.Background(), 200*time.Millisecond, runtime.WithName("server"))
 	m.Go("listener", func(ctx context.Context) error { return nil })
 	m.Go("database", func(ctx context.Context) error { return errors.New("connection reset") })
 	m.Go("stream", func(ctx context.Context) error {

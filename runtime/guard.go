@@ -51,6 +51,11 @@ type Guard struct {
 // call ends; or, once closing has begun, it returns [ErrClosed] and the
 // caller must not call Leave.
 func (g *Guard) Enter() error {
+	// Checking first keeps calls that keep coming after closing began from
+	// holding the count above zero.
+	if g.state.Load()&closingBit != 0 {
+		return ErrClosed
+	}
 	if g.state.Add(1)&closingBit != 0 {
 		g.Leave()
 		return ErrClosed

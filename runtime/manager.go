@@ -18,7 +18,8 @@ import (
 // A Manager must be created with [NewManager]. Its methods are safe for
 // concurrent use.
 type Manager struct {
-	ctx      context.Context
+	ctx      context.Context // the tasks' context
+	parent   context.Context // the context NewManager was given
 	cancel   context.CancelFunc
 	deadline time.Time // zero when deadlines are off
 	name     string
@@ -56,7 +57,7 @@ func WithName(name string) Option {
 // Manager has no deadline and ignores ctx's cancellation: Wait waits for
 // every task.
 func NewManager(ctx context.Context, timeout time.Duration, opts ...Option) *Manager {
-	m := &Manager{name: "runtime.Manager"}
+	m := &Manager{name: "runtime.Manager", parent: ctx}
 	for _, opt := range opts {
 		opt(m)
 	}
@@ -153,10 +154,10 @@ func (m *Manager) Wait() error {
 	}
 	m.mu.Unlock()
 	if idle != nil {
-		select {
-		case <-idle:
-		case <-m.ctx.Done():
-			graceWait(idle)
+		if m.deadline.IsZero() {
+			<-idle
+		} else {
+			waitDeadline(idle, m.parent, m.ctx, m.deadline)
 		}
 	}
 	results := m.collect(true)
@@ -183,7 +184,7 @@ func (m *Manager) collect(abandonRunning bool) []TaskResult {
 			if abandonRunning {
 				t.entry = abandon(m.name, t.result.Name, t.start)
 				t.result.State = StateAbandoned
-				t.result.Err = context.Cause(m.ctx)
+				t.result.Err = deadlineCause(m.ctx)
 				t.result.Duration = now.Sub(t.start)
 				newly = append(newly, t)
 			} else {

@@ -129,7 +129,7 @@ func TestManagerKeepsEveryError(t *testing.T) {
 		}
 		assert.Equal(t, []string{"a", "stuck", "b"}, names)
 		assert.Equal(t, "cleanup runtime.Manager: 3 steps did not succeed: a: failed after 0s: a failed; "+
-			"stuck: abandoned after 1.001s: cleanup deadline exceeded; b: failed after 0s: b failed", err.Error())
+			"stuck: abandoned after 1.00025s: cleanup deadline exceeded; b: failed after 0s: b failed", err.Error())
 	})
 }
 

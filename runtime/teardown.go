@@ -149,7 +149,7 @@ func (t *Teardown[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	}
 	defer cancel()
 
-	if r.on && g.inFlight() {
+	if r.on && !g.isIdleNow() {
 		drain := time.NewTimer(r.deadline.Sub(start) / 2)
 		select {
 		case <-g.idleChan():
@@ -168,17 +168,13 @@ func (t *Teardown[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 		go r.exec(first)
 	}
 	if r.on {
-		select {
-		case <-r.done:
-		case <-r.ctx.Done():
-			graceWait(r.done)
-		}
+		waitDeadline(r.done, ctx, r.ctx, r.deadline)
 	} else {
 		<-r.done
 	}
 	results := r.conclude()
 
-	if r.on && g.inFlight() {
+	if r.on && !g.isIdleNow() {
 		select {
 		case <-g.idleChan():
 		case <-r.ctx.Done():
@@ -195,7 +191,7 @@ func (t *Teardown[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 			Name:     inFlightStep,
 			State:    StateAbandoned,
 			Duration: time.Since(start),
-			Err:      context.Cause(r.ctx),
+			Err:      deadlineCause(r.ctx),
 		})
 		logStep(t.Type, results[len(results)-1], r.deadline.Sub(start))
 	}
@@ -239,6 +235,7 @@ type unit struct {
 	returned     bool                        // Close (the graceful call) has returned
 	settled      bool                        // its phase no longer waits for it
 	forcing      bool                        // its force has been called
+	forceDone    bool                        // its force has returned
 }
 
 // result returns u's result.
@@ -306,13 +303,17 @@ func (r *teardownRun[R]) execOne(i int) (next int) {
 	r.mu.Lock()
 	u := &r.units[i]
 	s := &r.steps[u.step]
-	closeFn, hasForce := u.close, u.force != nil || s.Force != nil && s.Each == nil
+	closeFn, hasForce := u.close, r.forceOf(u) != nil
 	ctx := r.ctx
 	var end time.Time
 	if r.on && !r.over && (s.Timeout > 0 || hasForce) {
+		// A budget that ends at the deadline is the deadline's business:
+		// only one that ends before it gets a context and a timer.
 		started := r.start.Add(u.start)
-		end = r.budgetEnd(started, s.Timeout, hasForce)
-		u.budget = end.Sub(started)
+		if e := r.budgetEnd(started, s.Timeout, hasForce); e.Before(r.deadline) {
+			end = e
+			u.budget = end.Sub(started)
+		}
 	}
 	r.mu.Unlock()
 
@@ -331,10 +332,7 @@ func (r *teardownRun[R]) execOne(i int) (next int) {
 		if stop != nil {
 			stop()
 		}
-		// A step that returns because its own budget ran out has timed
-		// out, even if expire has not run yet.
-		overBudget := !end.IsZero() && ctx.Err() != nil && r.ctx.Err() == nil
-		next = r.finish(i, o, overBudget)
+		next = r.finish(i, o, ctx.Err() != nil, !end.IsZero() && ctx.Err() != nil && r.ctx.Err() == nil)
 		if !completed && next >= 0 {
 			// The step called runtime.Goexit: this goroutine ends with the
 			// deferred calls, so the next phase needs one of its own.
@@ -355,6 +353,18 @@ func (r *teardownRun[R]) execOne(i int) (next int) {
 	return next
 }
 
+// forceOf returns unit u's force, or nil. r.mu is held.
+func (r *teardownRun[R]) forceOf(u *unit) func(context.Context) error {
+	if u.force != nil {
+		return u.force
+	}
+	s := &r.steps[u.step]
+	if s.Force == nil || s.Each != nil {
+		return nil
+	}
+	return func(ctx context.Context) error { return s.Force(ctx, &r.refs) }
+}
+
 // budgetEnd returns when the budget of a unit that started at start ends.
 // r.mu is held.
 func (r *teardownRun[R]) budgetEnd(start time.Time, timeout time.Duration, hasForce bool) time.Time {
@@ -363,7 +373,7 @@ func (r *teardownRun[R]) budgetEnd(start time.Time, timeout time.Duration, hasFo
 		end = start.Add(timeout)
 	}
 	if hasForce {
-		reserve := min(r.deadline.Sub(start)/4, time.Second)
+		reserve := max(min(r.deadline.Sub(start)/4, time.Second), 0)
 		if f := r.deadline.Add(-reserve); f.Before(end) {
 			end = f
 		}
@@ -371,35 +381,58 @@ func (r *teardownRun[R]) budgetEnd(start time.Time, timeout time.Duration, hasFo
 	return end
 }
 
-// expire runs when unit i's own budget has run out (or the overall deadline
-// came, which Close itself handles). It calls the unit's force, if it has
-// one, and settles the unit, which may start the next phase.
+// expire runs when unit i's own budget has run out before the deadline. It
+// calls the unit's force, if it has one; otherwise it gives the step Grace
+// to return by itself before its phase stops waiting for it.
 func (r *teardownRun[R]) expire(i int) {
 	r.mu.Lock()
 	u := &r.units[i]
-	if u.returned || u.settled || r.over || r.ctx.Err() != nil {
+	if u.returned || u.forcing || r.over || r.ctx.Err() != nil {
 		r.mu.Unlock()
 		return
 	}
-	s := &r.steps[u.step]
-	force := u.force
-	if force == nil && s.Force != nil && s.Each == nil {
-		force = func(ctx context.Context) error { return s.Force(ctx, &r.refs) }
+	if force := r.forceOf(u); force != nil {
+		u.forcing = true
+		r.mu.Unlock()
+		r.exec(r.runForce(i, force))
+		return
+	}
+	r.mu.Unlock()
+	time.AfterFunc(Grace, func() { r.timeOut(i) })
+}
+
+// timeOut settles unit i, whose budget ran out Grace ago, if it has not
+// returned by now.
+func (r *teardownRun[R]) timeOut(i int) {
+	r.mu.Lock()
+	u := &r.units[i]
+	if u.returned || u.settled || r.over {
+		r.mu.Unlock()
+		return
 	}
 	now := r.now()
 	u.set(StateTimedOut, now-u.start, errBudget)
-	if force == nil {
-		next := r.settle(i, now)
-		r.mu.Unlock()
-		r.exec(next)
-		return
-	}
-	u.forcing = true
+	next := r.settle(i, now)
 	r.mu.Unlock()
+	r.exec(next)
+}
 
+// runForce calls unit i's force and records its outcome; it returns the
+// next unit to run or -1.
+func (r *teardownRun[R]) runForce(i int, force func(context.Context) error) (next int) {
 	o := goexited
-	defer func() { r.exec(r.forced(i, o)) }()
+	next = -1
+	completed := false
+	defer func() {
+		next = r.forced(i, o)
+		if !completed && next >= 0 {
+			go r.exec(next) // force called runtime.Goexit
+			next = -1
+		}
+	}()
 	o = protect(func() error { return force(r.ctx) })
+	completed = true
+	return next
 }
 
 // forced records the outcome of unit i's force and settles it.
@@ -407,6 +440,11 @@ func (r *teardownRun[R]) forced(i int, o outcome) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	u := &r.units[i]
+	u.forceDone = true
+	if u.returned && u.entry != nil {
+		release(u.entry)
+		u.entry = nil
+	}
 	if u.settled || r.over {
 		return -1
 	}
@@ -421,13 +459,31 @@ func (r *teardownRun[R]) forced(i int, o outcome) int {
 }
 
 // finish records that unit i's close returned, settles it, and returns the
-// next unit to run or -1. overBudget says the step's own budget had run out.
-func (r *teardownRun[R]) finish(i int, o outcome, overBudget bool) int {
+// next unit to run or -1. ctxDone says the step's context was done when it
+// returned; overBudget, that its own budget (not the deadline) had run out.
+// A step that failed once its context was done did not finish its work:
+// its force, if it has one and it has not been called, is called now.
+func (r *teardownRun[R]) finish(i int, o outcome, ctxDone, overBudget bool) int {
 	now := r.now()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	u := &r.units[i]
 	u.returned = true
+	if ctxDone && o.err != nil && !u.forcing && r.on {
+		if force := r.forceOf(u); force != nil {
+			u.forcing = true
+			r.mu.Unlock()
+			return r.runForce(i, force)
+		}
+	}
+	defer r.mu.Unlock()
+	if u.forcing {
+		// The force decides the result.
+		if u.forceDone && u.entry != nil {
+			release(u.entry)
+			u.entry = nil
+		}
+		return -1
+	}
 	if u.entry != nil {
 		release(u.entry)
 		u.entry = nil
@@ -437,7 +493,7 @@ func (r *teardownRun[R]) finish(i int, o outcome, overBudget bool) int {
 		return -1
 	}
 	switch {
-	case !u.settled && !u.forcing && !overBudget:
+	case !u.settled && !overBudget:
 		u.set(o.state(), now-u.start, o.err)
 	case o.err != nil:
 		u.set(StateTimedOut, now-u.start, o.err)
@@ -485,16 +541,28 @@ func (r *teardownRun[R]) conclude() []TaskResult {
 	failed := 0
 	for i := range r.units {
 		u := &r.units[i]
-		if !u.returned {
-			u.entry = abandon(r.typ, u.name, r.start.Add(u.start))
-			// A step whose force has returned keeps the force's result;
-			// the graceful call still running is listed all the same.
-			if !u.forcing || !u.settled {
-				u.set(StateAbandoned, now-u.start, context.Cause(r.ctx))
-				if r.ctx.Err() == nil {
-					u.err = errBudget
-				}
-				r.log(u)
+		if u.returned && (!u.forcing || u.forceDone) {
+			if u.state.failed() {
+				failed++
+			}
+			continue
+		}
+		u.entry = abandon(r.typ, u.name, r.start.Add(u.start))
+		// A step whose force has returned keeps the force's result; the
+		// graceful call still running is listed all the same.
+		if !u.forceDone {
+			u.set(StateAbandoned, now-u.start, deadlineCause(r.ctx))
+			if r.ctx.Err() == nil {
+				u.err = errBudget
+			}
+			r.log(u)
+		}
+		// A step stuck at the deadline gets its force now, to release what
+		// it holds; a late step gets it when its graceful call fails.
+		if !u.forcing && i < late && r.on {
+			if force := r.forceOf(u); force != nil {
+				u.forcing = true
+				go r.runForce(i, force)
 			}
 		}
 		if u.state.failed() {

@@ -426,6 +426,125 @@ func TestTeardownLogsEvents(t *testing.T) {
 	})
 	out := buf.String()
 	assert.Contains(t, out, `level=WARN msg="cleanup step failed" client=test.Client step=fails state=failed duration=0s budget=1s error=boom`)
-	assert.Contains(t, out, `level=WARN msg="cleanup step abandoned" client=test.Client step=stuck state=abandoned duration=1.001s budget=1s`)
+	assert.Contains(t, out, `level=WARN msg="cleanup step abandoned" client=test.Client step=stuck state=abandoned duration=1.00025s budget=1s`)
 	assert.NotContains(t, out, "step=ok", "success is logged at Debug")
+}
+
+func TestTeardownStepReturningOnItsBudgetIsTimedOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		polite := step("polite", 0, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+		polite.Timeout = 300 * time.Millisecond
+		err := plan(time.Second, polite).Close(context.Background(), &c.guard, c)
+		var ce *CleanupError
+		require.ErrorAs(t, err, &ce)
+		require.Len(t, ce.Tasks, 1)
+		assert.Equal(t, StateTimedOut, ce.Tasks[0].State, "it returned; nothing abandoned it")
+		assert.Equal(t, 300*time.Millisecond, ce.Tasks[0].Duration)
+		assert.Empty(t, Abandoned())
+	})
+}
+
+func TestTeardownBudgetAtTheDeadlineIsDeterministic(t *testing.T) {
+	seen := map[string]int{}
+	for range 20 {
+		synctest.Test(t, func(t *testing.T) {
+			release := make(chan struct{})
+			defer close(release)
+			c := newClient()
+			stuck := step("stuck", 0, waitFor(release))
+			stuck.Timeout = 300 * time.Millisecond // past the caller's deadline
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			seen[plan(time.Second, stuck).Close(ctx, &c.guard, c).Error()]++
+		})
+	}
+	assert.Equal(t, map[string]int{
+		"cleanup test.Client: 1 step did not succeed: stuck: abandoned after 200.25ms: cleanup deadline exceeded": 20,
+	}, seen)
+}
+
+// serverStep is a step like //cleanup:close Shutdown force=Close on an
+// *http.Server whose connection never goes idle: Shutdown returns its
+// context's error when its budget ends, and only Close releases.
+func serverStep(timeout time.Duration, closed chan struct{}) Step[testRefs] {
+	return Step[testRefs]{
+		Name:    "server",
+		Timeout: timeout,
+		Close: func(ctx context.Context, _ *testRefs) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-closed:
+				return nil
+			}
+		},
+		Force: func(context.Context, *testRefs) error { close(closed); return nil },
+	}
+}
+
+func TestTeardownForceAfterGracefulGivesUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		closed := make(chan struct{})
+		start := time.Now()
+		require.NoError(t, plan(10*time.Second, serverStep(time.Second, closed)).Close(context.Background(), &c.guard, c))
+		<-closed
+		assert.Equal(t, time.Second, time.Since(start))
+	})
+}
+
+func TestTeardownForceWithNoTimeLeft(t *testing.T) {
+	for _, name := range []string{"expired", "cancelled", "late"} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newClient()
+				closed := make(chan struct{})
+				ctx := context.Background()
+				steps := []Step[testRefs]{serverStep(0, closed)}
+				switch name {
+				case "expired":
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithDeadline(ctx, time.Now().Add(-time.Second))
+					defer cancel()
+				case "cancelled":
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithCancel(ctx)
+					cancel()
+				case "late":
+					release := make(chan struct{})
+					defer close(release)
+					steps = []Step[testRefs]{step("stuck", 0, waitFor(release)), serverStep(0, closed)}
+					steps[1].Phase = 1
+				}
+				_ = plan(time.Second, steps...).Close(ctx, &c.guard, c)
+				synctest.Wait()
+				select {
+				case <-closed:
+				default:
+					t.Fatal("force was not called: the server is never released")
+				}
+			})
+		})
+	}
+}
+
+func TestTeardownForceWithinTheCallersDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		closed := make(chan struct{})
+		stuck := Step[testRefs]{
+			Name:  "server",
+			Close: func(context.Context, *testRefs) error { <-closed; return nil }, // ignores ctx
+			Force: func(context.Context, *testRefs) error { close(closed); return nil },
+		}
+		// The caller's deadline, not the plan's minute, sets the time the
+		// force is called: with the last quarter of it left.
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		require.NoError(t, plan(time.Minute, stuck).Close(ctx, &c.guard, c), "forced before the deadline")
+		<-closed
+		assert.Equal(t, 750*time.Millisecond, time.Since(start))
+	})
 }
