@@ -20,12 +20,14 @@ func (x *One) Close() error {
 // 10s from now, whatever x's resources do. In order:
 //
 //  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, within the deadline.
+//     Calls already inside (between Enter and Leave) are waited for, for up to half the
+//     time to the deadline.
 //  2. It runs the steps listed below, phase after phase. The steps of one phase run
 //     concurrently; a phase starts when the one before has ended or its budget has run
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for.
+//     by then are started with an expired context and are not waited for. CloseContext
+//     returns at most runtime.Grace after the deadline.
 //  3. It drops its references, even when a step hangs: it sets r0 to their zero values, once
 //     no call holds the guard.
 //  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
@@ -99,12 +101,14 @@ func (x *Seq8) Close() error {
 // 10s from now, whatever x's resources do. In order:
 //
 //  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, within the deadline.
+//     Calls already inside (between Enter and Leave) are waited for, for up to half the
+//     time to the deadline.
 //  2. It runs the steps listed below, phase after phase. The steps of one phase run
 //     concurrently; a phase starts when the one before has ended or its budget has run
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for.
+//     by then are started with an expired context and are not waited for. CloseContext
+//     returns at most runtime.Grace after the deadline.
 //  3. It drops its references, even when a step hangs: it sets r0, r1, r2, r3, r4, r5, r6, r7
 //     to their zero values, once no call holds the guard.
 //  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
@@ -283,12 +287,14 @@ func (x *Conc8) Close() error {
 // 10s from now, whatever x's resources do. In order:
 //
 //  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, within the deadline.
+//     Calls already inside (between Enter and Leave) are waited for, for up to half the
+//     time to the deadline.
 //  2. It runs the steps listed below, phase after phase. The steps of one phase run
 //     concurrently; a phase starts when the one before has ended or its budget has run
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for.
+//     by then are started with an expired context and are not waited for. CloseContext
+//     returns at most runtime.Grace after the deadline.
 //  3. It drops its references, even when a step hangs: it sets r0, r1, r2, r3, r4, r5, r6, r7
 //     to their zero values, once no call holds the guard.
 //  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
@@ -467,12 +473,14 @@ func (x *Seq64) Close() error {
 // 10s from now, whatever x's resources do. In order:
 //
 //  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, within the deadline.
+//     Calls already inside (between Enter and Leave) are waited for, for up to half the
+//     time to the deadline.
 //  2. It runs the steps listed below, phase after phase. The steps of one phase run
 //     concurrently; a phase starts when the one before has ended or its budget has run
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for.
+//     by then are started with an expired context and are not waited for. CloseContext
+//     returns at most runtime.Grace after the deadline.
 //  3. It drops its references, even when a step hangs: it sets r0, r1, r2, r3, r4, r5, r6,
 //     r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24,
 //     r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37, r38, r39, r40, r41,
@@ -1494,12 +1502,14 @@ func (x *Conc64) Close() error {
 // 10s from now, whatever x's resources do. In order:
 //
 //  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, within the deadline.
+//     Calls already inside (between Enter and Leave) are waited for, for up to half the
+//     time to the deadline.
 //  2. It runs the steps listed below, phase after phase. The steps of one phase run
 //     concurrently; a phase starts when the one before has ended or its budget has run
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for.
+//     by then are started with an expired context and are not waited for. CloseContext
+//     returns at most runtime.Grace after the deadline.
 //  3. It drops its references, even when a step hangs: it sets r0, r1, r2, r3, r4, r5, r6,
 //     r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24,
 //     r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37, r38, r39, r40, r41,
@@ -2521,12 +2531,14 @@ func (x *Array64) Close() error {
 // 10s from now, whatever x's resources do. In order:
 //
 //  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, within the deadline.
+//     Calls already inside (between Enter and Leave) are waited for, for up to half the
+//     time to the deadline.
 //  2. It runs the steps listed below, phase after phase. The steps of one phase run
 //     concurrently; a phase starts when the one before has ended or its budget has run
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for.
+//     by then are started with an expired context and are not waited for. CloseContext
+//     returns at most runtime.Grace after the deadline.
 //  3. It has no references to drop.
 //  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
 //     naming each step that failed, panicked, timed out or was abandoned. The error
@@ -2602,12 +2614,14 @@ func (x *Overshoot) Close() error {
 // 50ms from now, whatever x's resources do. In order:
 //
 //  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, within the deadline.
+//     Calls already inside (between Enter and Leave) are waited for, for up to half the
+//     time to the deadline.
 //  2. It runs the steps listed below, phase after phase. The steps of one phase run
 //     concurrently; a phase starts when the one before has ended or its budget has run
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for.
+//     by then are started with an expired context and are not waited for. CloseContext
+//     returns at most runtime.Grace after the deadline.
 //  3. It drops its references, even when a step hangs: it sets r to their zero values, once
 //     no call holds the guard.
 //  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError

@@ -411,12 +411,14 @@ func closeContextDoc(cl *Client) string {
 	fmt.Fprintf(&b, "CloseContext tears down x and returns no later than the earlier of ctx's deadline and\n")
 	fmt.Fprintf(&b, "%s from now, whatever x's resources do. In order:\n\n", cl.Timeout)
 	fmt.Fprintf(&b, "  1. It closes the door: from the first call on, x.%s.Enter returns runtime.ErrClosed.\n", cl.Guard)
-	b.WriteString("     Calls already inside (between Enter and Leave) are waited for, within the deadline.\n")
+	b.WriteString("     Calls already inside (between Enter and Leave) are waited for, for up to half the\n")
+	b.WriteString("     time to the deadline.\n")
 	b.WriteString("  2. It runs the steps listed below, phase after phase. The steps of one phase run\n")
 	b.WriteString("     concurrently; a phase starts when the one before has ended or its budget has run\n")
 	b.WriteString("     out. A step still running at the deadline is abandoned: it keeps running, is listed\n")
 	b.WriteString("     by runtime.Abandoned until it returns, and is named in the error. Steps not started\n")
-	b.WriteString("     by then are started with an expired context and are not waited for.\n")
+	b.WriteString("     by then are started with an expired context and are not waited for. CloseContext\n")
+	b.WriteString("     returns at most runtime.Grace after the deadline.\n")
 	if len(cl.Drop) > 0 {
 		b.WriteString(wrap("  3. ", "     ", "It drops its references, even when a step hangs: it sets "+strings.Join(cl.Drop, ", ")+
 			" to their zero values, once no call holds the guard."))

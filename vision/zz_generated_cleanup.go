@@ -4,11 +4,12 @@ package vision
 
 import (
 	"context"
-	"github.com/cleanupgen/cleanupgen/runtime"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
 // Close tears down x as CloseContext(context.Background()) does: it returns within 5s,
@@ -21,12 +22,14 @@ func (x *VisionDataClient) Close() error {
 // 5s from now, whatever x's resources do. In order:
 //
 //  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, within the deadline.
+//     Calls already inside (between Enter and Leave) are waited for, for up to half the
+//     time to the deadline.
 //  2. It runs the steps listed below, phase after phase. The steps of one phase run
 //     concurrently; a phase starts when the one before has ended or its budget has run
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for.
+//     by then are started with an expired context and are not waited for. CloseContext
+//     returns at most runtime.Grace after the deadline.
 //  3. It drops its references, even when a step hangs: it sets api, cache, ctx, life,
 //     streams, telemetry, session, cancel, wg, transport to their zero values, once no call
 //     holds the guard.
@@ -191,12 +194,14 @@ func (x *DataSourceManager) Close() error {
 // 5s from now, whatever x's resources do. In order:
 //
 //  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, within the deadline.
+//     Calls already inside (between Enter and Leave) are waited for, for up to half the
+//     time to the deadline.
 //  2. It runs the steps listed below, phase after phase. The steps of one phase run
 //     concurrently; a phase starts when the one before has ended or its budget has run
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for.
+//     by then are started with an expired context and are not waited for. CloseContext
+//     returns at most runtime.Grace after the deadline.
 //  3. It drops its references, even when a step hangs: it sets sources to their zero values,
 //     once no call holds the guard.
 //  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
@@ -254,7 +259,7 @@ func init() {
 						if e == nil {
 							continue
 						}
-						add("sources["+strconv.Quote(string(k))+"]", func(ctx context.Context) error {
+						add("sources["+strconv.Quote(k)+"]", func(ctx context.Context) error {
 							return e.CloseContext(ctx)
 						}, nil)
 					}

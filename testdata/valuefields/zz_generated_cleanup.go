@@ -22,12 +22,14 @@ func (x *Client) Close() error {
 // 100ms from now, whatever x's resources do. In order:
 //
 //  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, within the deadline.
+//     Calls already inside (between Enter and Leave) are waited for, for up to half the
+//     time to the deadline.
 //  2. It runs the steps listed below, phase after phase. The steps of one phase run
 //     concurrently; a phase starts when the one before has ended or its budget has run
 //     out. A step still running at the deadline is abandoned: it keeps running, is listed
 //     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for.
+//     by then are started with an expired context and are not waited for. CloseContext
+//     returns at most runtime.Grace after the deadline.
 //  3. It drops its references, even when a step hangs: it sets tokens, named, wg, done,
 //     cache, hook to their zero values, once no call holds the guard.
 //  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
