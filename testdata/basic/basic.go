@@ -23,7 +23,7 @@ type Client struct {
 	//cleanup:cancel
 	cancel context.CancelFunc
 	//cleanup:wait
-	wg sync.WaitGroup
+	wg   sync.WaitGroup
 	done chan struct{} //cleanup:wait timeout=1s
 	//cleanup:close
 	conn net.Conn
@@ -42,4 +42,4 @@ type Client struct {
 type Server struct{}
 
 func (*Server) Shutdown(context.Context) error { return nil }
-func (*Server) Close() error                  { return nil }
+func (*Server) Close() error                   { return nil }

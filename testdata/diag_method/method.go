@@ -10,8 +10,8 @@ import (
 type Conn struct{ Shutdown int }
 
 func (*Conn) Stop(ctx context.Context, force bool) error { return nil }
-func (*Conn) Drain() (int, error)                      { return 0, nil }
-func (*Conn) Close(...int) error                       { return nil }
+func (*Conn) Drain() (int, error)                        { return 0, nil }
+func (*Conn) Close(...int) error                         { return nil }
 
 //cleanup:client
 type Client struct {

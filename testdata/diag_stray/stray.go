@@ -24,7 +24,7 @@ func local() {
 
 //cleanup:client
 type Client struct {
-	guard runtime.Guard
+	guard  runtime.Guard
 	nested struct {
 		//cleanup:close
 		body io.Closer
