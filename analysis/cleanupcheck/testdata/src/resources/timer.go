@@ -1,0 +1,26 @@
+package resources
+
+import (
+	"time"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
+)
+
+// Timed holds what no directive can tear down as it is.
+//
+//cleanup:client
+type Timed struct { // want `zz_generated_cleanup.go is missing for //cleanup:client Timed`
+	guard runtime.Guard
+
+	// want +1 `field timer of Timed holds a resource \(\*time.Timer\) .*//cleanup:close cannot call a Stop that returns a bool`
+	timer *time.Timer
+	// want +1 `field out of Timed holds a resource \(a send-only channel the package makes\) .*no step can wait for a send-only channel`
+	out chan<- int
+}
+
+// NewTimed makes the client's channel.
+func NewTimed() *Timed {
+	var t Timed
+	t.out = make(chan int)
+	return &t
+}

@@ -1,0 +1,36 @@
+// Cleanupcheck reports the resources of //cleanup:client structs that no
+// //cleanup: directive tears down, the directive mistakes that cleanupgen
+// would report, and generated files that are missing or stale.
+//
+// Usage:
+//
+//	cleanupcheck [-fix] [-diff] [-json] [-c=N] [packages]
+//	go vet -vettool=$(which cleanupcheck) [packages]
+//
+// Packages are go list patterns such as ./...; test files are ignored, as
+// cleanupgen ignores them. Each finding is printed as file:line:col: message.
+// With -fix, the suggested directives are written into the source (review
+// them: //cleanup:ignore is the answer for a field the client does not own);
+// -diff prints them instead. cleanupcheck -h lists every flag.
+//
+// Install it with
+//
+//	go install github.com/cleanupgen/cleanupgen/cmd/cleanupcheck@latest
+//
+// or, in a module that has added it with go get -tool, run it as
+// go tool cleanupcheck ./...
+//
+// Exit codes, run alone: 0 nothing found; 3 findings; 1 packages that could
+// not be loaded or analysed. Under go vet, any finding makes vet fail.
+//
+// The checks are those of package
+// github.com/cleanupgen/cleanupgen/analysis/cleanupcheck.
+package main
+
+import (
+	"golang.org/x/tools/go/analysis/singlechecker"
+
+	"github.com/cleanupgen/cleanupgen/analysis/cleanupcheck"
+)
+
+func main() { singlechecker.Main(cleanupcheck.Analyzer) }
