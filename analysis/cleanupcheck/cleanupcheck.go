@@ -217,7 +217,7 @@ func isGenerated(f *ast.File) bool {
 // no directive.
 type fieldChecker struct {
 	pass    *analysis.Pass
-	clients map[string]bool    // the package's client types: they get a generated Close
+	clients map[string]bool     // the package's client types: they get a generated Close
 	made    map[*types.Var]bool // chan fields the package stores a make(chan) in
 }
 

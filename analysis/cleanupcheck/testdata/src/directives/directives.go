@@ -10,7 +10,8 @@ import (
 
 // Client has mistakes on the type and on its fields.
 //
-// want +1 `//cleanup:client: timeout="forever" is not a duration; write one like timeout=2s`
+// want +2 `//cleanup:client: timeout="forever" is not a duration; write one like timeout=2s`
+//
 //cleanup:client timeout=forever
 type Client struct {
 	guard runtime.Guard
@@ -25,7 +26,8 @@ type Client struct {
 
 // NoGuard lacks its guard.
 //
-// want +1 `//cleanup:client type NoGuard has no runtime.Guard field`
+// want +2 `//cleanup:client type NoGuard has no runtime.Guard field`
+//
 //cleanup:client
 type NoGuard struct {
 	r io.Reader //cleanup:ignore
