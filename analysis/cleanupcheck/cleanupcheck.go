@@ -335,7 +335,12 @@ func (a *fieldChecker) fix(cd clientDecl, fi int, directive string) []analysis.S
 // tears it down ("" when none can), or ok false when it holds none.
 func (a *fieldChecker) resource(v *types.Var) (what, fix string, ok bool) {
 	t := v.Type()
-	tstr := types.TypeString(t, types.RelativeTo(a.pass.Pkg))
+	tstr := types.TypeString(t, func(p *types.Package) string {
+		if p == a.pass.Pkg {
+			return ""
+		}
+		return p.Name()
+	})
 	if isNamed(t, "context", "") && isFuncNoArgs(t) {
 		return tstr, "//cleanup:cancel", true
 	}
@@ -349,20 +354,20 @@ func (a *fieldChecker) resource(v *types.Var) (what, fix string, ok bool) {
 		return tstr, "//cleanup:wait", true
 	}
 	if fix, ok := a.closer(t, true); ok {
-		return tstr + " has a " + methodOf(fix) + " method", fix, true
+		return tstr + " has " + methodsOf(fix), fix, true
 	}
 	switch u := t.Underlying().(type) {
 	case *types.Slice:
 		if fix, ok := a.closer(u.Elem(), true); ok {
-			return "elements with a " + methodOf(fix) + " method", fix, true
+			return "elements with " + methodsOf(fix), fix, true
 		}
 	case *types.Array:
 		if fix, ok := a.closer(u.Elem(), true); ok {
-			return "elements with a " + methodOf(fix) + " method", fix, true
+			return "elements with " + methodsOf(fix), fix, true
 		}
 	case *types.Map:
 		if fix, ok := a.closer(u.Elem(), false); ok {
-			return "values with a " + methodOf(fix) + " method", fix, true
+			return "values with " + methodsOf(fix), fix, true
 		}
 	case *types.Chan:
 		if a.made[v.Origin()] {
@@ -398,13 +403,16 @@ func (a *fieldChecker) closer(t types.Type, addressable bool) (string, bool) {
 	return "", false
 }
 
-// methodOf names the graceful method of a //cleanup:close directive.
-func methodOf(fix string) string {
+// methodsOf names the methods that a //cleanup:close directive calls.
+func methodsOf(fix string) string {
 	fields := strings.Fields(fix)
-	if len(fields) > 1 {
-		return fields[1]
+	switch {
+	case len(fields) > 2:
+		return fields[1] + " and " + strings.TrimPrefix(fields[2], "force=") + " methods"
+	case len(fields) > 1:
+		return "a " + fields[1] + " method"
 	}
-	return "Close"
+	return "a Close method"
 }
 
 // isClient reports whether t is a client of the package, or a pointer to

@@ -42,7 +42,7 @@ type Client struct { // want `zz_generated_cleanup.go is missing for //cleanup:c
 	closer io.Closer
 	// want +1 `field value of Client holds a resource \(conn has a Close method\)`
 	value conn
-	// want +1 `field srv of Client .*add //cleanup:close Shutdown force=Close`
+	// want +1 `field srv of Client holds a resource \(\*server has Shutdown and Close methods\) .*add //cleanup:close Shutdown force=Close`
 	srv *server
 	// want +1 `field svc of Client .*add //cleanup:close Shutdown,`
 	svc service
