@@ -4,14 +4,15 @@
 //
 // Usage:
 //
-//	cleanupcheck [-fix] [-diff] [-json] [-c=N] [packages]
+//	cleanupcheck [-fix [-diff]] [-json] [-c=N] [packages]
 //	go vet -vettool=$(which cleanupcheck) [packages]
 //
 // Packages are go list patterns such as ./...; test files are ignored, as
 // cleanupgen ignores them. Each finding is printed as file:line:col: message.
 // With -fix, the suggested directives are written into the source (review
 // them: //cleanup:ignore is the answer for a field the client does not own);
-// -diff prints them instead. cleanupcheck -h lists every flag.
+// with -fix -diff, they are printed as a diff instead. cleanupcheck -h lists
+// every flag.
 //
 // Install it with
 //
