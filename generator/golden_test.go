@@ -2,6 +2,7 @@ package generator
 
 import (
 	"flag"
+	"go/format"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,6 +91,9 @@ func TestGolden(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, string(want), string(r.file.Content))
+			formatted, err := format.Source(r.file.Content)
+			require.NoError(t, err)
+			assert.Equal(t, string(formatted), string(r.file.Content), "the output is gofmt-clean")
 		})
 	}
 }
