@@ -118,3 +118,14 @@ func deadlineCause(ctx context.Context) error {
 	}
 	return cause
 }
+
+// withDeadline returns a context done at deadline, with cause errDeadline,
+// or with ctx. When ctx's own deadline is not later, it adds no timer of its
+// own: two timers at one instant would race, and the steps would see one
+// cause or the other by chance.
+func withDeadline(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && !d.After(deadline) {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadlineCause(ctx, deadline, errDeadline)
+}

@@ -66,7 +66,7 @@ func NewManager(ctx context.Context, timeout time.Duration, opts ...Option) *Man
 		if d, ok := ctx.Deadline(); ok && d.Before(m.deadline) {
 			m.deadline = d
 		}
-		m.ctx, m.cancel = context.WithDeadlineCause(ctx, m.deadline, errDeadline)
+		m.ctx, m.cancel = withDeadline(ctx, m.deadline)
 	} else {
 		m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	}

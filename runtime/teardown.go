@@ -143,7 +143,7 @@ func (t *Teardown[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 		if d, ok := ctx.Deadline(); ok && d.Before(r.deadline) {
 			r.deadline = d
 		}
-		r.ctx, cancel = context.WithDeadlineCause(ctx, r.deadline, errDeadline)
+		r.ctx, cancel = withDeadline(ctx, r.deadline)
 	} else {
 		r.ctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
 	}
@@ -558,8 +558,8 @@ func (r *teardownRun[R]) conclude() []TaskResult {
 			r.log(u)
 		}
 		// A step stuck at the deadline gets its force now, to release what
-		// it holds; a late step gets it when its graceful call fails.
-		if !u.forcing && i < late && r.on {
+		// it holds, and so does a late one, alongside its graceful call.
+		if !u.forcing && r.on {
 			if force := r.forceOf(u); force != nil {
 				u.forcing = true
 				go r.runForce(i, force)

@@ -127,7 +127,10 @@ var matrix = []matrixCell{
 		failing(task("res", "abandoned", 200*ms+runtime.Grace, deadlineExceeded), task("after", "abandoned", 0, deadlineExceeded)).
 		stillRunning("res").cutShort(),
 	on(slowWithin, deadline).took(100 * ms),
-	// slowPast under the 200ms deadline: see missingCells.
+	// Its 300ms budget is past the deadline, so it is the deadline's: the
+	// step ends on the deadline and returns its context's cause within
+	// Grace, reported as it ended.
+	on(slowPast, deadline).took(200 * ms).failing(task("res", "failed", 200*ms, ctxDeadlineExceeded)).cutShort(),
 	// Force is called when a quarter of the 200ms remains.
 	on(needsForce, deadline).took(150 * ms),
 
@@ -180,23 +183,8 @@ var matrix = []matrixCell{
 	off(needsForce, allCtx...).took(release),
 }
 
-// missingCells are the combinations the matrix leaves out because the
-// runtime gets them wrong today (reported to its owner, with a reproduction):
-// each comes back, exact, with the fix.
-//
-// slowPast under the 200ms deadline: its 300ms budget is past the deadline,
-// so it is the deadline's; the step ends on the deadline and returns its
-// context's cause within Grace, reported as it ended:
-//
-//	on(slowPast, deadline).took(200 * ms).failing(task("res", "failed", 200*ms, ctxDeadlineExceeded)).cutShort()
-//
-// but the caller's timer and the teardown's own, set for the same instant,
-// race to end the step's context, and context.Cause(ctx) is "context
-// deadline exceeded" or "cleanup deadline exceeded", in about even shares.
-var missingCells = []string{cellName(slowPast, deadline, true)}
-
 func TestFaultMatrix(t *testing.T) {
-	// Every step × context × flag combination has a cell, but missingCells.
+	// Every step × context × flag combination has a cell.
 	seen := make(map[string]bool)
 	for _, c := range matrix {
 		for _, x := range c.ctxs {
@@ -205,10 +193,7 @@ func TestFaultMatrix(t *testing.T) {
 			seen[name] = true
 		}
 	}
-	for _, name := range missingCells {
-		require.False(t, seen[name], "%s is both in the matrix and missing", name)
-	}
-	require.Len(t, seen, int(numSteps)*len(allCtx)*2-len(missingCells), "the matrix is missing cells")
+	require.Len(t, seen, int(numSteps)*len(allCtx)*2, "the matrix is missing cells")
 
 	for _, c := range matrix {
 		for _, x := range c.ctxs {

@@ -148,3 +148,65 @@ func TestRegressionBudgetAtDeadlineIsDeterministic(t *testing.T) {
 			(200*time.Millisecond + runtime.Grace).String() + ": cleanup deadline exceeded": rounds,
 	}, seen)
 }
+
+// A step's context has one cause at the deadline: a step that returns
+// context.Cause(ctx) when a caller's deadline (equal to the teardown's)
+// comes must fail with the caller's cause, as when that deadline had passed
+// before Close (context deadline exceeded), every time. The
+// parent's timer and a teardown timer of its own at the same instant used
+// to race, and the step saw either cause.
+func TestRegressionStepSeesOneDeadlineCause(t *testing.T) {
+	seen := make(map[string]int)
+	const rounds = 50
+	for range rounds {
+		synctest.Test(t, func(t *testing.T) {
+			td := bareTeardown(runtime.Step[bareRefs]{
+				Name:  "polite",
+				Close: func(ctx context.Context, _ *bareRefs) error { <-ctx.Done(); return context.Cause(ctx) },
+			})
+			x := new(bare)
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			seen[td.Close(ctx, &x.guard, x).Error()]++
+		})
+	}
+	assert.Equal(t, map[string]int{
+		"cleanup regression.bare: 1 step did not succeed: polite: failed after 200ms: context deadline exceeded": rounds,
+	}, seen)
+}
+
+// A step that starts late (its phase begins after the deadline) and has a
+// Force must be released: SPEC §3.3 starts late steps "so their resources
+// are released", and force= is what releases a resource whose graceful call
+// ignores its context (GracefulStop force=Stop on a *grpc.Server). A late
+// step used to be forced only when its graceful call returned an error; one
+// that blocked was never forced, stayed in Abandoned forever and its server
+// was never stopped.
+func TestRegressionLateStepIsForced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		stuck := make(chan struct{})
+		defer close(stuck)
+		srv := NewServer() // Shutdown ignores ctx and returns only at Close
+		defer srv.Close()
+		td := bareTeardown(
+			runtime.Step[bareRefs]{
+				Name: "stuck", Phase: 0,
+				Close: func(context.Context, *bareRefs) error { <-stuck; return nil },
+			},
+			runtime.Step[bareRefs]{
+				Name: "srv", Phase: 1,
+				Close: func(ctx context.Context, _ *bareRefs) error { return srv.Shutdown(ctx) },
+				Force: func(context.Context, *bareRefs) error { return srv.Close() },
+			},
+		)
+		x := new(bare)
+		start := time.Now()
+		err := td.Close(context.Background(), &x.guard, x)
+		assert.Equal(t, time.Second+runtime.Grace, time.Since(start))
+		t.Log(err)
+		synctest.Wait()
+		assert.Equal(t, 1, srv.Shutdowns(), "the late step was started")
+		assert.Equal(t, 1, srv.Closes(), "the late step was never forced: the server is never released")
+		assert.Equal(t, []string{"stuck"}, abandonedSteps("regression.bare"), "only the stuck step is still running")
+	})
+}
