@@ -160,7 +160,11 @@ func (t *Teardown[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	}
 
 	r.refs = t.Refs(x)
-	r.units = make([]unit, 0, len(r.steps))
+	if len(r.steps) <= len(r.unitBuf) {
+		r.units = r.unitBuf[:0]
+	} else {
+		r.units = make([]unit, 0, len(r.steps))
+	}
 	r.mu.Lock()
 	first := r.startPhase(r.now())
 	r.mu.Unlock()
@@ -217,6 +221,10 @@ type teardownRun[R any] struct {
 	over    bool          // conclude has run: results are final
 	ended   bool          // the last phase has settled
 	done    chan struct{} // closed when ended is set
+
+	// unitBuf holds the units of a plan of up to eight steps, saving an
+	// allocation on every Close.
+	unitBuf [8]unit
 }
 
 // unit is a step as it runs: a Step, or one element of a Step with Each.
@@ -332,7 +340,12 @@ func (r *teardownRun[R]) execOne(i int) (next int) {
 		if stop != nil {
 			stop()
 		}
-		next = r.finish(i, o, ctx.Err() != nil, !end.IsZero() && ctx.Err() != nil && r.ctx.Err() == nil)
+		// Only a failed step, or one with a budget of its own, asks its
+		// context: Err takes the context's lock, which the steps of a phase
+		// would contend for.
+		gaveUp := o.err != nil && ctx.Err() != nil
+		overBudget := !end.IsZero() && ctx.Err() != nil && r.ctx.Err() == nil
+		next = r.finish(i, o, gaveUp, overBudget)
 		if !completed && next >= 0 {
 			// The step called runtime.Goexit: this goroutine ends with the
 			// deferred calls, so the next phase needs one of its own.
@@ -354,6 +367,8 @@ func (r *teardownRun[R]) execOne(i int) (next int) {
 }
 
 // forceOf returns unit u's force, or nil. r.mu is held.
+//
+//go:noinline
 func (r *teardownRun[R]) forceOf(u *unit) func(context.Context) error {
 	if u.force != nil {
 		return u.force
@@ -418,7 +433,10 @@ func (r *teardownRun[R]) timeOut(i int) {
 }
 
 // runForce calls unit i's force and records its outcome; it returns the
-// next unit to run or -1.
+// next unit to run or -1. It is kept out of line, off the stack of the
+// common path.
+//
+//go:noinline
 func (r *teardownRun[R]) runForce(i int, force func(context.Context) error) (next int) {
 	o := goexited
 	next = -1
@@ -459,16 +477,16 @@ func (r *teardownRun[R]) forced(i int, o outcome) int {
 }
 
 // finish records that unit i's close returned, settles it, and returns the
-// next unit to run or -1. ctxDone says the step's context was done when it
-// returned; overBudget, that its own budget (not the deadline) had run out.
+// next unit to run or -1. gaveUp says the step failed with its context
+// done; overBudget, that its own budget (not the deadline) had run out.
 // A step that failed once its context was done did not finish its work:
 // its force, if it has one and it has not been called, is called now.
-func (r *teardownRun[R]) finish(i int, o outcome, ctxDone, overBudget bool) int {
+func (r *teardownRun[R]) finish(i int, o outcome, gaveUp, overBudget bool) int {
 	now := r.now()
 	r.mu.Lock()
 	u := &r.units[i]
 	u.returned = true
-	if ctxDone && o.err != nil && !u.forcing && r.on {
+	if gaveUp && !u.forcing && r.on {
 		if force := r.forceOf(u); force != nil {
 			u.forcing = true
 			r.mu.Unlock()
