@@ -71,27 +71,11 @@ func check(l *loaded) (*Package, Diagnostics) {
 	c := &checker{fset: p.Fset, l: l, pkg: p.Types, seen: map[token.Pos]bool{}}
 	out := &Package{Name: p.Name, Path: p.PkgPath, Dir: packageDir(p), Types: p.Types}
 	c.clients = clientNames(l)
-	for _, f := range p.Syntax {
-		if l.isOutput(p.Fset.File(f.FileStart).Name()) {
-			continue
+	l.typeSpecs(func(gd *ast.GenDecl, ts *ast.TypeSpec) {
+		if cl := c.typeSpec(ts, c.directives(TypeComments(gd, ts)...)); cl != nil {
+			out.Clients = append(out.Clients, cl)
 		}
-		for _, decl := range f.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.TYPE {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				ts := spec.(*ast.TypeSpec)
-				groups := []*ast.CommentGroup{ts.Doc, ts.Comment}
-				if gd.Lparen == token.NoPos {
-					groups = append([]*ast.CommentGroup{gd.Doc}, groups...)
-				}
-				if cl := c.typeSpec(ts, c.directives(groups...)); cl != nil {
-					out.Clients = append(out.Clients, cl)
-				}
-			}
-		}
-	}
+	})
 	c.strays()
 	c.names(out)
 	c.diags.sort()
@@ -124,35 +108,36 @@ func (c *checker) strays() {
 // Close method that this run generates.
 func clientNames(l *loaded) map[string]bool {
 	names := map[string]bool{}
+	l.typeSpecs(func(gd *ast.GenDecl, ts *ast.TypeSpec) {
+		for _, g := range TypeComments(gd, ts) {
+			if g == nil {
+				continue
+			}
+			for _, cm := range g.List {
+				if d, ok, _ := ParseDirective(cm.Slash, cm.Text); ok && d.Verb == "client" {
+					names[ts.Name.Name] = true
+				}
+			}
+		}
+	})
+	return names
+}
+
+// typeSpecs calls fn for each package-level type declaration of the
+// package, in source order, leaving out the file this run writes.
+func (l *loaded) typeSpecs(fn func(gd *ast.GenDecl, ts *ast.TypeSpec)) {
 	for _, f := range l.pkg.Syntax {
 		if l.isOutput(l.pkg.Fset.File(f.FileStart).Name()) {
 			continue
 		}
 		for _, decl := range f.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.TYPE {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				ts := spec.(*ast.TypeSpec)
-				groups := []*ast.CommentGroup{ts.Doc, ts.Comment}
-				if gd.Lparen == token.NoPos {
-					groups = append(groups, gd.Doc)
-				}
-				for _, g := range groups {
-					if g == nil {
-						continue
-					}
-					for _, cm := range g.List {
-						if d, ok, _ := ParseDirective(cm.Slash, cm.Text); ok && d.Verb == "client" {
-							names[ts.Name.Name] = true
-						}
-					}
+			if gd, ok := decl.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
+				for _, spec := range gd.Specs {
+					fn(gd, spec.(*ast.TypeSpec))
 				}
 			}
 		}
 	}
-	return names
 }
 
 // typeSpec checks one type declaration and its fields; it returns the client
