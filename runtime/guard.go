@@ -113,11 +113,6 @@ func (g *Guard) begin() bool {
 	return true
 }
 
-// inFlight reports whether calls are between Enter and Leave.
-func (g *Guard) inFlight() bool {
-	return g.state.Load()&^closingBit != 0
-}
-
 // idleChan returns a channel closed once closing has begun and no call is in
 // flight.
 func (g *Guard) idleChan() <-chan struct{} {
