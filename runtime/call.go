@@ -119,13 +119,23 @@ func deadlineCause(ctx context.Context) error {
 	return cause
 }
 
-// withDeadline returns a context done at deadline, with cause errDeadline,
-// or with ctx. When ctx's own deadline is not later, it adds no timer of its
-// own: two timers at one instant would race, and the steps would see one
-// cause or the other by chance.
-func withDeadline(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok && !d.After(deadline) {
-		return context.WithCancel(ctx)
+// teardownContext returns the context of a teardown that starts at start
+// with the budget timeout, and its deadline: the earlier of start plus
+// timeout and ctx's deadline. It is done at the deadline, with cause
+// errDeadline, or with ctx. When ctx's own deadline is the deadline, it adds
+// no timer of its own: two timers at one instant would race, and the steps
+// would see one cause or the other by chance. When deadlines are off it has
+// no deadline (the zero Time) and ignores ctx's cancellation.
+func teardownContext(ctx context.Context, start time.Time, timeout time.Duration, on bool) (context.Context, time.Time, context.CancelFunc) {
+	if !on {
+		c, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		return c, time.Time{}, cancel
 	}
-	return context.WithDeadlineCause(ctx, deadline, errDeadline)
+	deadline := start.Add(timeout)
+	if d, ok := ctx.Deadline(); ok && !d.After(deadline) {
+		c, cancel := context.WithCancel(ctx)
+		return c, d, cancel
+	}
+	c, cancel := context.WithDeadlineCause(ctx, deadline, errDeadline)
+	return c, deadline, cancel
 }

@@ -61,15 +61,7 @@ func NewManager(ctx context.Context, timeout time.Duration, opts ...Option) *Man
 	for _, opt := range opts {
 		opt(m)
 	}
-	if DeadlinesEnabled() {
-		m.deadline = time.Now().Add(timeout)
-		if d, ok := ctx.Deadline(); ok && d.Before(m.deadline) {
-			m.deadline = d
-		}
-		m.ctx, m.cancel = withDeadline(ctx, m.deadline)
-	} else {
-		m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	}
+	m.ctx, m.deadline, m.cancel = teardownContext(ctx, time.Now(), timeout, DeadlinesEnabled())
 	return m
 }
 

@@ -138,15 +138,7 @@ func (t *Teardown[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 		r.steps = slices.SortedStableFunc(slices.Values(r.steps), byPhase[R])
 	}
 	var cancel context.CancelFunc
-	if r.on {
-		r.deadline = start.Add(t.Timeout)
-		if d, ok := ctx.Deadline(); ok && d.Before(r.deadline) {
-			r.deadline = d
-		}
-		r.ctx, cancel = withDeadline(ctx, r.deadline)
-	} else {
-		r.ctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
-	}
+	r.ctx, r.deadline, cancel = teardownContext(ctx, start, t.Timeout, r.on)
 	defer cancel()
 
 	if r.on && !g.isIdleNow() {
@@ -184,6 +176,7 @@ func (t *Teardown[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 		case <-r.ctx.Done():
 		}
 	}
+	// Checked first, so that the common case allocates no closure.
 	dropped := g.isIdleNow()
 	if dropped {
 		t.Drop(x)
@@ -199,7 +192,10 @@ func (t *Teardown[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 		})
 		logStep(t.Type, results[len(results)-1], r.deadline.Sub(start))
 	}
-	return report(t.Type, results)
+	if len(results) == 0 {
+		return nil
+	}
+	return &CleanupError{Type: t.Type, Tasks: results} // conclude kept only the failures
 }
 
 func byPhase[R any](a, b Step[R]) int { return cmp.Compare(a.Phase, b.Phase) }
