@@ -349,11 +349,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, req *request,
 	if f := req.fault; f != nil {
 		switch f.Kind {
 		case Malformed:
-			if f.Body != nil {
-				body = f.Body
-			} else {
-				body = body[:len(body)/2]
-			}
+			body = f.malformed(body)
 		case Oversized:
 			w.WriteHeader(status)
 			_, _ = io.WriteString(w, `{"pad":"`)
@@ -370,6 +366,15 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, req *request,
 	_, _ = w.Write(body)
 }
 
+// malformed returns what a Malformed fault sends instead of body: the
+// fault's own Body, or the first half of body.
+func (f *Fault) malformed(body []byte) []byte {
+	if f.Body != nil {
+		return f.Body
+	}
+	return body[:len(body)/2]
+}
+
 // writeBody writes an image body, or acts out a Malformed, Oversized or
 // Stall fault.
 func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, req *request, contentType string, body []byte) {
@@ -377,11 +382,7 @@ func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, req *request,
 	if f := req.fault; f != nil {
 		switch f.Kind {
 		case Malformed:
-			if f.Body != nil {
-				body = f.Body
-			} else {
-				body = body[:len(body)/2]
-			}
+			body = f.malformed(body)
 		case Oversized:
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write(body)
