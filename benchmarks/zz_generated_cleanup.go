@@ -76,7 +76,7 @@ func init() {
 		Drop: func(x *One) {
 			x.r0 = nil
 		},
-		Steps: []runtime.Step[cleanupOneRefs]{
+		Steps: []runtime.TeardownStep[cleanupOneRefs]{
 			{
 				Name:  "r0",
 				Phase: 2,
@@ -192,7 +192,7 @@ func init() {
 			x.r6 = nil
 			x.r7 = nil
 		},
-		Steps: []runtime.Step[cleanupSeq8Refs]{
+		Steps: []runtime.TeardownStep[cleanupSeq8Refs]{
 			{
 				Name:  "r0",
 				Phase: 0,
@@ -378,7 +378,7 @@ func init() {
 			x.r6 = nil
 			x.r7 = nil
 		},
-		Steps: []runtime.Step[cleanupConc8Refs]{
+		Steps: []runtime.TeardownStep[cleanupConc8Refs]{
 			{
 				Name:  "r0",
 				Phase: 2,
@@ -847,7 +847,7 @@ func init() {
 			x.r62 = nil
 			x.r63 = nil
 		},
-		Steps: []runtime.Step[cleanupSeq64Refs]{
+		Steps: []runtime.TeardownStep[cleanupSeq64Refs]{
 			{
 				Name:  "r0",
 				Phase: 0,
@@ -1876,7 +1876,7 @@ func init() {
 			x.r62 = nil
 			x.r63 = nil
 		},
-		Steps: []runtime.Step[cleanupConc64Refs]{
+		Steps: []runtime.TeardownStep[cleanupConc64Refs]{
 			{
 				Name:  "r0",
 				Phase: 2,
@@ -2584,7 +2584,7 @@ func init() {
 			}
 		},
 		Drop: func(x *Array64) {},
-		Steps: []runtime.Step[cleanupArray64Refs]{
+		Steps: []runtime.TeardownStep[cleanupArray64Refs]{
 			{
 				Name:  "rs",
 				Phase: 2,
@@ -2670,7 +2670,7 @@ func init() {
 		Drop: func(x *Overshoot) {
 			x.r = nil
 		},
-		Steps: []runtime.Step[cleanupOvershootRefs]{
+		Steps: []runtime.TeardownStep[cleanupOvershootRefs]{
 			{
 				Name:  "r",
 				Phase: 2,

@@ -230,7 +230,7 @@ func teardownLiteral(w *typeWriter, typeName string, cl *Client, teardownType *j
 		kv{"Timeout", durationCode(cl.Timeout)},
 		kv{"Refs", refs},
 		kv{"Drop", drop},
-		kv{"Steps", jen.Index().Qual(RuntimePath, "Step").Types(refsType(cl)).ValuesFunc(func(g *jen.Group) {
+		kv{"Steps", jen.Index().Qual(RuntimePath, "TeardownStep").Types(refsType(cl)).ValuesFunc(func(g *jen.Group) {
 			for _, s := range steps {
 				g.Line().Add(s)
 			}

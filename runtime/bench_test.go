@@ -32,7 +32,7 @@ func benchPlan(phases bool) *Teardown[benchClient, benchRefs] {
 		if phases {
 			phase = i
 		}
-		td.Steps = append(td.Steps, Step[benchRefs]{Name: "res", Phase: phase, Close: func(_ context.Context, r *benchRefs) error {
+		td.Steps = append(td.Steps, TeardownStep[benchRefs]{Name: "res", Phase: phase, Close: func(_ context.Context, r *benchRefs) error {
 			return r.res[i].Close()
 		}})
 	}

@@ -121,7 +121,7 @@ func TestGuardConcurrentCloseWaitsForFirst(t *testing.T) {
 			Timeout: 10 * time.Second,
 			Refs:    func(*client) struct{} { return struct{}{} },
 			Drop:    func(*client) {},
-			Steps: []Step[struct{}]{{Name: "slow", Close: func(ctx context.Context, _ *struct{}) error {
+			Steps: []TeardownStep[struct{}]{{Name: "slow", Close: func(ctx context.Context, _ *struct{}) error {
 				calls++
 				<-release
 				return ErrClosed
@@ -155,7 +155,7 @@ func TestGuardLaterCloseGivesUpAtItsOwnDeadline(t *testing.T) {
 			Timeout: 10 * time.Second,
 			Refs:    func(*client) struct{} { return struct{}{} },
 			Drop:    func(*client) {},
-			Steps: []Step[struct{}]{{Name: "slow", Close: func(ctx context.Context, _ *struct{}) error {
+			Steps: []TeardownStep[struct{}]{{Name: "slow", Close: func(ctx context.Context, _ *struct{}) error {
 				<-release
 				return nil
 			}}},

@@ -33,11 +33,11 @@ type Teardown[T, R any] struct {
 	// slice, channel, func) to its zero value.
 	Drop func(x *T)
 	// Steps are the teardown steps, sorted by Phase.
-	Steps []Step[R]
+	Steps []TeardownStep[R]
 }
 
-// Step is one teardown step of a [Teardown].
-type Step[R any] struct {
+// TeardownStep is one teardown step of a [Teardown].
+type TeardownStep[R any] struct {
 	// Name names the step in results, errors and log events: the field's
 	// name.
 	Name string
@@ -198,12 +198,12 @@ func (t *Teardown[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	return &CleanupError{Type: t.Type, Tasks: results} // conclude kept only the failures
 }
 
-func byPhase[R any](a, b Step[R]) int { return cmp.Compare(a.Phase, b.Phase) }
+func byPhase[R any](a, b TeardownStep[R]) int { return cmp.Compare(a.Phase, b.Phase) }
 
 // teardownRun is the state of one Teardown.Close.
 type teardownRun[R any] struct {
 	typ      string
-	steps    []Step[R]
+	steps    []TeardownStep[R]
 	refs     R
 	ctx      context.Context // carries the deadline, when on
 	deadline time.Time       // zero when off

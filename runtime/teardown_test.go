@@ -57,7 +57,7 @@ func newClient() *testClient {
 	return &testClient{conn: &recorder{}}
 }
 
-func plan(timeout time.Duration, steps ...Step[testRefs]) *Teardown[testClient, testRefs] {
+func plan(timeout time.Duration, steps ...TeardownStep[testRefs]) *Teardown[testClient, testRefs] {
 	return &Teardown[testClient, testRefs]{
 		Type:    "test.Client",
 		Timeout: timeout,
@@ -69,8 +69,8 @@ func plan(timeout time.Duration, steps ...Step[testRefs]) *Teardown[testClient, 
 
 // step returns a step of the phase that records its start and end and runs
 // fn in between.
-func step(name string, phase int, fn func(ctx context.Context) error) Step[testRefs] {
-	return Step[testRefs]{Name: name, Phase: phase, Close: func(ctx context.Context, r *testRefs) error {
+func step(name string, phase int, fn func(ctx context.Context) error) TeardownStep[testRefs] {
+	return TeardownStep[testRefs]{Name: name, Phase: phase, Close: func(ctx context.Context, r *testRefs) error {
 		r.conn.record(name + " start")
 		err := fn(ctx)
 		r.conn.record(name + " end")
@@ -204,7 +204,7 @@ func TestTeardownForce(t *testing.T) {
 				c := newClient()
 				rec := c.conn
 				stop := make(chan struct{})
-				srv := Step[testRefs]{
+				srv := TeardownStep[testRefs]{
 					Name:    "server",
 					Timeout: tt.timeout,
 					Close: func(ctx context.Context, r *testRefs) error {
@@ -234,7 +234,7 @@ func TestTeardownForceFails(t *testing.T) {
 		c := newClient()
 		stop := make(chan struct{})
 		defer close(stop)
-		s := Step[testRefs]{
+		s := TeardownStep[testRefs]{
 			Name:    "server",
 			Timeout: time.Second,
 			Close:   func(ctx context.Context, _ *testRefs) error { <-stop; return nil },
@@ -274,7 +274,7 @@ func TestTeardownEachElementIsAStep(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient()
 		c.items = []*recorder{{}, {}, {}}
-		each := Step[testRefs]{Name: "items", Phase: 2, Each: func(r *testRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
+		each := TeardownStep[testRefs]{Name: "items", Phase: 2, Each: func(r *testRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
 			for i, it := range r.items {
 				add("items["+strconv.Itoa(i)+"]", func(context.Context) error {
 					time.Sleep(time.Second)
@@ -467,8 +467,8 @@ func TestTeardownBudgetAtTheDeadlineIsDeterministic(t *testing.T) {
 // serverStep is a step like //cleanup:close Shutdown force=Close on an
 // *http.Server whose connection never goes idle: Shutdown returns its
 // context's error when its budget ends, and only Close releases.
-func serverStep(timeout time.Duration, closed chan struct{}) Step[testRefs] {
-	return Step[testRefs]{
+func serverStep(timeout time.Duration, closed chan struct{}) TeardownStep[testRefs] {
+	return TeardownStep[testRefs]{
 		Name:    "server",
 		Timeout: timeout,
 		Close: func(ctx context.Context, _ *testRefs) error {
@@ -501,7 +501,7 @@ func TestTeardownForceWithNoTimeLeft(t *testing.T) {
 				c := newClient()
 				closed := make(chan struct{})
 				ctx := context.Background()
-				steps := []Step[testRefs]{serverStep(0, closed)}
+				steps := []TeardownStep[testRefs]{serverStep(0, closed)}
 				switch name {
 				case "expired":
 					var cancel context.CancelFunc
@@ -514,7 +514,7 @@ func TestTeardownForceWithNoTimeLeft(t *testing.T) {
 				case "late":
 					release := make(chan struct{})
 					defer close(release)
-					steps = []Step[testRefs]{step("stuck", 0, waitFor(release)), serverStep(0, closed)}
+					steps = []TeardownStep[testRefs]{step("stuck", 0, waitFor(release)), serverStep(0, closed)}
 					steps[1].Phase = 1
 				}
 				_ = plan(time.Second, steps...).Close(ctx, &c.guard, c)
@@ -533,7 +533,7 @@ func TestTeardownForceWithinTheCallersDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient()
 		closed := make(chan struct{})
-		stuck := Step[testRefs]{
+		stuck := TeardownStep[testRefs]{
 			Name:  "server",
 			Close: func(context.Context, *testRefs) error { <-closed; return nil }, // ignores ctx
 			Force: func(context.Context, *testRefs) error { close(closed); return nil },

@@ -112,7 +112,7 @@ func init() {
 			x.wg = nil
 			x.transport = nil
 		},
-		Steps: []runtime.Step[cleanupVisionDataClientRefs]{
+		Steps: []runtime.TeardownStep[cleanupVisionDataClientRefs]{
 			{
 				Name:    "streams",
 				Phase:   0,
@@ -250,7 +250,7 @@ func init() {
 		Drop: func(x *DataSourceManager) {
 			x.sources = nil
 		},
-		Steps: []runtime.Step[cleanupDataSourceManagerRefs]{
+		Steps: []runtime.TeardownStep[cleanupDataSourceManagerRefs]{
 			{
 				Name:  "sources",
 				Phase: 2,

@@ -110,7 +110,7 @@ func init() {
 			x.byName = nil
 			x.buf = nil
 		},
-		Steps: []runtime.Step[cleanupClientRefs]{
+		Steps: []runtime.TeardownStep[cleanupClientRefs]{
 			{
 				Name:  "cancel",
 				Phase: 0,

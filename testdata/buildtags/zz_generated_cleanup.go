@@ -76,7 +76,7 @@ func init() {
 		Drop: func(x *Client) {
 			x.body = nil
 		},
-		Steps: []runtime.Step[cleanupClientRefs]{
+		Steps: []runtime.TeardownStep[cleanupClientRefs]{
 			{
 				Name:  "body",
 				Phase: 2,

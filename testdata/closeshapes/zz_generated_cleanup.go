@@ -100,7 +100,7 @@ func init() {
 			x.grpc = nil
 			x.first = nil
 		},
-		Steps: []runtime.Step[cleanupClientRefs]{
+		Steps: []runtime.TeardownStep[cleanupClientRefs]{
 			{
 				Name:  "first",
 				Phase: 0,

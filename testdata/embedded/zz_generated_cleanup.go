@@ -93,7 +93,7 @@ func init() {
 			x.Conn = nil
 			x.sessions = nil
 		},
-		Steps: []runtime.Step[cleanupClientRefs]{
+		Steps: []runtime.TeardownStep[cleanupClientRefs]{
 			{
 				Name:  "Conn",
 				Phase: 2,

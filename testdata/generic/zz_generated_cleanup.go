@@ -87,7 +87,7 @@ func cleanupPool[E io.Closer]() *runtime.Teardown[Pool[E], cleanupPoolRefs[E]] {
 			x.byKey = nil
 			x.next = nil
 		},
-		Steps: []runtime.Step[cleanupPoolRefs[E]]{
+		Steps: []runtime.TeardownStep[cleanupPoolRefs[E]]{
 			{
 				Name:  "items",
 				Phase: 2,
@@ -192,7 +192,7 @@ func cleanupCache[K comparable, V io.Closer, N Number]() *runtime.Teardown[Cache
 			x.last = *new(V)
 			x.pool = nil
 		},
-		Steps: []runtime.Step[cleanupCacheRefs[K, V, N]]{
+		Steps: []runtime.TeardownStep[cleanupCacheRefs[K, V, N]]{
 			{
 				Name:  "entries",
 				Phase: 2,

@@ -81,7 +81,7 @@ func init() {
 			x.cancel = nil
 			x.items = nil
 		},
-		Steps: []runtime.Step[cleanupClientRefs]{
+		Steps: []runtime.TeardownStep[cleanupClientRefs]{
 			{
 				Name:    "cancel",
 				Phase:   0,

@@ -86,7 +86,7 @@ func init() {
 			x.named = nil
 			x.stop = nil
 		},
-		Steps: []runtime.Step[cleanupParentRefs]{
+		Steps: []runtime.TeardownStep[cleanupParentRefs]{
 			{
 				Name:  "children",
 				Phase: 2,
@@ -197,7 +197,7 @@ func init() {
 		Drop: func(x *Child) {
 			x.parent = nil
 		},
-		Steps: []runtime.Step[cleanupChildRefs]{
+		Steps: []runtime.TeardownStep[cleanupChildRefs]{
 			{
 				Name:  "parent",
 				Phase: 2,
@@ -268,6 +268,6 @@ func init() {
 			return cleanupEmptyRefs{}
 		},
 		Drop:  func(x *Empty) {},
-		Steps: []runtime.Step[cleanupEmptyRefs]{},
+		Steps: []runtime.TeardownStep[cleanupEmptyRefs]{},
 	}
 }

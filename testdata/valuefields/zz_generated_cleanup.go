@@ -105,7 +105,7 @@ func init() {
 			x.cache = nil
 			x.hook = nil
 		},
-		Steps: []runtime.Step[cleanupClientRefs]{
+		Steps: []runtime.TeardownStep[cleanupClientRefs]{
 			{
 				Name:  "wg",
 				Phase: 1,

@@ -21,7 +21,7 @@ type bare struct{ guard runtime.Guard }
 
 type bareRefs struct{}
 
-func bareTeardown(steps ...runtime.Step[bareRefs]) *runtime.Teardown[bare, bareRefs] {
+func bareTeardown(steps ...runtime.TeardownStep[bareRefs]) *runtime.Teardown[bare, bareRefs] {
 	return &runtime.Teardown[bare, bareRefs]{
 		Type:    "regression.bare",
 		Timeout: time.Second,
@@ -59,7 +59,7 @@ func TestRegressionSpuriousCallsInFlight(t *testing.T) {
 // returned, and Close returns as it does.
 func TestRegressionBudgetWithGrace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		td := bareTeardown(runtime.Step[bareRefs]{
+		td := bareTeardown(runtime.TeardownStep[bareRefs]{
 			Name: "polite", Timeout: 300 * time.Millisecond,
 			Close: func(ctx context.Context, _ *bareRefs) error { <-ctx.Done(); return context.Cause(ctx) },
 		})
@@ -89,7 +89,7 @@ func TestRegressionForceOnExpiredContext(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				srv := NewServer()
 				defer srv.Close()
-				td := bareTeardown(runtime.Step[bareRefs]{
+				td := bareTeardown(runtime.TeardownStep[bareRefs]{
 					Name: "srv", Timeout: 300 * time.Millisecond,
 					Close: func(ctx context.Context, _ *bareRefs) error { return srv.Shutdown(ctx) },
 					Force: func(context.Context, *bareRefs) error { return srv.Close() },
@@ -133,7 +133,7 @@ func TestRegressionBudgetAtDeadlineIsDeterministic(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			release := make(chan struct{})
 			defer close(release)
-			td := bareTeardown(runtime.Step[bareRefs]{
+			td := bareTeardown(runtime.TeardownStep[bareRefs]{
 				Name: "stuck", Timeout: 300 * time.Millisecond,
 				Close: func(context.Context, *bareRefs) error { <-release; return nil },
 			})
@@ -160,7 +160,7 @@ func TestRegressionStepSeesOneDeadlineCause(t *testing.T) {
 	const rounds = 50
 	for range rounds {
 		synctest.Test(t, func(t *testing.T) {
-			td := bareTeardown(runtime.Step[bareRefs]{
+			td := bareTeardown(runtime.TeardownStep[bareRefs]{
 				Name:  "polite",
 				Close: func(ctx context.Context, _ *bareRefs) error { <-ctx.Done(); return context.Cause(ctx) },
 			})
@@ -189,11 +189,11 @@ func TestRegressionLateStepIsForced(t *testing.T) {
 		srv := NewServer() // Shutdown ignores ctx and returns only at Close
 		defer srv.Close()
 		td := bareTeardown(
-			runtime.Step[bareRefs]{
+			runtime.TeardownStep[bareRefs]{
 				Name: "stuck", Phase: 0,
 				Close: func(context.Context, *bareRefs) error { <-stuck; return nil },
 			},
-			runtime.Step[bareRefs]{
+			runtime.TeardownStep[bareRefs]{
 				Name: "srv", Phase: 1,
 				Close: func(ctx context.Context, _ *bareRefs) error { return srv.Shutdown(ctx) },
 				Force: func(context.Context, *bareRefs) error { return srv.Close() },

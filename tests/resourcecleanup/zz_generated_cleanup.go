@@ -88,7 +88,7 @@ func init() {
 			x.srv = nil
 			x.after = nil
 		},
-		Steps: []runtime.Step[cleanupMatrixClientRefs]{
+		Steps: []runtime.TeardownStep[cleanupMatrixClientRefs]{
 			{
 				Name:    "res",
 				Phase:   2,
@@ -197,7 +197,7 @@ func init() {
 		Drop: func(x *StressClient) {
 			x.res = nil
 		},
-		Steps: []runtime.Step[cleanupStressClientRefs]{
+		Steps: []runtime.TeardownStep[cleanupStressClientRefs]{
 			{
 				Name:  "res",
 				Phase: 2,
@@ -304,7 +304,7 @@ func init() {
 			x.label = nil
 			x.sink = nil
 		},
-		Steps: []runtime.Step[cleanupRaceClientRefs]{
+		Steps: []runtime.TeardownStep[cleanupRaceClientRefs]{
 			{
 				Name:  "cancel",
 				Phase: 0,
