@@ -4,20 +4,33 @@
 //
 // Usage:
 //
-//	visionserver [-addr HOST:PORT] [-interval D] [-shutdown-timeout D]
+//	visionserver [-addr HOST:PORT] [-interval D] [-drain D] [-shutdown-timeout D]
 //
 // The first line it prints to standard output is the base URL it listens on,
 // e.g. "http://127.0.0.1:40123", so a script can start it with -addr
-// 127.0.0.1:0 (a free port, the default) and read the URL back. On SIGINT or
-// SIGTERM it shuts down gracefully: it stops accepting, ends detection
-// streams and waits for the responses in flight, for at most
-// -shutdown-timeout; then it closes every connection and exits. Exit status
-// is 0 after a clean shutdown, 1 when shutdown missed its deadline, 2 on bad
-// usage or when it cannot listen.
+// 127.0.0.1:0 (a free port, the default) and read the URL back.
+//
+// It shuts down with runtime.CloseOnSignal. On SIGINT or SIGTERM, within
+// -shutdown-timeout of the signal, it first goes on serving for -drain (0 by
+// default: time for a load balancer to stop sending it requests), then shuts
+// the HTTP server down gracefully: it stops accepting, ends detection
+// streams and waits for the responses in flight; when a quarter of the time
+// is left it closes every connection instead. A second signal during the
+// shutdown ends it at once.
+//
+// Exit status:
+//
+//	0  the shutdown was clean
+//	1  a shutdown step failed or was cut short by -shutdown-timeout; standard
+//	   error names it
+//	2  bad usage, or it cannot listen
+//	3  a second signal interrupted the shutdown; standard error names the
+//	   steps still running
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,42 +43,99 @@ import (
 	"github.com/cleanupgen/cleanupgen/vision/visiontest"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+//go:generate go run github.com/cleanupgen/cleanupgen/cmd/cleanupgen
+
+// Exit statuses.
+const (
+	exitClean       = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 3
+)
+
+// process is the server as a client: closing it shuts the server down, in
+// phases. run closes it through CloseOnSignal, whose grace,
+// -shutdown-timeout, is the deadline; the client's timeout caps it at an
+// hour.
+//
+//cleanup:client timeout=1h
+type process struct {
+	guard runtime.Guard
+
+	drain drainDelay         //cleanup:close Wait order=0
+	srv   *visiontest.Server //cleanup:close Shutdown force=Close order=1
 }
 
-// run serves until ctx ends and returns the exit status.
+// drainDelay is how long the process goes on serving once shutdown begins.
+type drainDelay time.Duration
+
+// Wait waits for the delay, or returns why ctx ended if it ends first: the
+// deadline, or the second signal.
+func (d drainDelay) Wait(ctx context.Context) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(time.Duration(d))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// closerFunc makes a function a CloseContext method.
+type closerFunc func(ctx context.Context) error
+
+func (f closerFunc) CloseContext(ctx context.Context) error { return f(ctx) }
+
+func main() {
+	// Catch the signals from the start: one that comes before CloseOnSignal
+	// catches them (before the URL is printed, say) ends ctx, which starts
+	// the shutdown all the same.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run serves until ctx ends or the process receives SIGINT or SIGTERM,
+// shuts down, and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("visionserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "listen on `HOST:PORT`; port 0 picks a free port")
 	interval := fs.Duration("interval", 100*time.Millisecond, "time between two detections on a stream")
-	timeout := fs.Duration("shutdown-timeout", 5*time.Second, "how long graceful shutdown may take")
+	drain := fs.Duration("drain", 0, "how long to go on serving once shutdown begins")
+	grace := fs.Duration("shutdown-timeout", 5*time.Second, "how long shutdown may take, drain included (at most 1h)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return exitUsage
 	}
 	if fs.NArg() != 0 {
 		fmt.Fprintf(stderr, "visionserver: unexpected arguments %q\n", fs.Args())
-		return 2
+		return exitUsage
 	}
 	srv, err := visiontest.Listen(*addr, visiontest.WithDetectionInterval(*interval))
 	if err != nil {
 		fmt.Fprintln(stderr, "visionserver:", err)
-		return 2
+		return exitUsage
 	}
 	fmt.Fprintln(stdout, srv.URL)
 
-	<-ctx.Done()
-	fmt.Fprintln(stderr, "visionserver: shutting down")
-	// The signal context is done; shut down under a fresh deadline.
-	m := runtime.NewManager(context.Background(), *timeout)
-	m.Go("http", func(ctx context.Context) error { return srv.Shutdown(ctx) })
-	if err := m.Wait(); err != nil {
-		// A *runtime.CleanupError: the step, its state and how long it ran.
+	p := &process{drain: drainDelay(*drain), srv: srv}
+	err = runtime.CloseOnSignal(ctx, closerFunc(func(ctx context.Context) error {
+		fmt.Fprintf(stderr, "visionserver: shutting down within %v\n", *grace)
+		return p.CloseContext(ctx)
+	}), *grace)
+	switch {
+	case errors.Is(err, runtime.ErrInterrupted):
 		fmt.Fprintln(stderr, "visionserver:", err)
-		return 1
+		return exitInterrupted
+	case err != nil:
+		// A *runtime.CleanupError: each step, its state and how long it ran.
+		fmt.Fprintln(stderr, "visionserver:", err)
+		return exitFailed
 	}
-	return 0
+	return exitClean
 }

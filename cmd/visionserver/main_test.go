@@ -9,15 +9,26 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/cleanupgen/cleanupgen/runtime/cleanuptest"
+	"github.com/cleanupgen/cleanupgen/vision/visiontest"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if binDir != "" {
+			_ = os.RemoveAll(binDir)
+		}
+		os.Exit(code)
+	}))
 }
 
 // TestRun serves in-process, checks the first line is a working URL, then
@@ -32,9 +43,7 @@ func TestRun(t *testing.T) {
 		pw.Close()
 	}()
 	url, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	url = strings.TrimSpace(url)
 	checkServes(t, url)
 
@@ -43,92 +52,179 @@ func TestRun(t *testing.T) {
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: tr}).Get(url + "/v1/cameras/cam-a/detections")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 
-	start := time.Now()
 	cancel()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Errorf("exit status %d, want 0", c)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return after its context ended")
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("shutdown took %v", d)
-	}
+	assert.Equal(t, exitClean, <-code)
+}
+
+// TestProcessClosesCleanly: the process, as a client, closes cleanly and
+// once, with a detection stream open.
+func TestProcessClosesCleanly(t *testing.T) {
+	srv, err := visiontest.Start(visiontest.WithDetectionInterval(5 * time.Millisecond))
+	require.NoError(t, err)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/v1/cameras/cam-a/detections")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+
+	cleanuptest.AssertClosesCleanly(t, &process{drain: drainDelay(time.Millisecond), srv: srv}, cleanuptest.Timeout(30*time.Second))
 }
 
 func TestBadUsage(t *testing.T) {
 	for _, args := range [][]string{{"-nope"}, {"extra"}, {"-addr", "not an address"}} {
-		if c := run(context.Background(), args, io.Discard, io.Discard); c != 2 {
-			t.Errorf("run(%q) = %d, want 2", args, c)
+		assert.Equal(t, exitUsage, run(context.Background(), args, io.Discard, io.Discard), "run(%q)", args)
+	}
+}
+
+// The tests below build the program and signal it. They use real time;
+// each states its slack.
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	bin       string
+	buildErr  error
+)
+
+// build builds the program once for the tests that need it.
+func build(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "visionserver")
+		if buildErr != nil {
+			return
+		}
+		bin = filepath.Join(binDir, "visionserver")
+		cmd := exec.Command("go", "build", "-o", bin, ".")
+		cmd.Stderr = os.Stderr
+		buildErr = cmd.Run()
+	})
+	require.NoError(t, buildErr)
+	return bin
+}
+
+// server is a running visionserver.
+type server struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	url    string
+	stderr chan string // its lines of standard error
+	done   chan struct{}
+}
+
+func start(t *testing.T, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(build(t), append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	s := &server{t: t, cmd: cmd, stderr: make(chan string, 64), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		defer close(s.stderr)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			s.stderr <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-s.done
+		_ = cmd.Wait()
+	})
+	url, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	s.url = strings.TrimSpace(url)
+	checkServes(t, s.url)
+	return s
+}
+
+// expect waits for a line of standard error that contains want.
+func (s *server) expect(want string) {
+	s.t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-s.stderr:
+			require.True(s.t, ok, "no %q on standard error", want)
+			if strings.Contains(line, want) {
+				return
+			}
+		case <-timeout:
+			s.t.Fatalf("no %q on standard error within 30s", want)
 		}
 	}
 }
 
-// TestSignal builds the program and stops it with SIGTERM and SIGINT.
+// wait returns the rest of standard error and the exit status.
+func (s *server) wait() (stderr string, status int) {
+	s.t.Helper()
+	var lines []string
+	for line := range s.stderr {
+		lines = append(lines, line)
+	}
+	err := s.cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return strings.Join(lines, "\n"), ee.ExitCode()
+	}
+	require.NoError(s.t, err)
+	return strings.Join(lines, "\n"), 0
+}
+
 func TestSignal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a binary")
-	}
-	bin := filepath.Join(t.TempDir(), "visionserver")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatal(err)
-	}
 	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
-		cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		url, err := bufio.NewReader(stdout).ReadString('\n')
-		if err != nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			t.Fatal(err)
-		}
-		checkServes(t, strings.TrimSpace(url))
-		if err := cmd.Process.Signal(sig); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("%v: %v", sig, err)
-			}
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-			t.Fatalf("%v: did not exit", sig)
-		}
+		t.Run(sig.String(), func(t *testing.T) {
+			s := start(t)
+			require.NoError(t, s.cmd.Process.Signal(sig))
+			s.expect("shutting down")
+			stderr, status := s.wait()
+			assert.Equal(t, exitClean, status, "%s", stderr)
+		})
 	}
+}
+
+// TestSignalDrainCutShort: a drain longer than the shutdown timeout is cut
+// short at the deadline, 200ms after the signal, and named. Slack: the
+// process exits within 10s.
+func TestSignalDrainCutShort(t *testing.T) {
+	s := start(t, "-drain", "1h", "-shutdown-timeout", "200ms")
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	s.expect("shutting down within 200ms")
+	stderr, status := s.wait()
+	assert.Equal(t, exitFailed, status)
+	assert.Contains(t, stderr, "visionserver: cleanup main.process: 1 step did not succeed: drain: ")
+}
+
+// TestSecondSignal: a second signal ends an hour-long shutdown at once,
+// naming the step still running. Slack: "at once" is within 5s of the
+// second signal.
+func TestSecondSignal(t *testing.T) {
+	s := start(t, "-drain", "1h", "-shutdown-timeout", "1h")
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	s.expect("shutting down within 1h")
+	sent := time.Now()
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGINT))
+	stderr, status := s.wait()
+	assert.Less(t, time.Since(sent), 5*time.Second)
+	assert.Equal(t, exitInterrupted, status)
+	assert.Contains(t, stderr, "visionserver: cleanup interrupted: cleanup main.process: 1 step did not succeed: drain: ")
 }
 
 func checkServes(t *testing.T, url string) {
 	t.Helper()
-	if !strings.HasPrefix(url, "http://127.0.0.1:") {
-		t.Fatalf("first line %q is not a loopback URL", url)
-	}
+	require.True(t, strings.HasPrefix(url, "http://127.0.0.1:"), "first line %q is not a loopback URL", url)
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: tr}).Post(url+"/v1/sessions", "application/json", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("open session: %s", resp.Status)
-	}
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "open session")
 }
