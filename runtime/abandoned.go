@@ -19,44 +19,57 @@ type AbandonedTask struct {
 	Started time.Time
 }
 
+// An abandonedSource is a teardown whose caller returned at its deadline
+// while some of its steps still ran (or were still to start). It lists
+// them when asked, so that the caller registers the teardown in O(1)
+// instead of each of its steps.
+type abandonedSource interface {
+	appendAbandoned(list []AbandonedTask, now time.Time) []AbandonedTask
+}
+
 // abandoned is the process-wide set behind Abandoned.
 var abandoned struct {
-	mu    sync.Mutex
-	tasks map[*AbandonedTask]struct{}
+	mu      sync.Mutex
+	sources map[abandonedSource]struct{}
 }
 
 // Abandoned returns the teardown steps of this process that are still
 // running after their caller returned at its deadline, oldest first. A step
-// leaves the list when it returns. A growing list is a leak worth a look: it
-// names the client and step that would not stop.
+// leaves the list when it returns. A step that had not started by the
+// deadline, and was started then with the expired context, is listed once
+// it has run for [Grace] without returning. A growing list is a leak worth
+// a look: it names the client and step that would not stop.
 func Abandoned() []AbandonedTask {
 	abandoned.mu.Lock()
-	list := make([]AbandonedTask, 0, len(abandoned.tasks))
-	for t := range abandoned.tasks {
-		list = append(list, *t)
+	sources := make([]abandonedSource, 0, len(abandoned.sources))
+	for s := range abandoned.sources {
+		sources = append(sources, s)
 	}
 	abandoned.mu.Unlock()
+	now := time.Now()
+	var list []AbandonedTask
+	for _, s := range sources {
+		list = s.appendAbandoned(list, now)
+	}
 	slices.SortFunc(list, func(a, b AbandonedTask) int {
 		return cmp.Or(a.Started.Compare(b.Started), cmp.Compare(a.Client, b.Client), cmp.Compare(a.Step, b.Step))
 	})
 	return list
 }
 
-// abandon adds a step to the list and returns its entry, for release.
-func abandon(client, step string, started time.Time) *AbandonedTask {
-	t := &AbandonedTask{Client: client, Step: step, Started: started}
+// registerAbandoned adds s to the set.
+func registerAbandoned(s abandonedSource) {
 	abandoned.mu.Lock()
-	if abandoned.tasks == nil {
-		abandoned.tasks = make(map[*AbandonedTask]struct{})
+	if abandoned.sources == nil {
+		abandoned.sources = make(map[abandonedSource]struct{})
 	}
-	abandoned.tasks[t] = struct{}{}
+	abandoned.sources[s] = struct{}{}
 	abandoned.mu.Unlock()
-	return t
 }
 
-// release removes a step that has returned from the list.
-func release(t *AbandonedTask) {
+// unregisterAbandoned removes s, none of whose steps runs any more.
+func unregisterAbandoned(s abandonedSource) {
 	abandoned.mu.Lock()
-	delete(abandoned.tasks, t)
+	delete(abandoned.sources, s)
 	abandoned.mu.Unlock()
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime/debug"
 	"time"
 )
@@ -41,13 +42,19 @@ type outcome struct {
 // protect calls fn and turns a panic into a *PanicError. If fn calls
 // runtime.Goexit, protect does not return: callers record their result in a
 // deferred call, starting from goexited.
+//
+// A panic with a nil value is a panic too: under GODEBUG=panicnil=1,
+// recover returns nil for it, and fn has not returned.
 func protect(fn func() error) (o outcome) {
+	returned := false
 	defer func() {
-		if v := recover(); v != nil {
+		if v := recover(); v != nil || !returned {
 			o = outcome{err: &PanicError{Value: v, Stack: debug.Stack()}, panicked: true}
 		}
 	}()
-	return outcome{err: fn()}
+	err := fn()
+	returned = true
+	return outcome{err: err}
 }
 
 // state returns the state of a step that returned within its budget.
@@ -121,11 +128,13 @@ func deadlineCause(ctx context.Context) error {
 
 // teardownContext returns the context of a teardown that starts at start
 // with the budget timeout, and its deadline: the earlier of start plus
-// timeout and ctx's deadline. It is done at the deadline, with cause
-// errDeadline, or with ctx. When ctx's own deadline is the deadline, it adds
-// no timer of its own: two timers at one instant would race, and the steps
-// would see one cause or the other by chance. When deadlines are off it has
-// no deadline (the zero Time) and ignores ctx's cancellation.
+// timeout and ctx's deadline. It is done at the deadline, or with ctx. It
+// arms a timer of its own even when ctx's deadline is the earlier: a
+// context's Deadline is only what it reports, and its Done may not honour
+// it. Its cause is then context.DeadlineExceeded, as ctx's would be, so that
+// whichever timer fires first the steps see the same cause; at its own
+// deadline, it is errDeadline. When deadlines are off it has no deadline
+// (the zero Time) and ignores ctx's cancellation.
 func teardownContext(ctx context.Context, start time.Time, timeout time.Duration, on bool) (context.Context, time.Time, context.CancelFunc) {
 	if !on {
 		c, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -133,9 +142,33 @@ func teardownContext(ctx context.Context, start time.Time, timeout time.Duration
 	}
 	deadline := start.Add(timeout)
 	if d, ok := ctx.Deadline(); ok && !d.After(deadline) {
-		c, cancel := context.WithCancel(ctx)
+		c, cancel := context.WithDeadline(ctx, d)
 		return c, d, cancel
 	}
 	c, cancel := context.WithDeadlineCause(ctx, deadline, errDeadline)
 	return c, deadline, cancel
+}
+
+// waitFirst waits for the teardown that g's first Close runs, within ctx
+// and timeout, and returns its result. typ names the client in the error of
+// a wait that gives up.
+func waitFirst(ctx context.Context, g *Guard, typ string, timeout time.Duration) error {
+	done := g.Done()
+	if !DeadlinesEnabled() {
+		<-done
+		return g.result()
+	}
+	wctx, cancel := context.WithTimeoutCause(ctx, timeout, errDeadline)
+	defer cancel()
+	select {
+	case <-done:
+		return g.result()
+	case <-wctx.Done():
+		select {
+		case <-done:
+			return g.result()
+		default:
+		}
+		return fmt.Errorf("cleanup %s: waiting for the close already under way: %w", typ, context.Cause(wctx))
+	}
 }

@@ -64,18 +64,21 @@ func (g *Guard) Enter() error {
 }
 
 // Leave ends a call admitted by Enter. The last Leave after closing has begun
-// lets the teardown drop the client's references. Leave panics when there is
-// no call in flight, like a negative [sync.WaitGroup] counter.
+// lets the teardown drop the client's references. Leave without a matching
+// Enter panics, like a negative [sync.WaitGroup] counter, and leaves the
+// Guard as it was: the calls in flight and whether closing has begun.
 func (g *Guard) Leave() {
-	n := g.state.Add(-1)
-	if n == closingBit {
-		g.markIdle()
-		return
-	}
-	// A count that went below zero shows as -1 before closing and as all
-	// count bits set after it.
-	if n < 0 || n&(closingBit-1) == closingBit-1 {
-		panic("cleanupgen/runtime: Guard.Leave without Enter")
+	for {
+		old := g.state.Load()
+		if old&(closingBit-1) == 0 {
+			panic("cleanupgen/runtime: Guard.Leave without a matching Enter (no call is in flight)")
+		}
+		if g.state.CompareAndSwap(old, old-1) {
+			if old-1 == closingBit {
+				g.markIdle()
+			}
+			return
+		}
 	}
 }
 

@@ -36,12 +36,20 @@ func TestGuardClosesTheDoor(t *testing.T) {
 }
 
 func TestGuardLeaveWithoutEnterPanics(t *testing.T) {
+	const msg = "cleanupgen/runtime: Guard.Leave without a matching Enter (no call is in flight)"
 	var g Guard
-	assert.PanicsWithValue(t, "cleanupgen/runtime: Guard.Leave without Enter", g.Leave)
+	assert.PanicsWithValue(t, msg, g.Leave)
+	// The guard is as it was: open, with no call in flight.
+	require.NoError(t, g.Enter(), "a misused Leave must not close the door")
+	g.Leave()
+	assert.False(t, g.Closed())
 
 	var closed Guard
 	closed.begin()
-	assert.PanicsWithValue(t, "cleanupgen/runtime: Guard.Leave without Enter", closed.Leave)
+	assert.PanicsWithValue(t, msg, closed.Leave)
+	assert.True(t, closed.Closed(), "a misused Leave must not reopen the door")
+	assert.ErrorIs(t, closed.Enter(), ErrClosed)
+	assert.False(t, inFlight(&closed))
 }
 
 func TestGuardDropWaitsForLastLeave(t *testing.T) {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"math"
+	"runtime/pprof"
 	"sync"
 	"time"
 )
@@ -24,20 +25,30 @@ type Manager struct {
 	deadline time.Time // zero when deadlines are off
 	name     string
 
+	start time.Time
+
 	mu    sync.Mutex
 	tasks []*managedTask
 	// running counts tasks that have not returned.
 	running int
 	// idle, when not nil, is closed when running drops to zero.
 	idle chan struct{}
+	// over says Wait returned with tasks still running: they are
+	// abandoned, and abandoned counts those that still run.
+	over      bool
+	abandoned int
+	// waited says Wait has returned; err and end are what and when.
+	waited bool
+	err    error
+	end    time.Time
 }
 
 // managedTask is one task started by Manager.Go.
 type managedTask struct {
 	result   TaskResult
 	start    time.Time
+	end      time.Time
 	returned bool
-	entry    *AbandonedTask // set while abandoned and still running
 }
 
 // An Option configures a Manager.
@@ -57,11 +68,11 @@ func WithName(name string) Option {
 // Manager has no deadline and ignores ctx's cancellation: Wait waits for
 // every task.
 func NewManager(ctx context.Context, timeout time.Duration, opts ...Option) *Manager {
-	m := &Manager{name: "runtime.Manager", parent: ctx}
+	m := &Manager{name: "runtime.Manager", parent: ctx, start: time.Now()}
 	for _, opt := range opts {
 		opt(m)
 	}
-	m.ctx, m.deadline, m.cancel = teardownContext(ctx, time.Now(), timeout, DeadlinesEnabled())
+	m.ctx, m.deadline, m.cancel = teardownContext(ctx, m.start, timeout, DeadlinesEnabled())
 	return m
 }
 
@@ -82,7 +93,9 @@ func (m *Manager) TimeRemaining() time.Duration {
 
 // Go starts fn in a new goroutine, under the name name, with the Manager's
 // context. A panic in fn is recovered and becomes its error, a *[PanicError].
-// Go may be called after Wait; fn then gets a context that is already done.
+// The goroutine carries the pprof labels cleanup.client (the Manager's
+// name) and cleanup.step (name). Go may be called after Wait; fn then gets a
+// context that is already done.
 func (m *Manager) Go(name string, fn func(ctx context.Context) error) {
 	t := &managedTask{result: TaskResult{Name: name}, start: time.Now()}
 	m.mu.Lock()
@@ -93,6 +106,7 @@ func (m *Manager) Go(name string, fn func(ctx context.Context) error) {
 }
 
 func (m *Manager) run(t *managedTask, fn func(context.Context) error) {
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("cleanup.client", m.name, "cleanup.step", t.result.Name)))
 	o := goexited
 	defer func() { m.finish(t, o) }()
 	o = protect(func() error { return fn(m.ctx) })
@@ -102,25 +116,32 @@ func (m *Manager) run(t *managedTask, fn func(context.Context) error) {
 func (m *Manager) finish(t *managedTask, o outcome) {
 	now := time.Now()
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	t.returned = true
-	if t.entry != nil {
-		// Wait has already reported it abandoned; it only leaves the list.
-		release(t.entry)
-		t.entry = nil
-	} else {
-		t.result.State = o.state()
-		t.result.Duration = now.Sub(t.start)
-		t.result.Err = o.err
-	}
 	m.running--
 	if m.running == 0 && m.idle != nil {
 		close(m.idle)
 		m.idle = nil
 	}
-	r := t.result
-	m.mu.Unlock()
-	if r.State != StateAbandoned {
-		logStep(m.name, r, 0)
+	if t.result.State != StateAbandoned {
+		t.result.State = o.state()
+		t.result.Duration = now.Sub(t.start)
+		t.result.Err = o.err
+		t.end = now
+		return
+	}
+	// Wait has reported it abandoned: it leaves the set behind Abandoned.
+	deliver(event{returned: &returnedStep{
+		client: m.name,
+		name:   func() string { return t.result.Name },
+		start:  t.start,
+		end:    now,
+		state:  o.state(),
+		err:    o.err,
+	}})
+	m.abandoned--
+	if m.abandoned == 0 {
+		unregisterAbandoned(m)
 	}
 }
 
@@ -134,7 +155,9 @@ func (m *Manager) finish(t *managedTask, o outcome) {
 // at the deadline is abandoned; it goes on running in its goroutine and is
 // listed by [Abandoned] until it returns. Wait returns at the deadline plus
 // at most [Grace], which lets tasks that honour their context's deadline
-// return and be reported as they ended rather than as abandoned.
+// return and be reported as they ended rather than as abandoned. Nothing
+// but that wait runs on the caller's goroutine: the log events and
+// [Observer] calls of the first Wait are delivered after it returns.
 func (m *Manager) Wait() error {
 	m.mu.Lock()
 	var idle chan struct{}
@@ -152,44 +175,93 @@ func (m *Manager) Wait() error {
 			waitDeadline(idle, m.parent, m.ctx, m.deadline)
 		}
 	}
-	results := m.collect(true)
+	now := time.Now()
+	m.mu.Lock()
+	if m.running > 0 {
+		cause := deadlineCause(m.ctx)
+		if cause == nil {
+			cause = errDeadline
+		}
+		for _, t := range m.tasks {
+			if !t.returned && t.result.State != StateAbandoned {
+				t.result.State = StateAbandoned
+				t.result.Err = cause
+				t.result.Duration = now.Sub(t.start)
+				t.end = now
+				m.abandoned++
+			}
+		}
+		if !m.over && m.abandoned > 0 {
+			registerAbandoned(m)
+		}
+		m.over = true
+	}
+	results := m.resultsLocked(now)
+	first := !m.waited
+	err := report(m.name, results)
+	if first {
+		m.waited, m.err, m.end = true, err, now
+	}
+	m.mu.Unlock()
 	m.cancel()
-	return report(m.name, results)
+	if first && (err != nil || !quiet()) {
+		deliver(event{ended: m})
+	}
+	return err
 }
 
 // Results returns the outcome of every task started by Go, in the order of
 // the Go calls. After Wait it is final; before, a task that is still running
 // is reported with StateOK, no error and the time it has run so far.
 func (m *Manager) Results() []TaskResult {
-	return m.collect(false)
-}
-
-// collect returns the tasks' results; with abandonRunning, tasks still
-// running are abandoned first.
-func (m *Manager) collect(abandonRunning bool) []TaskResult {
 	now := time.Now()
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.resultsLocked(now)
+}
+
+// resultsLocked returns the tasks' results. m.mu is held.
+func (m *Manager) resultsLocked(now time.Time) []TaskResult {
 	results := make([]TaskResult, len(m.tasks))
-	var newly []*managedTask
 	for i, t := range m.tasks {
-		if !t.returned && t.entry == nil {
-			if abandonRunning {
-				t.entry = abandon(m.name, t.result.Name, t.start)
-				t.result.State = StateAbandoned
-				t.result.Err = deadlineCause(m.ctx)
-				t.result.Duration = now.Sub(t.start)
-				newly = append(newly, t)
-			} else {
-				results[i] = TaskResult{Name: t.result.Name, Duration: now.Sub(t.start)}
-				continue
-			}
-		}
 		results[i] = t.result
-	}
-	m.mu.Unlock()
-	// An abandoned task's result no longer changes, so it is read unlocked.
-	for _, t := range newly {
-		logStep(m.name, t.result, m.deadline.Sub(t.start))
+		if !t.returned && t.result.State != StateAbandoned {
+			results[i] = TaskResult{Name: t.result.Name, Duration: now.Sub(t.start)}
+		}
 	}
 	return results
+}
+
+// appendAbandoned appends the tasks that still run after Wait abandoned
+// them.
+func (m *Manager) appendAbandoned(list []AbandonedTask, _ time.Time) []AbandonedTask {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range m.tasks {
+		if !t.returned && t.result.State == StateAbandoned {
+			list = append(list, AbandonedTask{Client: m.name, Step: t.result.Name, Started: t.start})
+		}
+	}
+	return list
+}
+
+// report builds the Manager's Report, on the delivery goroutine.
+func (m *Manager) report() (Report, []time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := Report{Context: m.parent, Client: m.name, Start: m.start, End: m.end, Err: m.err}
+	budgets := make([]time.Duration, 0, len(m.tasks))
+	for _, t := range m.tasks {
+		end := t.end
+		if t.end.IsZero() || t.end.After(m.end) {
+			continue // started after Wait
+		}
+		r.Steps = append(r.Steps, StepReport{Name: t.result.Name, State: t.result.State, Start: t.start, End: end, Err: t.result.Err})
+		var budget time.Duration
+		if !m.deadline.IsZero() {
+			budget = m.deadline.Sub(t.start)
+		}
+		budgets = append(budgets, budget)
+	}
+	return r, budgets
 }

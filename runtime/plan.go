@@ -1,7 +1,11 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
+	"runtime/pprof"
+	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,9 +29,17 @@ type Plan[T, R any] struct {
 	// Timeout is Close's budget: the deadline is now plus Timeout, or the
 	// context's deadline if that is earlier.
 	Timeout time.Duration
-	// Steps are the teardown steps, sorted by Phase. A step's index in Steps
-	// is the step argument of the Refs methods.
+	// Steps are the teardown steps, in the order errors list them (usually
+	// sorted by Phase). A step's index in Steps is the step argument of the
+	// Refs methods.
 	Steps []Step
+	// Locked says that Refs.Take and Refs.Drop take lock= locks. Drop then
+	// never runs inside Guard.Leave, whose caller may hold such a lock: at
+	// the last Leave it runs on a goroutine of its own.
+	Locked bool
+
+	// info is what Close derives from Steps, once.
+	info atomic.Pointer[planInfo]
 }
 
 // Step is one teardown step of a [Plan]: one managed field of the client.
@@ -85,43 +97,93 @@ type Refs[T any] interface {
 	Close(ctx context.Context, step, elem int, force bool) error
 }
 
-// Close tears x down, once, as [Teardown.Close] does.
-func (p *Plan[T, R]) Close(ctx context.Context, g *Guard, x *T) error {
-	refsOf := func(r *R) Refs[T] { return any(r).(Refs[T]) }
-	td := &Teardown[T, R]{
-		Type:    p.Type,
-		Timeout: p.Timeout,
-		Refs: func(x *T) R {
-			var r R
-			refsOf(&r).Take(x)
-			return r
-		},
-		Drop: func(x *T) {
-			var r R
-			refsOf(&r).Drop(x)
-		},
+// planInfo is what Close derives from a Plan's Steps, once.
+type planInfo struct {
+	// labels holds, for each step, a context carrying the pprof labels of
+	// the goroutines that run it.
+	labels []context.Context
+	// order lists the steps by phase, stably; nil when Steps are sorted.
+	order []int
+	// force says that some step has a force method.
+	force bool
+}
+
+// infoOf returns p's planInfo, deriving it on first use.
+func (p *Plan[T, R]) infoOf() *planInfo {
+	if in := p.info.Load(); in != nil {
+		return in
 	}
+	in := &planInfo{labels: make([]context.Context, len(p.Steps))}
 	for i, s := range p.Steps {
-		ts := TeardownStep[R]{Name: s.Name, Phase: s.Phase, Timeout: s.Timeout}
-		switch {
-		case s.Each:
-			ts.Each = func(r *R, add func(string, func(context.Context) error, func(context.Context) error)) {
-				refs := refsOf(r)
-				for e := range refs.Len(i) {
-					var force func(context.Context) error
-					if s.Force {
-						force = func(ctx context.Context) error { return refs.Close(ctx, i, e, true) }
-					}
-					add(refs.Name(i, e), func(ctx context.Context) error { return refs.Close(ctx, i, e, false) }, force)
-				}
-			}
-		default:
-			ts.Close = func(ctx context.Context, r *R) error { return refsOf(r).Close(ctx, i, 0, false) }
-			if s.Force {
-				ts.Force = func(ctx context.Context, r *R) error { return refsOf(r).Close(ctx, i, 0, true) }
-			}
-		}
-		td.Steps = append(td.Steps, ts)
+		in.labels[i] = pprof.WithLabels(context.Background(), pprof.Labels("cleanup.client", p.Type, "cleanup.step", s.Name))
+		in.force = in.force || s.Force
 	}
-	return td.Close(ctx, g, x)
+	byPhase := func(a, b int) int { return cmp.Compare(p.Steps[a].Phase, p.Steps[b].Phase) }
+	order := make([]int, len(p.Steps))
+	for i := range order {
+		order[i] = i
+	}
+	if !slices.IsSortedFunc(order, byPhase) {
+		slices.SortStableFunc(order, byPhase)
+		in.order = order
+	}
+	p.info.CompareAndSwap(nil, in)
+	return p.info.Load()
+}
+
+// Close tears x down, once. It is what generated Close and CloseContext
+// methods call, with g the client's Guard. None of the work below runs on
+// the goroutine that called Close: it closes the door, starts the
+// teardown, and waits for it, for the deadline or for ctx.
+//
+// The first call, in order:
+//
+//  1. Closes the door: from now on g.Enter returns [ErrClosed]. Calls
+//     already in flight are waited for, for up to half the time to the
+//     deadline.
+//  2. Takes the steps' references with Refs.Take (under the lock= locks)
+//     and runs the steps in phases: the steps of a phase concurrently, each
+//     element of a collection as a step of its own; a phase starts when
+//     every step of the one before has returned or run out of its budget.
+//     A step with a Timeout or a force method gets a budget of its own (see
+//     [Step.Force]); the others have until the deadline. The goroutines
+//     that run a step carry the pprof labels cleanup.client (Type) and
+//     cleanup.step (the step's Name).
+//  3. Returns by the deadline (plus at most [Grace]) whatever the steps do:
+//     when it comes (or ctx is cancelled), steps still running are
+//     abandoned, and steps not yet started are started with the expired
+//     context, so that what they release is released, and not waited for.
+//     A step stuck at the deadline gets its force method called then.
+//  4. Drops x's references with Refs.Drop, once no call is in flight: when
+//     the last phase ends, or at the last Leave.
+//  5. Returns nil if every step succeeded (or was forced successfully), and
+//     otherwise a *[CleanupError] naming, in the order of Steps, each step
+//     that failed, panicked, timed out or was abandoned, each step not
+//     started by the deadline, and the calls in flight if they outlived
+//     the deadline.
+//
+// Later and concurrent calls do not tear down again: they wait for the first
+// call to end, within their own ctx and Timeout, and return its result. A
+// call made from x's own teardown (ctx is, or derives from, the context of
+// one of its steps, directly or through the teardowns of other clients)
+// returns nil at once: a cycle of clients does not wait for itself.
+//
+// Log events and [Observer] calls are delivered after Close has returned,
+// on another goroutine.
+//
+// When deadlines are off (CLEANUPGEN_DEADLINES=off, [SetDeadlines]), Close
+// ignores Timeout, Step.Timeout, force methods and ctx's deadline and
+// cancellation: it runs every phase to its end, whatever that takes, and
+// drops references without waiting for calls in flight (at once, or at the
+// last Leave).
+func (p *Plan[T, R]) Close(ctx context.Context, g *Guard, x *T) error {
+	if !g.begin() {
+		if reentrant(ctx, g) {
+			return nil
+		}
+		return waitFirst(ctx, g, p.Type, p.Timeout)
+	}
+	err := p.run(ctx, g, x)
+	g.finish(err)
+	return err
 }

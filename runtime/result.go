@@ -28,19 +28,25 @@ const (
 	// the deadline. It goes on running and is listed by [Abandoned] until it
 	// returns.
 	StateAbandoned
+	// StateNotStarted: the step had not started when the deadline came: it
+	// did not hang, it had no time. It is started then, with the expired
+	// context, so that what it releases is released, and is not waited for.
+	// Its error is the cause of the deadline.
+	StateNotStarted
 )
 
 var stateNames = [...]string{
-	StateOK:        "ok",
-	StateFailed:    "failed",
-	StatePanicked:  "panicked",
-	StateTimedOut:  "timed out",
-	StateForced:    "forced",
-	StateAbandoned: "abandoned",
+	StateOK:         "ok",
+	StateFailed:     "failed",
+	StatePanicked:   "panicked",
+	StateTimedOut:   "timed out",
+	StateForced:     "forced",
+	StateAbandoned:  "abandoned",
+	StateNotStarted: "not started by the deadline",
 }
 
 // String returns the state's name: "ok", "failed", "panicked", "timed out",
-// "forced" or "abandoned".
+// "forced", "abandoned" or "not started by the deadline".
 func (s State) String() string {
 	if int(s) < len(stateNames) {
 		return stateNames[s]
@@ -70,7 +76,12 @@ type TaskResult struct {
 	Err error
 }
 
+// String formats r as "name: state after duration: error"; a step not
+// started by the deadline has neither duration nor error in it.
 func (r TaskResult) String() string {
+	if r.State == StateNotStarted {
+		return r.Name + ": " + r.State.String()
+	}
 	if r.Err == nil {
 		return fmt.Sprintf("%s: %s after %v", r.Name, r.State, r.Duration)
 	}

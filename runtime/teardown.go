@@ -111,25 +111,26 @@ func (t *Teardown[T, R]) Close(ctx context.Context, g *Guard, x *T) error {
 
 // waitFirst waits for the close that g's first Close runs.
 func (t *Teardown[T, R]) waitFirst(ctx context.Context, g *Guard) error {
-	done := g.Done()
-	if !DeadlinesEnabled() {
-		<-done
-		return g.result()
-	}
-	wctx, cancel := context.WithTimeoutCause(ctx, t.Timeout, errDeadline)
-	defer cancel()
-	select {
-	case <-done:
-		return g.result()
-	case <-wctx.Done():
-		select {
-		case <-done:
-			return g.result()
-		default:
-		}
-		return fmt.Errorf("cleanup %s: waiting for the close already under way: %w", t.Type, context.Cause(wctx))
-	}
+	return waitFirst(ctx, g, t.Type, t.Timeout)
 }
+
+// legacyTask is an abandoned step of a Teardown, in the set behind
+// Abandoned.
+type legacyTask struct{ t AbandonedTask }
+
+func (l *legacyTask) appendAbandoned(list []AbandonedTask, _ time.Time) []AbandonedTask {
+	return append(list, l.t)
+}
+
+// abandon adds a step to the set behind Abandoned and returns its entry.
+func abandon(client, step string, started time.Time) *legacyTask {
+	l := &legacyTask{AbandonedTask{Client: client, Step: step, Started: started}}
+	registerAbandoned(l)
+	return l
+}
+
+// release removes a step that has returned from the set.
+func release(l *legacyTask) { unregisterAbandoned(l) }
 
 func (t *Teardown[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	start := time.Now()
@@ -155,7 +156,7 @@ func (t *Teardown[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	if len(r.steps) <= len(r.unitBuf) {
 		r.units = r.unitBuf[:0]
 	} else {
-		r.units = make([]unit, 0, len(r.steps))
+		r.units = make([]legacyUnit, 0, len(r.steps))
 	}
 	r.mu.Lock()
 	first := r.startPhase(r.now())
@@ -211,7 +212,7 @@ type teardownRun[R any] struct {
 	start    time.Time       // when Close started
 
 	mu      sync.Mutex
-	units   []unit
+	units   []legacyUnit
 	next    int           // index in steps of the first step of the next phase
 	pending int           // units of the current phase not yet settled
 	over    bool          // conclude has run: results are final
@@ -220,16 +221,16 @@ type teardownRun[R any] struct {
 
 	// unitBuf holds the units of a plan of up to eight steps, saving an
 	// allocation on every Close.
-	unitBuf [8]unit
+	unitBuf [8]legacyUnit
 }
 
-// unit is a step as it runs: a Step, or one element of a Step with Each.
+// legacyUnit is a step as it runs: a Step, or one element of a Step with Each.
 //
 // It is kept small: a Close allocates its units in one piece.
-type unit struct {
+type legacyUnit struct {
 	name         string
 	close, force func(context.Context) error // for elements
-	entry        *AbandonedTask              // set while abandoned and running
+	entry        *legacyTask                 // set while abandoned and running
 	err          error                       // its result's error
 	start        time.Duration               // when it started, since the run's start
 	dur          time.Duration               // its result's duration
@@ -243,12 +244,12 @@ type unit struct {
 }
 
 // result returns u's result.
-func (u *unit) result() TaskResult {
+func (u *legacyUnit) result() TaskResult {
 	return TaskResult{Name: u.name, State: u.state, Duration: u.dur, Err: u.err}
 }
 
 // set records u's result.
-func (u *unit) set(state State, dur time.Duration, err error) {
+func (u *legacyUnit) set(state State, dur time.Duration, err error) {
 	u.state, u.dur, u.err = state, dur, err
 }
 
@@ -282,26 +283,26 @@ func (r *teardownRun[R]) expandPhase() int {
 	for ; r.next < len(r.steps) && r.steps[r.next].Phase == phase; r.next++ {
 		s := &r.steps[r.next]
 		if s.Each == nil {
-			r.units = append(r.units, unit{name: s.Name, step: int32(r.next)})
+			r.units = append(r.units, legacyUnit{name: s.Name, step: int32(r.next)})
 			continue
 		}
 		i := r.next
 		s.Each(&r.refs, func(name string, close, force func(context.Context) error) {
-			r.units = append(r.units, unit{name: name, step: int32(i), close: close, force: force})
+			r.units = append(r.units, legacyUnit{name: name, step: int32(i), close: close, force: force})
 		})
 	}
 	return first
 }
 
-// exec runs unit i and then, as long as finishing a unit starts a phase,
-// one unit of that phase, in the calling goroutine.
+// exec runs legacyUnit i and then, as long as finishing a legacyUnit starts a phase,
+// one legacyUnit of that phase, in the calling goroutine.
 func (r *teardownRun[R]) exec(i int) {
 	for i >= 0 {
 		i = r.execOne(i)
 	}
 }
 
-// execOne runs unit i, records its result, and returns the next unit to run
+// execOne runs legacyUnit i, records its result, and returns the next legacyUnit to run
 // or -1.
 func (r *teardownRun[R]) execOne(i int) (next int) {
 	r.mu.Lock()
@@ -362,10 +363,10 @@ func (r *teardownRun[R]) execOne(i int) (next int) {
 	return next
 }
 
-// forceOf returns unit u's force, or nil. r.mu is held.
+// forceOf returns legacyUnit u's force, or nil. r.mu is held.
 //
 //go:noinline
-func (r *teardownRun[R]) forceOf(u *unit) func(context.Context) error {
+func (r *teardownRun[R]) forceOf(u *legacyUnit) func(context.Context) error {
 	if u.force != nil {
 		return u.force
 	}
@@ -376,7 +377,7 @@ func (r *teardownRun[R]) forceOf(u *unit) func(context.Context) error {
 	return func(ctx context.Context) error { return s.Force(ctx, &r.refs) }
 }
 
-// budgetEnd returns when the budget of a unit that started at start ends.
+// budgetEnd returns when the budget of a legacyUnit that started at start ends.
 // r.mu is held.
 func (r *teardownRun[R]) budgetEnd(start time.Time, timeout time.Duration, hasForce bool) time.Time {
 	end := r.deadline
@@ -392,8 +393,8 @@ func (r *teardownRun[R]) budgetEnd(start time.Time, timeout time.Duration, hasFo
 	return end
 }
 
-// expire runs when unit i's own budget has run out before the deadline. It
-// calls the unit's force, if it has one; otherwise it gives the step Grace
+// expire runs when legacyUnit i's own budget has run out before the deadline. It
+// calls the legacyUnit's force, if it has one; otherwise it gives the step Grace
 // to return by itself before its phase stops waiting for it.
 func (r *teardownRun[R]) expire(i int) {
 	r.mu.Lock()
@@ -412,7 +413,7 @@ func (r *teardownRun[R]) expire(i int) {
 	time.AfterFunc(Grace, func() { r.timeOut(i) })
 }
 
-// timeOut settles unit i, whose budget ran out Grace ago, if it has not
+// timeOut settles legacyUnit i, whose budget ran out Grace ago, if it has not
 // returned by now.
 func (r *teardownRun[R]) timeOut(i int) {
 	r.mu.Lock()
@@ -428,8 +429,8 @@ func (r *teardownRun[R]) timeOut(i int) {
 	r.exec(next)
 }
 
-// runForce calls unit i's force and records its outcome; it returns the
-// next unit to run or -1. It is kept out of line, off the stack of the
+// runForce calls legacyUnit i's force and records its outcome; it returns the
+// next legacyUnit to run or -1. It is kept out of line, off the stack of the
 // common path.
 //
 //go:noinline
@@ -449,7 +450,7 @@ func (r *teardownRun[R]) runForce(i int, force func(context.Context) error) (nex
 	return next
 }
 
-// forced records the outcome of unit i's force and settles it.
+// forced records the outcome of legacyUnit i's force and settles it.
 func (r *teardownRun[R]) forced(i int, o outcome) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -472,8 +473,8 @@ func (r *teardownRun[R]) forced(i int, o outcome) int {
 	return r.settle(i, now)
 }
 
-// finish records that unit i's close returned, settles it, and returns the
-// next unit to run or -1. gaveUp says the step failed with its context
+// finish records that legacyUnit i's close returned, settles it, and returns the
+// next legacyUnit to run or -1. gaveUp says the step failed with its context
 // done; overBudget, that its own budget (not the deadline) had run out.
 // A step that failed once its context was done did not finish its work:
 // its force, if it has one and it has not been called, is called now.
@@ -518,7 +519,7 @@ func (r *teardownRun[R]) finish(i int, o outcome, gaveUp, overBudget bool) int {
 	return r.settle(i, now)
 }
 
-// settle marks unit i as no longer waited for by its phase at now and, if
+// settle marks legacyUnit i as no longer waited for by its phase at now and, if
 // it was the last, starts the next phase. r.mu is held.
 func (r *teardownRun[R]) settle(i int, now time.Duration) int {
 	u := &r.units[i]
@@ -533,7 +534,7 @@ func (r *teardownRun[R]) settle(i int, now time.Duration) int {
 	return r.startPhase(now)
 }
 
-// conclude makes the results final: at the deadline it starts every unit of
+// conclude makes the results final: at the deadline it starts every legacyUnit of
 // the phases not yet started, with the expired context, and abandons the
 // units still running. It returns, in plan order, the results of the units
 // that did not succeed.
@@ -610,8 +611,8 @@ func (r *teardownRun[R]) end() {
 	}
 }
 
-// log logs unit u's result. r.mu is held.
-func (r *teardownRun[R]) log(u *unit) {
+// log logs legacyUnit u's result. r.mu is held.
+func (r *teardownRun[R]) log(u *legacyUnit) {
 	budget := u.budget
 	if budget == 0 && r.on {
 		budget = r.deadline.Sub(r.start.Add(u.start))

@@ -16,17 +16,82 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// testClient is a client as generated code sees it.
+// testClient is a client as generated code sees it. Its steps travel with
+// it, so that the refs type can run the closures of each test's plan.
 type testClient struct {
 	guard Guard
 	conn  *recorder
 	items []*recorder
+	steps []tstep
 }
 
-// testRefs is what the steps of a testClient use.
+// tstep is a test's step: a Step whose teardown is a closure.
+type tstep struct {
+	Name    string
+	Phase   int
+	Timeout time.Duration
+	Close   func(ctx context.Context, r *testRefs) error
+	Force   func(ctx context.Context, r *testRefs) error
+	Each    func(r *testRefs, add func(name string, close, force func(context.Context) error))
+}
+
+// testElem is one element of a collection tstep.
+type testElem struct {
+	name         string
+	close, force func(context.Context) error
+}
+
+// testRefs is what the steps of a testClient use; it implements Refs.
 type testRefs struct {
 	conn  *recorder
 	items []*recorder
+	steps []tstep
+	elems [][]testElem
+}
+
+func (r *testRefs) Take(x *testClient) {
+	r.conn, r.items, r.steps = x.conn, x.items, x.steps
+	r.elems = make([][]testElem, len(r.steps))
+	for i, s := range r.steps {
+		if s.Each != nil {
+			s.Each(r, func(name string, close, force func(context.Context) error) {
+				r.elems[i] = append(r.elems[i], testElem{name, close, force})
+			})
+		}
+	}
+}
+
+func (r *testRefs) Drop(x *testClient)         { x.conn, x.items = nil, nil }
+func (r *testRefs) Len(step int) int           { return len(r.elems[step]) }
+func (r *testRefs) Name(step, elem int) string { return r.elems[step][elem].name }
+
+func (r *testRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	s := r.steps[step]
+	switch {
+	case s.Each != nil && force:
+		return r.elems[step][elem].force(ctx)
+	case s.Each != nil:
+		return r.elems[step][elem].close(ctx)
+	case force:
+		return s.Force(ctx, r)
+	case s.Close != nil:
+		return s.Close(ctx, r)
+	}
+	return nil
+}
+
+// testPlan is a Plan whose steps are closures.
+type testPlan struct {
+	p     Plan[testClient, testRefs]
+	steps []tstep
+}
+
+// Close closes x with the plan, as a generated CloseContext would.
+func (t *testPlan) Close(ctx context.Context, g *Guard, x *testClient) error {
+	if x.steps == nil {
+		x.steps = t.steps
+	}
+	return t.p.Close(ctx, g, x)
 }
 
 // recorder records when steps run, in fake time.
@@ -57,20 +122,18 @@ func newClient() *testClient {
 	return &testClient{conn: &recorder{}}
 }
 
-func plan(timeout time.Duration, steps ...TeardownStep[testRefs]) *Teardown[testClient, testRefs] {
-	return &Teardown[testClient, testRefs]{
-		Type:    "test.Client",
-		Timeout: timeout,
-		Refs:    func(x *testClient) testRefs { return testRefs{conn: x.conn, items: x.items} },
-		Drop:    func(x *testClient) { x.conn, x.items = nil, nil },
-		Steps:   steps,
+func plan(timeout time.Duration, steps ...tstep) *testPlan {
+	t := &testPlan{p: Plan[testClient, testRefs]{Type: "test.Client", Timeout: timeout}, steps: steps}
+	for _, s := range steps {
+		t.p.Steps = append(t.p.Steps, Step{Name: s.Name, Phase: s.Phase, Timeout: s.Timeout, Force: s.Force != nil, Each: s.Each != nil})
 	}
+	return t
 }
 
 // step returns a step of the phase that records its start and end and runs
 // fn in between.
-func step(name string, phase int, fn func(ctx context.Context) error) TeardownStep[testRefs] {
-	return TeardownStep[testRefs]{Name: name, Phase: phase, Close: func(ctx context.Context, r *testRefs) error {
+func step(name string, phase int, fn func(ctx context.Context) error) tstep {
+	return tstep{Name: name, Phase: phase, Close: func(ctx context.Context, r *testRefs) error {
 		r.conn.record(name + " start")
 		err := fn(ctx)
 		r.conn.record(name + " end")
@@ -149,9 +212,10 @@ func TestTeardownHungStepAbandonedAndLaterStepsStillStarted(t *testing.T) {
 		assert.Equal(t, "test.Client", ce.Type)
 		require.Len(t, ce.Tasks, 2)
 		assert.Equal(t, TaskResult{Name: "stuck", State: StateAbandoned, Duration: 5*time.Second + Grace, Err: errDeadline}, ce.Tasks[0])
-		assert.Equal(t, "late", ce.Tasks[1].Name)
-		assert.Equal(t, StateAbandoned, ce.Tasks[1].State)
+		assert.Equal(t, TaskResult{Name: "late", State: StateNotStarted, Err: errDeadline}, ce.Tasks[1],
+			"a step the deadline came before did not hang: it had no time")
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, "cleanup test.Client: 2 steps did not succeed: stuck: abandoned after 5.00025s: cleanup deadline exceeded; late: not started by the deadline", err.Error())
 
 		<-lateDone
 		assert.ErrorIs(t, lateCtxErr, context.DeadlineExceeded, "a step started after the deadline gets an expired context")
@@ -204,7 +268,7 @@ func TestTeardownForce(t *testing.T) {
 				c := newClient()
 				rec := c.conn
 				stop := make(chan struct{})
-				srv := TeardownStep[testRefs]{
+				srv := tstep{
 					Name:    "server",
 					Timeout: tt.timeout,
 					Close: func(ctx context.Context, r *testRefs) error {
@@ -234,7 +298,7 @@ func TestTeardownForceFails(t *testing.T) {
 		c := newClient()
 		stop := make(chan struct{})
 		defer close(stop)
-		s := TeardownStep[testRefs]{
+		s := tstep{
 			Name:    "server",
 			Timeout: time.Second,
 			Close:   func(ctx context.Context, _ *testRefs) error { <-stop; return nil },
@@ -274,7 +338,7 @@ func TestTeardownEachElementIsAStep(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient()
 		c.items = []*recorder{{}, {}, {}}
-		each := TeardownStep[testRefs]{Name: "items", Phase: 2, Each: func(r *testRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
+		each := tstep{Name: "items", Phase: 2, Each: func(r *testRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
 			for i, it := range r.items {
 				add("items["+strconv.Itoa(i)+"]", func(context.Context) error {
 					time.Sleep(time.Second)
@@ -467,8 +531,8 @@ func TestTeardownBudgetAtTheDeadlineIsDeterministic(t *testing.T) {
 // serverStep is a step like //cleanup:close Shutdown force=Close on an
 // *http.Server whose connection never goes idle: Shutdown returns its
 // context's error when its budget ends, and only Close releases.
-func serverStep(timeout time.Duration, closed chan struct{}) TeardownStep[testRefs] {
-	return TeardownStep[testRefs]{
+func serverStep(timeout time.Duration, closed chan struct{}) tstep {
+	return tstep{
 		Name:    "server",
 		Timeout: timeout,
 		Close: func(ctx context.Context, _ *testRefs) error {
@@ -501,7 +565,7 @@ func TestTeardownForceWithNoTimeLeft(t *testing.T) {
 				c := newClient()
 				closed := make(chan struct{})
 				ctx := context.Background()
-				steps := []TeardownStep[testRefs]{serverStep(0, closed)}
+				steps := []tstep{serverStep(0, closed)}
 				switch name {
 				case "expired":
 					var cancel context.CancelFunc
@@ -514,7 +578,7 @@ func TestTeardownForceWithNoTimeLeft(t *testing.T) {
 				case "late":
 					release := make(chan struct{})
 					defer close(release)
-					steps = []TeardownStep[testRefs]{step("stuck", 0, waitFor(release)), serverStep(0, closed)}
+					steps = []tstep{step("stuck", 0, waitFor(release)), serverStep(0, closed)}
 					steps[1].Phase = 1
 				}
 				_ = plan(time.Second, steps...).Close(ctx, &c.guard, c)
@@ -533,7 +597,7 @@ func TestTeardownForceWithinTheCallersDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient()
 		closed := make(chan struct{})
-		stuck := TeardownStep[testRefs]{
+		stuck := tstep{
 			Name:  "server",
 			Close: func(context.Context, *testRefs) error { <-closed; return nil }, // ignores ctx
 			Force: func(context.Context, *testRefs) error { close(closed); return nil },

@@ -1,0 +1,195 @@
+package runtime
+
+import (
+	"context"
+	"log/slog"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Events (log records and observer calls) are delivered after the fact, off
+// the caller's path: a teardown hands the delivery one event, in O(1) and
+// without calling user code, and one goroutine at a time (started when
+// there is something to deliver, gone when there is not) turns it into log
+// records and observer calls. The queue is bounded: when it is full, the
+// event is dropped and counted, and the count is logged once delivery
+// resumes.
+
+// queueSize bounds the events waiting for delivery.
+const queueSize = 1024
+
+// An event is what a teardown hands to the delivery: its Report, built on
+// the delivery goroutine, or one abandoned step that returned.
+type event struct {
+	ended    reporter // a teardown whose caller returned
+	returned *returnedStep
+}
+
+// A reporter builds the Report of a teardown whose caller has returned,
+// with the budget of each step for the log records.
+type reporter interface {
+	report() (Report, []time.Duration)
+}
+
+// returnedStep is an abandoned step that returned at last.
+type returnedStep struct {
+	client string
+	name   func() string // named on the delivery goroutine
+	start  time.Time
+	end    time.Time
+	state  State
+	err    error
+}
+
+var delivery struct {
+	mu      sync.Mutex
+	queue   [queueSize]event
+	head, n int
+	running bool // a goroutine is delivering
+	dropped int  // events dropped since the last delivery
+}
+
+// deliver queues e for delivery. It never blocks on, or calls, user code.
+func deliver(e event) {
+	d := &delivery
+	d.mu.Lock()
+	if d.n == len(d.queue) {
+		d.dropped++
+		d.mu.Unlock()
+		return
+	}
+	d.queue[(d.head+d.n)%len(d.queue)] = e
+	d.n++
+	start := !d.running
+	d.running = true
+	d.mu.Unlock()
+	if start {
+		go drain()
+	}
+}
+
+// drain delivers queued events until none is left.
+func drain() {
+	// A goroutine inherits the labels of the one that started it, a step's.
+	pprof.SetGoroutineLabels(context.Background())
+	d := &delivery
+	for {
+		d.mu.Lock()
+		if d.n == 0 {
+			d.running = false
+			d.mu.Unlock()
+			return
+		}
+		e := d.queue[d.head]
+		d.queue[d.head] = event{}
+		d.head = (d.head + 1) % len(d.queue)
+		d.n--
+		dropped := d.dropped
+		d.dropped = 0
+		d.mu.Unlock()
+		if dropped > 0 {
+			recovered(func() {
+				slog.Default().LogAttrs(context.Background(), slog.LevelWarn,
+					"cleanup events dropped: the log handler or an observer is slow",
+					slog.Int("dropped", dropped))
+			})
+		}
+		e.deliver()
+	}
+}
+
+// deliver turns e into log records and observer calls.
+func (e event) deliver() {
+	if e.returned != nil {
+		s := e.returned
+		name := ""
+		recovered(func() { name = s.name() })
+		sr := StepReport{Name: name, State: s.state, Start: s.start, End: s.end, Err: s.err}
+		recovered(func() {
+			l := slog.Default()
+			if !l.Enabled(context.Background(), slog.LevelInfo) {
+				return
+			}
+			attrs := []slog.Attr{
+				slog.String("client", s.client),
+				slog.String("step", sr.Name),
+				slog.String("state", sr.State.String()),
+				slog.Duration("duration", sr.End.Sub(sr.Start)),
+			}
+			if sr.Err != nil {
+				attrs = append(attrs, slog.Any("error", sr.Err))
+			}
+			l.LogAttrs(context.Background(), slog.LevelInfo, "cleanup step returned after it was abandoned", attrs...)
+		})
+		eachObserver(func(o Observer) { o.Returned(s.client, sr) })
+		return
+	}
+	var r Report
+	var budgets []time.Duration
+	recovered(func() { r, budgets = e.ended.report() })
+	recovered(func() { logReport(r, budgets) })
+	eachObserver(func(o Observer) { o.Ended(r) })
+}
+
+// recovered calls fn and recovers a panic in it: a log handler or an
+// observer that panics loses its event, never the process.
+func recovered(fn func()) {
+	defer func() { _ = recover() }()
+	fn()
+}
+
+// logReport logs each step of r through slog.Default: at Warn a step that
+// failed, panicked, timed out, was forced, was abandoned or was not started
+// by the deadline, at Debug one that succeeded.
+func logReport(r Report, budgets []time.Duration) {
+	l := slog.Default()
+	ctx := context.Background()
+	debug := l.Enabled(ctx, slog.LevelDebug)
+	quietLog.debug.Store(debug)
+	quietLog.logger.Store(l)
+	warn := l.Enabled(ctx, slog.LevelWarn)
+	for i, s := range r.Steps {
+		level := slog.LevelWarn
+		if s.State == StateOK {
+			if !debug {
+				continue
+			}
+			level = slog.LevelDebug
+		} else if !warn {
+			continue
+		}
+		attrs := []slog.Attr{
+			slog.String("client", r.Client),
+			slog.String("step", s.Name),
+			slog.String("state", s.State.String()),
+		}
+		if !s.Start.IsZero() {
+			attrs = append(attrs, slog.Duration("duration", s.End.Sub(s.Start)))
+		}
+		if i < len(budgets) && budgets[i] > 0 {
+			attrs = append(attrs, slog.Duration("budget", budgets[i]))
+		}
+		if s.Err != nil {
+			attrs = append(attrs, slog.Any("error", s.Err))
+		}
+		l.LogAttrs(ctx, level, "cleanup step "+s.State.String(), attrs...)
+	}
+}
+
+// quietLog remembers whether the default logger had Debug enabled when
+// delivery last asked it, so that a teardown in which every step succeeded
+// skips delivery when nobody would see it. The logger is kept to notice
+// slog.SetDefault.
+var quietLog struct {
+	logger atomic.Pointer[slog.Logger]
+	debug  atomic.Bool
+}
+
+// quiet reports whether a teardown in which every step succeeded can skip
+// delivery: no observer is installed and the default logger did not have
+// Debug enabled when delivery last asked it. It calls no user code.
+func quiet() bool {
+	return !observing() && quietLog.logger.Load() == slog.Default() && !quietLog.debug.Load()
+}

@@ -1,0 +1,983 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"runtime/pprof"
+	"sync"
+	"time"
+)
+
+// unitState is where a unit, a step or one element of a collection step,
+// is in its lifecycle. Every transition happens under run.mu.
+//
+//	pending ──phase starts──▶ running ──returns──▶ done
+//	   │                       │  ▲ budget runs out, no force: overdue ──returns, or Grace later──▶ done
+//	   │                       │  └ budget runs out (or gave up), force: forcing ──force returns──▶ done
+//	   │                       └──────── the deadline comes (running, overdue, forcing) ──▶ abandoned
+//	   └──the deadline comes first──▶ late
+type unitState uint8
+
+const (
+	// unitPending: not started. The starter of its phase moves it to
+	// unitRunning; once the deadline has come, the teardown starts it late
+	// (unitLate).
+	unitPending unitState = iota
+	// unitRunning: its graceful call runs and its phase waits for it. It
+	// moves to unitDone when the call returns; when its own budget runs
+	// out, to unitForcing if it has a force method (or when the call gives
+	// up with its context done), and to unitOverdue if not; at the
+	// deadline, to unitAbandoned.
+	unitRunning
+	// unitOverdue: its own budget ran out and it has no force method. Its
+	// phase waits Grace more for it, then records it as timed out
+	// (unitDone); a return in that Grace is timed out too, with the step's
+	// error. At the deadline, unitAbandoned.
+	unitOverdue
+	// unitForcing: its force method runs; the graceful call may run too.
+	// The force's return moves it to unitDone; the deadline, to
+	// unitAbandoned.
+	unitForcing
+	// unitDone: its result is final and its phase no longer waits for it.
+	// A graceful call that a force cut short may still run.
+	unitDone
+	// unitAbandoned: it was still running when the caller returned at the
+	// deadline; its result says so, whatever it returns later. It is listed
+	// by Abandoned while a call of it runs. Final.
+	unitAbandoned
+	// unitLate: the deadline came before its phase started it; it was
+	// started then with the expired context, is not waited for, and is
+	// reported as not started by the deadline. It is listed by Abandoned
+	// while a call of it runs, once Grace has passed. Final.
+	unitLate
+)
+
+// unit is a step as it runs: one Step, or one element of a collection Step.
+// It is kept small: a teardown allocates its units in one piece.
+type unit struct {
+	elems  []unit        // a collection step's elements, once listed
+	err    error         // its result's error
+	start  time.Duration // when it started, since the run's start
+	dur    time.Duration // its result's duration
+	budget time.Duration // its own budget, 0 for the deadline's
+	step   int32         // index in Plan.Steps
+	elem   int32         // index of the element, for a collection's
+	state  unitState     //
+	result State         // its result's state, once done or abandoned
+	live   int8          // its calls (graceful, force) still running
+	forced bool          // its force method has been called
+	listed bool          // a collection step whose elems are set
+}
+
+// run is one teardown: the first Plan.Close of a client.
+//
+// The goroutine that called Close only waits: for done, the deadline or
+// ctx. The run's own goroutines do the rest. One of them at a time holds
+// the right to start phases (starting): the first, through the wait for
+// calls in flight and Take, then whichever settles the last unit of a
+// phase, which starts the next one and runs one of its units itself.
+type run[T, R any] struct {
+	// Context is the steps' context: it carries the deadline, and Value
+	// finds the run in it (see reentrant).
+	context.Context
+	parent   context.Context // the caller's
+	plan     *Plan[T, R]
+	info     *planInfo
+	g        *Guard
+	x        *T
+	rf       Refs[T] // &refs
+	refs     R
+	start    time.Time
+	deadline time.Time // zero when deadlines are off
+	on       bool      // deadlines are enabled
+	cancel   context.CancelFunc
+
+	mu         sync.Mutex
+	units      []unit // one per step, in the order of Plan.Steps
+	next       int    // position in phase order of the first step not started
+	pending    int    // units of the current phase not yet done
+	failed     int    // units done with a failing result
+	starting   bool   // a goroutine holds the right to start phases
+	ended      bool   // the last phase ended before the deadline
+	over       bool   // the caller returned at the deadline: results are final
+	lateDone   bool   // over, and every unit has been started
+	liveUnits  int    // over, and units with a call still running
+	registered bool   // in the set behind Abandoned
+	taken      bool   // Take has returned
+	dropped    bool   // Drop has run or is scheduled
+	lingering  int    // done units whose graceful call still runs
+	overAt     time.Duration
+	done       chan struct{} // closed when ended is set
+	err        error         // what the caller got
+	end        time.Time     // when the caller returned
+
+	// unitBuf holds the units of a plan of up to eight steps, saving an
+	// allocation on every Close.
+	unitBuf [8]unit
+}
+
+// teardownKey is the key under which a run's context finds the run.
+type teardownKey struct{}
+
+// Value returns the run itself for teardownKey, and otherwise what its
+// context holds.
+func (r *run[T, R]) Value(key any) any {
+	if _, ok := key.(teardownKey); ok {
+		return r
+	}
+	return r.Context.Value(key)
+}
+
+// A teardownLink is a run, as reentrant sees it.
+type teardownLink interface {
+	guard() *Guard
+	callerContext() context.Context
+}
+
+func (r *run[T, R]) guard() *Guard                  { return r.g }
+func (r *run[T, R]) callerContext() context.Context { return r.parent }
+
+// reentrant reports whether ctx belongs to a teardown of g's client: it is
+// the context of one of that teardown's steps, directly or through the
+// teardowns of other clients that the steps closed.
+func reentrant(ctx context.Context, g *Guard) bool {
+	for ctx != nil {
+		l, ok := ctx.Value(teardownKey{}).(teardownLink)
+		if !ok {
+			return false
+		}
+		if l.guard() == g {
+			return true
+		}
+		ctx = l.callerContext()
+	}
+	return false
+}
+
+// run runs the teardown of x and returns its result.
+func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
+	r := &run[T, R]{plan: p, info: p.infoOf(), g: g, x: x, parent: ctx, on: DeadlinesEnabled(), start: time.Now(), done: make(chan struct{})}
+	r.rf = any(&r.refs).(Refs[T])
+	r.Context, r.deadline, r.cancel = teardownContext(ctx, r.start, p.Timeout, r.on)
+	if len(p.Steps) <= len(r.unitBuf) {
+		r.units = r.unitBuf[:len(p.Steps)]
+	} else {
+		r.units = make([]unit, len(p.Steps))
+	}
+	for i := range r.units {
+		r.units[i].step = int32(i)
+	}
+	r.starting = true
+	go r.begin()
+	if r.on {
+		waitDeadline(r.done, ctx, r.Context, r.deadline)
+	} else {
+		<-r.done
+	}
+	return r.conclude()
+}
+
+// stepAt returns the index in Plan.Steps of the k-th step in phase order.
+func (r *run[T, R]) stepAt(k int) int {
+	if r.info.order == nil {
+		return k
+	}
+	return r.info.order[k]
+}
+
+// now returns the time since the run started. It reads only the monotonic
+// clock.
+func (r *run[T, R]) now() time.Duration { return time.Since(r.start) }
+
+// begin is the run's first goroutine: it waits for calls in flight, takes
+// the references and starts the first phase.
+func (r *run[T, R]) begin() {
+	if r.on && !r.g.isIdleNow() {
+		drain := time.NewTimer(r.deadline.Sub(r.start) / 2)
+		select {
+		case <-r.g.idleChan():
+		case <-drain.C:
+		case <-r.Done():
+		}
+		drain.Stop()
+	}
+	r.rf.Take(r.x)
+	r.mu.Lock()
+	r.taken = true
+	r.mu.Unlock()
+	r.exec(r.startNext())
+}
+
+// startNext starts the next phase that has units and returns the unit the
+// calling goroutine is to run itself, or nil. The calling goroutine holds
+// the right to start phases; startNext passes it on.
+func (r *run[T, R]) startNext() *unit {
+	steps := r.plan.Steps
+	for {
+		r.mu.Lock()
+		if r.over {
+			r.mu.Unlock()
+			r.startLate()
+			return nil
+		}
+		first := r.next
+		if first >= len(steps) {
+			r.mu.Unlock()
+			r.scheduleDrop()
+			r.mu.Lock()
+			r.starting = false
+			if !r.over {
+				r.ended = true
+				close(r.done)
+			} else {
+				r.finishLate()
+			}
+			r.mu.Unlock()
+			return nil
+		}
+		last := r.phaseEnd(first)
+		r.mu.Unlock()
+
+		r.list(first, last)
+
+		r.mu.Lock()
+		if r.over {
+			r.mu.Unlock()
+			r.startLate()
+			return nil
+		}
+		now := r.now()
+		n := 0
+		var own *unit
+		r.eachUnit(first, last, func(u *unit) {
+			r.startUnit(u, now)
+			if own == nil {
+				own = u
+			}
+			n++
+		})
+		r.next = last
+		r.pending = n
+		if n == 0 {
+			r.mu.Unlock()
+			continue // empty collections only
+		}
+		r.starting = false
+		r.mu.Unlock()
+		if n > 1 {
+			r.eachUnit(first, last, func(u *unit) {
+				if u != own {
+					go r.exec(u)
+				}
+			})
+		}
+		return own
+	}
+}
+
+// phaseEnd returns the position in phase order after the last step of the
+// phase that starts at first.
+func (r *run[T, R]) phaseEnd(first int) int {
+	steps := r.plan.Steps
+	phase := steps[r.stepAt(first)].Phase
+	last := first + 1
+	for last < len(steps) && steps[r.stepAt(last)].Phase == phase {
+		last++
+	}
+	return last
+}
+
+// list lists the elements of the collection steps among the steps at
+// positions first to last, outside r.mu: it takes time in proportion to
+// their number. Only the goroutine that holds the right to start phases
+// calls it.
+func (r *run[T, R]) list(first, last int) {
+	for k := first; k < last; k++ {
+		i := r.stepAt(k)
+		if !r.plan.Steps[i].Each || r.units[i].listed {
+			continue
+		}
+		elems := make([]unit, r.rf.Len(i))
+		for e := range elems {
+			elems[e] = unit{step: int32(i), elem: int32(e)}
+		}
+		r.mu.Lock()
+		r.units[i].elems = elems
+		r.units[i].listed = true
+		r.mu.Unlock()
+	}
+}
+
+// eachUnit calls fn for each unit of the steps at positions first to last:
+// the step itself, or the elements of a collection.
+func (r *run[T, R]) eachUnit(first, last int, fn func(u *unit)) {
+	for k := first; k < last; k++ {
+		u := &r.units[r.stepAt(k)]
+		if !r.plan.Steps[u.step].Each {
+			fn(u)
+			continue
+		}
+		for e := range u.elems {
+			fn(&u.elems[e])
+		}
+	}
+}
+
+// startUnit moves u from pending to running, at now, and gives it its own
+// budget. r.mu is held.
+func (r *run[T, R]) startUnit(u *unit, now time.Duration) {
+	u.state = unitRunning
+	u.start = now
+	u.live = 1
+	s := &r.plan.Steps[u.step]
+	if r.on && (s.Timeout > 0 || s.Force) {
+		// A budget that ends at the deadline is the deadline's business:
+		// only one that ends before it gets a context and a timer.
+		started := r.start.Add(now)
+		if e := r.budgetEnd(started, s.Timeout, s.Force); e.Before(r.deadline) {
+			u.budget = e.Sub(started)
+		}
+	}
+}
+
+// budgetEnd returns when the budget of a unit that started at start ends.
+func (r *run[T, R]) budgetEnd(start time.Time, timeout time.Duration, force bool) time.Time {
+	end := r.deadline
+	if timeout > 0 && start.Add(timeout).Before(end) {
+		end = start.Add(timeout)
+	}
+	if force {
+		reserve := max(min(r.deadline.Sub(start)/4, time.Second), 0)
+		if f := r.deadline.Add(-reserve); f.Before(end) {
+			end = f
+		}
+	}
+	return end
+}
+
+// exec runs unit u and then, as long as finishing a unit starts a phase,
+// one unit of that phase, in the calling goroutine.
+func (r *run[T, R]) exec(u *unit) {
+	for u != nil {
+		u = r.execOne(u)
+	}
+}
+
+// execOne runs unit u's graceful call, records its result, and returns the
+// next unit to run or nil.
+func (r *run[T, R]) execOne(u *unit) (next *unit) {
+	pprof.SetGoroutineLabels(r.info.labels[u.step])
+	var ctx context.Context = r
+	var end time.Time
+	var stop func() bool
+	if u.budget > 0 {
+		end = r.start.Add(u.start + u.budget)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadlineCause(r, end, errBudget)
+		defer cancel()
+		stop = context.AfterFunc(ctx, func() { r.expire(u) })
+	}
+	o := goexited
+	completed := false
+	defer func() {
+		if stop != nil {
+			stop()
+		}
+		// Only a failed step, or one with a budget of its own, asks its
+		// context: Err takes the context's lock, which the steps of a phase
+		// would contend for.
+		gaveUp := o.err != nil && ctx.Err() != nil
+		overBudget := !end.IsZero() && ctx.Err() != nil && r.Err() == nil
+		next = r.finish(u, o, gaveUp, overBudget)
+		if !completed && next != nil {
+			// The step called runtime.Goexit: this goroutine ends with the
+			// deferred calls, so the next phase needs one of its own.
+			go r.exec(next)
+			next = nil
+		}
+	}()
+	o = protect(func() error { return r.rf.Close(ctx, int(u.step), int(u.elem), false) })
+	completed = true
+	return next
+}
+
+// finish records that unit u's graceful call returned with o, and returns
+// the next unit to run or nil. gaveUp says the call failed with its context
+// done; overBudget, that its own budget (not the deadline) had run out. A
+// call that gave up did not finish its work: the force method, if the step
+// has one and it has not been called, is called now.
+func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) *unit {
+	now := r.now()
+	r.mu.Lock()
+	u.live--
+	if r.over {
+		r.returnedLate(u, o, now)
+		r.mu.Unlock()
+		return nil
+	}
+	switch u.state {
+	case unitRunning:
+		if gaveUp && r.on && r.plan.Steps[u.step].Force && !u.forced {
+			u.state = unitForcing
+			u.forced = true
+			u.live++
+			r.mu.Unlock()
+			return r.runForce(u)
+		}
+		if overBudget {
+			u.result, u.err = StateTimedOut, cmpErr(o.err, errBudget)
+		} else {
+			u.result, u.err = o.state(), o.err
+		}
+	case unitOverdue:
+		u.result, u.err = StateTimedOut, cmpErr(o.err, errBudget)
+	case unitDone: // a force settled it; its graceful call returns now
+		if u.live == 0 {
+			r.lingering--
+		}
+		r.mu.Unlock()
+		return nil
+	default: // forcing: the force decides
+		r.mu.Unlock()
+		return nil
+	}
+	u.dur = now - u.start
+	starts := r.settle(u)
+	r.mu.Unlock()
+	if starts {
+		return r.startNext()
+	}
+	return nil
+}
+
+// cmpErr returns err, or def when err is nil.
+func cmpErr(err, def error) error {
+	if err != nil {
+		return err
+	}
+	return def
+}
+
+// expire runs when unit u's own budget has run out before the deadline. It
+// calls the unit's force method, if it has one; otherwise it gives the
+// step Grace to return by itself before its phase stops waiting for it.
+func (r *run[T, R]) expire(u *unit) {
+	r.mu.Lock()
+	if u.state != unitRunning || r.over || r.Err() != nil {
+		r.mu.Unlock()
+		return
+	}
+	if r.plan.Steps[u.step].Force {
+		u.state = unitForcing
+		u.forced = true
+		u.live++
+		r.mu.Unlock()
+		r.exec(r.runForce(u))
+		return
+	}
+	u.state = unitOverdue
+	r.mu.Unlock()
+	time.AfterFunc(Grace, func() { r.timeOut(u) })
+}
+
+// timeOut settles unit u, whose budget ran out Grace ago, if it has not
+// returned by now.
+func (r *run[T, R]) timeOut(u *unit) {
+	r.mu.Lock()
+	if u.state != unitOverdue || r.over {
+		r.mu.Unlock()
+		return
+	}
+	now := r.now()
+	u.result, u.err, u.dur = StateTimedOut, errBudget, now-u.start
+	starts := r.settle(u)
+	r.mu.Unlock()
+	if starts {
+		r.exec(r.startNext())
+	}
+}
+
+// runForce calls unit u's force method and records its outcome; it returns
+// the next unit to run or nil. It is kept out of line, off the stack of the
+// common path.
+//
+//go:noinline
+func (r *run[T, R]) runForce(u *unit) (next *unit) {
+	pprof.SetGoroutineLabels(r.info.labels[u.step])
+	o := goexited
+	completed := false
+	defer func() {
+		next = r.forced(u, o)
+		if !completed && next != nil {
+			go r.exec(next) // the force called runtime.Goexit
+			next = nil
+		}
+	}()
+	o = protect(func() error { return r.rf.Close(r, int(u.step), int(u.elem), true) })
+	completed = true
+	return next
+}
+
+// forced records the outcome of unit u's force method and settles it.
+func (r *run[T, R]) forced(u *unit, o outcome) *unit {
+	now := r.now()
+	r.mu.Lock()
+	u.live--
+	if r.over {
+		r.returnedLate(u, o, now)
+		r.mu.Unlock()
+		return nil
+	}
+	if u.state != unitForcing {
+		r.mu.Unlock()
+		return nil
+	}
+	if o.err == nil {
+		u.result, u.err = StateForced, nil
+	} else {
+		u.result, u.err = o.state(), fmt.Errorf("force: %w", o.err)
+	}
+	u.dur = now - u.start
+	starts := r.settle(u)
+	r.mu.Unlock()
+	if starts {
+		return r.startNext()
+	}
+	return nil
+}
+
+// settle marks unit u done: its phase no longer waits for it. It reports
+// whether u was the last unit of its phase, in which case the calling
+// goroutine now holds the right to start the next phase. r.mu is held.
+func (r *run[T, R]) settle(u *unit) bool {
+	u.state = unitDone
+	if u.result.failed() {
+		r.failed++
+	}
+	if u.live > 0 {
+		r.lingering++
+	}
+	r.pending--
+	if r.pending > 0 || r.starting {
+		return false
+	}
+	r.starting = true
+	return true
+}
+
+// scheduleDrop drops x's references now, if no call is in flight, and
+// otherwise at the last Leave. It runs on a goroutine of the run, after
+// Take, once.
+func (r *run[T, R]) scheduleDrop() {
+	r.mu.Lock()
+	dropped := r.dropped
+	r.dropped = true
+	r.mu.Unlock()
+	if dropped {
+		return
+	}
+	drop := func() { r.rf.Drop(r.x) }
+	if r.g.isIdleNow() {
+		drop()
+		return
+	}
+	atLeave := drop
+	if r.plan.Locked {
+		// Leave's caller may hold one of the locks Drop takes.
+		atLeave = func() { go drop() }
+	}
+	r.g.dropWhenIdle(atLeave)
+}
+
+// conclude builds the caller's result, once every phase has ended or the
+// deadline (or ctx) has come.
+func (r *run[T, R]) conclude() error {
+	defer r.cancel()
+	r.mu.Lock()
+	if r.ended {
+		r.mu.Unlock()
+		return r.concludeInTime()
+	}
+	now := r.now()
+	r.over = true
+	r.overAt = now
+	cause := r.cause()
+	var results []TaskResult
+	for i := range r.units {
+		u := &r.units[i]
+		switch {
+		case !r.plan.Steps[i].Each:
+			results = r.abandon(results, u, now, cause)
+		case !u.listed:
+			results = append(results, TaskResult{Name: r.plan.Steps[i].Name, State: StateNotStarted, Err: cause})
+		default:
+			for e := range u.elems {
+				results = r.abandon(results, &u.elems[e], now, cause)
+			}
+		}
+	}
+	// The one holding the right to start phases starts the rest late; if
+	// nobody holds it, the late goroutine takes it.
+	takeStart := !r.starting
+	r.starting = true
+	if r.liveUnits > 0 || !takeStart || r.next < len(r.units) {
+		r.registered = true
+		registerAbandoned(r)
+	}
+	// Without lock= locks, Drop only sets fields to zero: when no call is in
+	// flight, it is done before the caller returns.
+	dropNow := !r.plan.Locked && r.taken && !r.dropped && r.g.isIdleNow()
+	r.dropped = r.dropped || dropNow
+	r.mu.Unlock()
+	if dropNow {
+		r.rf.Drop(r.x)
+	}
+	if r.on && !r.g.isIdleNow() {
+		results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: now, Err: cause})
+	}
+	err := &CleanupError{Type: r.plan.Type, Tasks: results}
+	r.err, r.end = err, r.start.Add(now)
+	go r.late(takeStart)
+	return err
+}
+
+// abandon makes unit u's result final at the deadline and appends it to
+// results if it did not succeed. r.mu is held.
+func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, cause error) []TaskResult {
+	switch u.state {
+	case unitPending:
+		return append(results, TaskResult{Name: r.name(u), State: StateNotStarted, Err: cause})
+	case unitDone:
+		if u.live > 0 {
+			r.liveUnits++
+		}
+		if u.result.failed() {
+			results = append(results, TaskResult{Name: r.name(u), State: u.result, Duration: u.dur, Err: u.err})
+		}
+		return results
+	}
+	u.state = unitAbandoned
+	u.result, u.dur, u.err = StateAbandoned, now-u.start, cause
+	r.liveUnits++
+	return append(results, TaskResult{Name: r.name(u), State: StateAbandoned, Duration: u.dur, Err: cause})
+}
+
+// name returns unit u's name: its step's, or its element's.
+func (r *run[T, R]) name(u *unit) string {
+	if r.plan.Steps[u.step].Each {
+		return r.rf.Name(int(u.step), int(u.elem))
+	}
+	return r.plan.Steps[u.step].Name
+}
+
+// cause returns why the run is over: the deadline (errDeadline), or the
+// cause with which the caller's context was cancelled.
+func (r *run[T, R]) cause() error {
+	c := context.Cause(r)
+	if c == nil {
+		c = context.Cause(r.parent)
+	}
+	if c == nil || c == context.DeadlineExceeded {
+		return errDeadline
+	}
+	return c
+}
+
+// concludeInTime builds the caller's result when every phase ended before
+// the deadline.
+func (r *run[T, R]) concludeInTime() error {
+	if r.lingering > 0 {
+		r.abandonLingering()
+	}
+	var results []TaskResult
+	if r.failed > 0 {
+		for i := range r.units {
+			u := &r.units[i]
+			if !r.plan.Steps[i].Each {
+				if u.result.failed() {
+					results = append(results, u.taskResult(r.plan.Steps[i].Name))
+				}
+				continue
+			}
+			for e := range u.elems {
+				if el := &u.elems[e]; el.result.failed() {
+					results = append(results, el.taskResult(r.name(el)))
+				}
+			}
+		}
+	}
+	if r.on && !r.g.isIdleNow() {
+		select {
+		case <-r.g.idleChan():
+		case <-r.Done():
+		}
+		if !r.g.isIdleNow() {
+			results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: r.now(), Err: r.cause()})
+		}
+	}
+	var err error
+	if len(results) > 0 {
+		err = &CleanupError{Type: r.plan.Type, Tasks: results}
+	}
+	if err != nil || !quiet() {
+		r.err, r.end = err, time.Now()
+		deliver(event{ended: r})
+	}
+	return err
+}
+
+// abandonLingering runs when the last phase ended before the deadline while
+// the graceful calls of some units, settled by their budget, still run: they
+// are abandoned as the caller returns. A unit that timed out is reported as
+// abandoned; one that was forced keeps its result. Either is listed by
+// Abandoned until its call returns.
+func (r *run[T, R]) abandonLingering() {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lingering == 0 {
+		return
+	}
+	r.over, r.overAt, r.lateDone = true, now, true
+	abandon := func(u *unit) {
+		if u.live == 0 {
+			return
+		}
+		r.liveUnits++
+		if u.result == StateTimedOut {
+			u.state = unitAbandoned
+			u.result, u.dur = StateAbandoned, now-u.start
+		}
+	}
+	for i := range r.units {
+		u := &r.units[i]
+		if !r.plan.Steps[i].Each {
+			abandon(u)
+			continue
+		}
+		for e := range u.elems {
+			abandon(&u.elems[e])
+		}
+	}
+	if r.liveUnits > 0 {
+		r.registered = true
+		registerAbandoned(r)
+	}
+}
+
+// taskResult returns u's result, under the name name.
+func (u *unit) taskResult(name string) TaskResult {
+	return TaskResult{Name: name, State: u.result, Duration: u.dur, Err: u.err}
+}
+
+// late runs on a goroutine of its own once the caller has returned at the
+// deadline: it hands the report to the delivery, calls the force method of
+// the steps stuck at the deadline, and, if it holds the right to start
+// phases, starts the rest late.
+func (r *run[T, R]) late(start bool) {
+	deliver(event{ended: r})
+	if r.on && r.info.force {
+		var forces []*unit
+		r.mu.Lock()
+		for i := range r.units {
+			if !r.plan.Steps[i].Force {
+				continue
+			}
+			u := &r.units[i]
+			if r.plan.Steps[i].Each {
+				for e := range u.elems {
+					forces = r.forceLate(forces, &u.elems[e])
+				}
+				continue
+			}
+			forces = r.forceLate(forces, u)
+		}
+		r.mu.Unlock()
+		for _, u := range forces {
+			go r.execLate(u, true)
+		}
+	}
+	if start {
+		r.startLate()
+	}
+}
+
+// forceLate appends u to forces, to have its force method called, if it
+// was abandoned before its force was called. r.mu is held.
+func (r *run[T, R]) forceLate(forces []*unit, u *unit) []*unit {
+	if u.state != unitAbandoned || u.forced {
+		return forces
+	}
+	u.forced = true
+	u.live++
+	return append(forces, u)
+}
+
+// startLate starts, with the expired context, every unit not started by
+// the deadline, each on a goroutine of its own, and its force method
+// alongside it; then it drops the references. The calling goroutine holds
+// the right to start phases.
+func (r *run[T, R]) startLate() {
+	steps := r.plan.Steps
+	for {
+		r.mu.Lock()
+		first := r.next
+		if first >= len(steps) {
+			r.mu.Unlock()
+			break
+		}
+		last := r.phaseEnd(first)
+		r.mu.Unlock()
+		r.list(first, last)
+		var started []*unit
+		r.mu.Lock()
+		now := r.now()
+		r.eachUnit(first, last, func(u *unit) {
+			u.state = unitLate
+			u.start = now
+			u.live = 1
+			if r.on && steps[u.step].Force {
+				u.forced = true
+				u.live++
+			}
+			r.liveUnits++
+			started = append(started, u)
+		})
+		r.next = last
+		r.mu.Unlock()
+		for _, u := range started {
+			go r.execLate(u, false)
+			if u.forced {
+				go r.execLate(u, true)
+			}
+		}
+	}
+	r.scheduleDrop()
+	r.mu.Lock()
+	r.starting = false
+	r.finishLate()
+	r.mu.Unlock()
+}
+
+// finishLate records that every unit has been started after the deadline,
+// and leaves the set behind Abandoned if none runs. r.mu is held.
+func (r *run[T, R]) finishLate() {
+	r.lateDone = true
+	if r.liveUnits == 0 && r.registered {
+		r.registered = false
+		unregisterAbandoned(r)
+	}
+}
+
+// execLate runs unit u's graceful call, or its force method, after the
+// deadline, and records that it returned.
+func (r *run[T, R]) execLate(u *unit, force bool) {
+	pprof.SetGoroutineLabels(r.info.labels[u.step])
+	o := goexited
+	defer func() {
+		now := r.now()
+		r.mu.Lock()
+		u.live--
+		r.returnedLate(u, o, now)
+		r.mu.Unlock()
+	}()
+	o = protect(func() error { return r.rf.Close(r, int(u.step), int(u.elem), force) })
+}
+
+// returnedLate records that a call of unit u returned with o after the
+// deadline. When the last call of an abandoned unit returns, the delivery
+// is told; when no call of the run is left, it leaves the set behind
+// Abandoned. r.mu is held.
+func (r *run[T, R]) returnedLate(u *unit, o outcome, now time.Duration) {
+	if u.live > 0 {
+		return
+	}
+	r.liveUnits--
+	if u.state == unitAbandoned {
+		deliver(event{returned: &returnedStep{
+			client: r.plan.Type,
+			name:   func() string { return r.name(u) },
+			start:  r.start.Add(u.start),
+			end:    r.start.Add(now),
+			state:  o.state(),
+			err:    o.err,
+		}})
+	}
+	if r.liveUnits == 0 && r.lateDone && r.registered {
+		r.registered = false
+		unregisterAbandoned(r)
+	}
+}
+
+// appendAbandoned appends the run's units that still run after the
+// deadline: abandoned ones, and late ones that have run for Grace.
+func (r *run[T, R]) appendAbandoned(list []AbandonedTask, now time.Time) []AbandonedTask {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	add := func(u *unit) {
+		started := r.start.Add(u.start)
+		switch {
+		case u.live == 0 && u.state != unitPending:
+			return
+		case u.state == unitPending, u.state == unitLate:
+			if now.Sub(r.start.Add(r.overAt)) < Grace {
+				return
+			}
+		}
+		list = append(list, AbandonedTask{Client: r.plan.Type, Step: r.name(u), Started: started})
+	}
+	for i := range r.units {
+		u := &r.units[i]
+		switch {
+		case !r.plan.Steps[i].Each:
+			add(u)
+		case !u.listed:
+			if now.Sub(r.start.Add(r.overAt)) >= Grace {
+				list = append(list, AbandonedTask{Client: r.plan.Type, Step: r.plan.Steps[i].Name, Started: r.start.Add(r.overAt)})
+			}
+		default:
+			for e := range u.elems {
+				add(&u.elems[e])
+			}
+		}
+	}
+	return list
+}
+
+// report builds the run's Report, on the delivery goroutine.
+func (r *run[T, R]) report() (Report, []time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rep := Report{Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.end, Err: r.err}
+	var budgets []time.Duration
+	add := func(u *unit, name string) {
+		s := StepReport{Name: name, State: u.result, Err: u.err}
+		switch u.state {
+		case unitPending, unitLate:
+			s.State, s.Err = StateNotStarted, r.cause()
+		default:
+			s.Start = r.start.Add(u.start)
+			s.End = s.Start.Add(u.dur)
+		}
+		budget := u.budget
+		if budget == 0 && r.on && !s.Start.IsZero() {
+			budget = r.deadline.Sub(s.Start)
+		}
+		rep.Steps = append(rep.Steps, s)
+		budgets = append(budgets, budget)
+	}
+	for i := range r.units {
+		u := &r.units[i]
+		switch {
+		case !r.plan.Steps[i].Each:
+			add(u, r.plan.Steps[i].Name)
+		case !u.listed:
+			add(u, r.plan.Steps[i].Name)
+		default:
+			for e := range u.elems {
+				add(&u.elems[e], r.name(&u.elems[e]))
+			}
+		}
+	}
+	return rep, budgets
+}
