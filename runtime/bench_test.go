@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -18,25 +19,32 @@ type nopCloser struct{ closed int }
 
 func (c *nopCloser) Close() error { c.closed++; return nil }
 
+// benchRefs is what generated code would write for benchClient: the
+// resources, and one switch.
 type benchRefs struct{ res [8]*nopCloser }
 
-func benchPlan(phases bool) *Teardown[benchClient, benchRefs] {
-	td := &Teardown[benchClient, benchRefs]{
-		Type:    "bench.Client",
-		Timeout: time.Minute,
-		Refs:    func(x *benchClient) benchRefs { return benchRefs{res: x.res} },
-		Drop:    func(x *benchClient) { x.res = [8]*nopCloser{} },
+func (r *benchRefs) Take(x *benchClient)  { r.res = x.res }
+func (r *benchRefs) Drop(x *benchClient)  { x.res = [8]*nopCloser{} }
+func (r *benchRefs) Len(int) int          { return 0 }
+func (r *benchRefs) Name(int, int) string { return "" }
+
+func (r *benchRefs) Close(_ context.Context, step, _ int, _ bool) error {
+	if r.res[step] == nil {
+		return nil
 	}
+	return r.res[step].Close()
+}
+
+func benchPlan(phases bool) *Plan[benchClient, benchRefs] {
+	p := &Plan[benchClient, benchRefs]{Type: "bench.Client", Timeout: time.Minute}
 	for i := range 8 {
 		phase := 0
 		if phases {
 			phase = i
 		}
-		td.Steps = append(td.Steps, TeardownStep[benchRefs]{Name: "res", Phase: phase, Close: func(_ context.Context, r *benchRefs) error {
-			return r.res[i].Close()
-		}})
+		p.Steps = append(p.Steps, Step{Name: "res" + strconv.Itoa(i), Phase: phase})
 	}
-	return td
+	return p
 }
 
 func newBenchClient() *benchClient {

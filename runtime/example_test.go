@@ -51,12 +51,17 @@ func (c *Conn) Send(line string) error {
 	return nil
 }
 
-var connTeardown = runtime.Teardown[Conn, struct{}]{
-	Type:    "example.Conn",
-	Timeout: time.Second,
-	Refs:    func(*Conn) struct{} { return struct{}{} },
-	Drop:    func(c *Conn) { c.lines = nil },
-}
+// connRefs is what cleanupgen would generate for Conn: it has no step, and
+// drops lines.
+type connRefs struct{}
+
+func (*connRefs) Take(*Conn)                                  {}
+func (*connRefs) Drop(c *Conn)                                { c.lines = nil }
+func (*connRefs) Len(int) int                                 { return 0 }
+func (*connRefs) Name(int, int) string                        { return "" }
+func (*connRefs) Close(context.Context, int, int, bool) error { return nil }
+
+var connTeardown = runtime.Plan[Conn, connRefs]{Type: "example.Conn", Timeout: time.Second}
 
 func (c *Conn) Close() error {
 	return connTeardown.Close(context.Background(), &c.guard, c)

@@ -84,11 +84,7 @@ func TestGuardDoneAfterFinish(t *testing.T) {
 // is either admitted before the door closes, and then drop waits for it, or
 // refused. Run it with -race.
 func TestGuardEnterRacesClose(t *testing.T) {
-	type client struct {
-		guard Guard
-		data  *int
-	}
-	c := &client{data: new(int)}
+	c := &guardClient{data: new(int)}
 	var wg sync.WaitGroup
 	var admitted, refused sync.Map
 	for i := range 8 {
@@ -104,12 +100,7 @@ func TestGuardEnterRacesClose(t *testing.T) {
 			}
 		})
 	}
-	td := Teardown[client, struct{}]{
-		Type:    "test.race",
-		Timeout: time.Minute,
-		Refs:    func(*client) struct{} { return struct{}{} },
-		Drop:    func(c *client) { c.data = nil },
-	}
+	td := Plan[guardClient, guardRefs]{Type: "test.race", Timeout: time.Minute}
 	require.NoError(t, td.Close(context.Background(), &c.guard, c))
 	wg.Wait()
 	assert.Nil(t, c.data)
@@ -121,21 +112,14 @@ func TestGuardEnterRacesClose(t *testing.T) {
 
 func TestGuardConcurrentCloseWaitsForFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		type client struct{ guard Guard }
 		release := make(chan struct{})
 		calls := 0
-		td := Teardown[client, struct{}]{
-			Type:    "test.once",
-			Timeout: 10 * time.Second,
-			Refs:    func(*client) struct{} { return struct{}{} },
-			Drop:    func(*client) {},
-			Steps: []TeardownStep[struct{}]{{Name: "slow", Close: func(ctx context.Context, _ *struct{}) error {
-				calls++
-				<-release
-				return ErrClosed
-			}}},
-		}
-		c := &client{}
+		td := Plan[guardClient, guardRefs]{Type: "test.once", Timeout: 10 * time.Second, Steps: []Step{{Name: "slow"}}}
+		c := &guardClient{step: func(ctx context.Context) error {
+			calls++
+			<-release
+			return ErrClosed
+		}}
 		errs := make(chan error, 3)
 		for range 3 {
 			go func() { errs <- td.Close(context.Background(), &c.guard, c) }()
@@ -156,19 +140,12 @@ func TestGuardConcurrentCloseWaitsForFirst(t *testing.T) {
 
 func TestGuardLaterCloseGivesUpAtItsOwnDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		type client struct{ guard Guard }
 		release := make(chan struct{})
-		td := Teardown[client, struct{}]{
-			Type:    "test.wait",
-			Timeout: 10 * time.Second,
-			Refs:    func(*client) struct{} { return struct{}{} },
-			Drop:    func(*client) {},
-			Steps: []TeardownStep[struct{}]{{Name: "slow", Close: func(ctx context.Context, _ *struct{}) error {
-				<-release
-				return nil
-			}}},
-		}
-		c := &client{}
+		td := Plan[guardClient, guardRefs]{Type: "test.wait", Timeout: 10 * time.Second, Steps: []Step{{Name: "slow"}}}
+		c := &guardClient{step: func(ctx context.Context) error {
+			<-release
+			return nil
+		}}
 		first := make(chan error)
 		go func() { first <- td.Close(context.Background(), &c.guard, c) }()
 		synctest.Wait()
@@ -187,4 +164,29 @@ func TestGuardLaterCloseGivesUpAtItsOwnDeadline(t *testing.T) {
 // inFlight reports whether calls are between Enter and Leave.
 func inFlight(g *Guard) bool {
 	return g.state.Load()&^closingBit != 0
+}
+
+// guardClient is a client with one step, the function step, and a
+// reference, data.
+type guardClient struct {
+	guard Guard
+	data  *int
+	step  func(ctx context.Context) error
+}
+
+// guardRefs implements Refs for guardClient.
+type guardRefs struct {
+	step func(ctx context.Context) error
+}
+
+func (r *guardRefs) Take(x *guardClient)  { r.step = x.step }
+func (r *guardRefs) Drop(x *guardClient)  { x.data, x.step = nil, nil }
+func (r *guardRefs) Len(int) int          { return 0 }
+func (r *guardRefs) Name(int, int) string { return "" }
+
+func (r *guardRefs) Close(ctx context.Context, _, _ int, _ bool) error {
+	if r.step == nil {
+		return nil
+	}
+	return r.step(ctx)
 }
