@@ -1,7 +1,7 @@
 package resourcecleanup
 
 // Regression tests for the runtime bugs these tests found, written against
-// runtime.Teardown by hand so that they need no generator. Each asserts the
+// runtime.Plan by hand so that they need no generator. Each asserts the
 // fixed behaviour exactly.
 
 import (
@@ -17,18 +17,56 @@ import (
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-type bare struct{ guard runtime.Guard }
+// bare is a client whose steps are closures, carried by the client so that
+// its refs can run them.
+type bare struct {
+	guard runtime.Guard
+	steps []bareStep
+}
 
-type bareRefs struct{}
+// bareStep is a step written by hand.
+type bareStep struct {
+	Name    string
+	Phase   int
+	Timeout time.Duration
+	Close   func(ctx context.Context, r *bareRefs) error
+	Force   func(ctx context.Context, r *bareRefs) error
+}
 
-func bareTeardown(steps ...runtime.TeardownStep[bareRefs]) *runtime.Teardown[bare, bareRefs] {
-	return &runtime.Teardown[bare, bareRefs]{
-		Type:    "regression.bare",
-		Timeout: time.Second,
-		Refs:    func(*bare) bareRefs { return bareRefs{} },
-		Drop:    func(*bare) {},
-		Steps:   steps,
+// bareRefs implements runtime.Refs for bare.
+type bareRefs struct{ steps []bareStep }
+
+func (r *bareRefs) Take(x *bare)         { r.steps = x.steps }
+func (r *bareRefs) Drop(x *bare)         { x.steps = nil }
+func (r *bareRefs) Len(int) int          { return 0 }
+func (r *bareRefs) Name(int, int) string { return "" }
+
+func (r *bareRefs) Close(ctx context.Context, step, _ int, force bool) error {
+	if force {
+		return r.steps[step].Force(ctx, r)
 	}
+	return r.steps[step].Close(ctx, r)
+}
+
+// barePlan is a plan of bareSteps.
+type barePlan struct {
+	plan  runtime.Plan[bare, bareRefs]
+	steps []bareStep
+}
+
+func (p *barePlan) Close(ctx context.Context, g *runtime.Guard, x *bare) error {
+	if x.steps == nil {
+		x.steps = p.steps
+	}
+	return p.plan.Close(ctx, g, x)
+}
+
+func bareTeardown(steps ...bareStep) *barePlan {
+	p := &barePlan{plan: runtime.Plan[bare, bareRefs]{Type: "regression.bare", Timeout: time.Second}, steps: steps}
+	for _, s := range steps {
+		p.plan.Steps = append(p.plan.Steps, runtime.Step{Name: s.Name, Phase: s.Phase, Timeout: s.Timeout, Force: s.Force != nil})
+	}
+	return p
 }
 
 // spuriousRounds is how many rounds TestRegressionSpuriousCallsInFlight
@@ -59,7 +97,7 @@ func TestRegressionSpuriousCallsInFlight(t *testing.T) {
 // returned, and Close returns as it does.
 func TestRegressionBudgetWithGrace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		td := bareTeardown(runtime.TeardownStep[bareRefs]{
+		td := bareTeardown(bareStep{
 			Name: "polite", Timeout: 300 * time.Millisecond,
 			Close: func(ctx context.Context, _ *bareRefs) error { <-ctx.Done(); return context.Cause(ctx) },
 		})
@@ -89,7 +127,7 @@ func TestRegressionForceOnExpiredContext(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				srv := NewServer()
 				defer srv.Close()
-				td := bareTeardown(runtime.TeardownStep[bareRefs]{
+				td := bareTeardown(bareStep{
 					Name: "srv", Timeout: 300 * time.Millisecond,
 					Close: func(ctx context.Context, _ *bareRefs) error { return srv.Shutdown(ctx) },
 					Force: func(context.Context, *bareRefs) error { return srv.Close() },
@@ -133,7 +171,7 @@ func TestRegressionBudgetAtDeadlineIsDeterministic(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			release := make(chan struct{})
 			defer close(release)
-			td := bareTeardown(runtime.TeardownStep[bareRefs]{
+			td := bareTeardown(bareStep{
 				Name: "stuck", Timeout: 300 * time.Millisecond,
 				Close: func(context.Context, *bareRefs) error { <-release; return nil },
 			})
@@ -160,7 +198,7 @@ func TestRegressionStepSeesOneDeadlineCause(t *testing.T) {
 	const rounds = 50
 	for range rounds {
 		synctest.Test(t, func(t *testing.T) {
-			td := bareTeardown(runtime.TeardownStep[bareRefs]{
+			td := bareTeardown(bareStep{
 				Name:  "polite",
 				Close: func(ctx context.Context, _ *bareRefs) error { <-ctx.Done(); return context.Cause(ctx) },
 			})
@@ -189,11 +227,11 @@ func TestRegressionLateStepIsForced(t *testing.T) {
 		srv := NewServer() // Shutdown ignores ctx and returns only at Close
 		defer srv.Close()
 		td := bareTeardown(
-			runtime.TeardownStep[bareRefs]{
+			bareStep{
 				Name: "stuck", Phase: 0,
 				Close: func(context.Context, *bareRefs) error { <-stuck; return nil },
 			},
-			runtime.TeardownStep[bareRefs]{
+			bareStep{
 				Name: "srv", Phase: 1,
 				Close: func(ctx context.Context, _ *bareRefs) error { return srv.Shutdown(ctx) },
 				Force: func(context.Context, *bareRefs) error { return srv.Close() },
