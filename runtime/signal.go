@@ -44,7 +44,8 @@ var testHookNotified func()
 //     was abandoned at the deadline.
 //
 // If one of sigs arrives while c.CloseContext runs (a second signal, or the
-// first when ctx started the close), CloseOnSignal cancels the close's
+// first when ctx started the close; a signal that ended ctx, as with
+// [signal.NotifyContext], does not count), CloseOnSignal cancels the close's
 // context with ErrInterrupted as its cause and returns at once with an error
 // for which errors.Is(err, ErrInterrupted) holds. A generated CloseContext
 // returns within [Grace] of that cancellation, reporting the steps still
@@ -72,6 +73,16 @@ func CloseOnSignal(ctx context.Context, c interface{ CloseContext(context.Contex
 
 	select {
 	case <-ctx.Done():
+		// One of sigs may have ended ctx (signal.NotifyContext), and been
+		// sent to caught too: it is not a second signal. os/signal sends a
+		// signal to every channel under the lock that Notify takes, so a
+		// channel registered now receives only the signals that come
+		// later.
+		fresh := make(chan os.Signal, 2)
+		signal.Notify(fresh, sigs...)
+		signal.Stop(caught)
+		caught = fresh
+		defer signal.Stop(fresh)
 	case <-caught:
 	}
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
@@ -128,6 +129,27 @@ func TestCloseOnSignalFirstSignal(t *testing.T) {
 	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGUSR1))
 	assert.NoError(t, <-errc)
 	assert.True(t, c.guard.Closed())
+}
+
+// TestCloseOnSignalNotifyContext: a signal that ends ctx (signal.NotifyContext
+// on the same signal) starts the close; it is not a second signal.
+func TestCloseOnSignalNotifyContext(t *testing.T) {
+	notified := hookNotified(t)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGUSR1)
+	defer stop()
+	s := &stuckCloser{started: make(chan struct{}), release: make(chan struct{})}
+	errc := make(chan error, 1)
+	go func() { errc <- CloseOnSignal(ctx, s, time.Hour, syscall.SIGUSR1) }()
+	<-notified
+	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGUSR1))
+	<-s.started
+	// os/signal has delivered SIGUSR1 to every channel once Notify, which
+	// takes the lock delivery holds, returns.
+	probe := make(chan os.Signal, 1)
+	signal.Notify(probe, syscall.SIGUSR1)
+	signal.Stop(probe)
+	close(s.release)
+	assert.NoError(t, <-errc)
 }
 
 // TestCloseOnSignalInterrupt starts the close with ctx and interrupts it with

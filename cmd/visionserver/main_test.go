@@ -200,7 +200,8 @@ func TestSignalDrainCutShort(t *testing.T) {
 	s.expect("shutting down within 200ms")
 	stderr, status := s.wait()
 	assert.Equal(t, exitFailed, status)
-	assert.Contains(t, stderr, "visionserver: cleanup main.process: 1 step did not succeed: drain: ")
+	assert.Contains(t, stderr, "visionserver: cleanup main.process: ")
+	assert.Regexp(t, `drain: (failed|abandoned) after `, stderr)
 }
 
 // TestSecondSignal: a second signal ends an hour-long shutdown at once,
@@ -215,7 +216,8 @@ func TestSecondSignal(t *testing.T) {
 	stderr, status := s.wait()
 	assert.Less(t, time.Since(sent), 5*time.Second)
 	assert.Equal(t, exitInterrupted, status)
-	assert.Contains(t, stderr, "visionserver: cleanup interrupted: cleanup main.process: 1 step did not succeed: drain: ")
+	assert.Contains(t, stderr, "visionserver: cleanup interrupted: cleanup main.process: ")
+	assert.Regexp(t, `drain: (failed|abandoned) after `, stderr)
 }
 
 func checkServes(t *testing.T, url string) {
