@@ -1,0 +1,203 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPanicNilIsAPanic runs itself in a child process with
+// GODEBUG=panicnil=1, under which recover returns nil for panic(nil).
+func TestPanicNilIsAPanic(t *testing.T) {
+	if os.Getenv("CLEANUPGEN_PANICNIL_CHILD") == "1" {
+		c := newClient()
+		err := plan(time.Second, step("nil", 0, func(context.Context) error { panic(nil) })).Close(context.Background(), &c.guard, c)
+		var ce *CleanupError
+		if !assertAs(err, &ce) || len(ce.Tasks) != 1 || ce.Tasks[0].State != StatePanicked {
+			t.Fatalf("panic(nil) under panicnil=1: got %v", err)
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPanicNilIsAPanic$", "-test.v")
+	cmd.Env = append(os.Environ(), "CLEANUPGEN_PANICNIL_CHILD=1", "GODEBUG=panicnil=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "--- PASS: TestPanicNilIsAPanic")
+
+	// And without the GODEBUG setting, in this process.
+	c := newClient()
+	err = plan(time.Second, step("nil", 0, func(context.Context) error { panic(nil) })).Close(context.Background(), &c.guard, c)
+	var ce *CleanupError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, StatePanicked, ce.Tasks[0].State)
+}
+
+func assertAs(err error, target **CleanupError) bool {
+	ce, ok := err.(*CleanupError)
+	*target = ce
+	return ok
+}
+
+func TestStepGoroutinesCarryPprofLabels(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	c := newClient()
+	p := plan(time.Minute, step("stuck", 0, func(context.Context) error {
+		close(started)
+		<-release
+		return nil
+	}))
+	p.p.Type = "labels.Client"
+	done := make(chan error, 1)
+	go func() { done <- p.Close(context.Background(), &c.guard, c) }()
+	<-started
+	var buf bytes.Buffer
+	require.NoError(t, pprof.Lookup("goroutine").WriteTo(&buf, 1))
+	close(release)
+	require.NoError(t, <-done)
+	assert.Contains(t, buf.String(), `"cleanup.client":"labels.Client"`)
+	assert.Contains(t, buf.String(), `"cleanup.step":"stuck"`)
+}
+
+// recordingObserver records what it is told.
+type recordingObserver struct {
+	mu       sync.Mutex
+	ended    []Report
+	returned []StepReport
+}
+
+func (o *recordingObserver) Ended(r Report) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ended = append(o.ended, r)
+}
+
+func (o *recordingObserver) Returned(_ string, s StepReport) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.returned = append(o.returned, s)
+}
+
+type reportCtxKey struct{}
+
+func TestObserverSeesEveryStep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := &recordingObserver{}
+		remove := AddObserver(o)
+		defer remove()
+		release := make(chan struct{})
+		c := newClient()
+		c.items = []*recorder{{}, {}}
+		each := tstep{Name: "items", Phase: 1, Each: func(r *testRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
+			for i := range r.items {
+				add("items["+string(rune('0'+i))+"]", func(context.Context) error { return nil }, nil)
+			}
+		}}
+		ctx := context.WithValue(context.Background(), reportCtxKey{}, "span")
+		start := time.Now()
+		err := plan(time.Second,
+			step("ok", 0, sleep(100*time.Millisecond)),
+			step("fails", 0, func(context.Context) error { return errBoom }),
+			each,
+			step("stuck", 2, waitFor(release)),
+			step("late", 3, sleep(0)),
+		).Close(ctx, &c.guard, c)
+		require.Error(t, err)
+		synctest.Wait()
+		o.mu.Lock()
+		require.Len(t, o.ended, 1)
+		r := o.ended[0]
+		o.mu.Unlock()
+		assert.Equal(t, "span", r.Context.Value(reportCtxKey{}), "the report carries the caller's context")
+		assert.Equal(t, "test.Client", r.Client)
+		assert.Equal(t, start, r.Start)
+		assert.Equal(t, start.Add(time.Second+Grace), r.End)
+		assert.Same(t, err, r.Err)
+		var got []string
+		for _, s := range r.Steps {
+			if s.Start.IsZero() {
+				got = append(got, s.Name+" "+s.State.String())
+				continue
+			}
+			got = append(got, s.Name+" "+s.State.String()+" "+s.Start.Sub(start).String()+" "+s.End.Sub(start).String())
+		}
+		assert.Equal(t, []string{
+			"ok ok 0s 100ms",
+			"fails failed 0s 0s",
+			"items[0] ok 100ms 100ms",
+			"items[1] ok 100ms 100ms",
+			"stuck abandoned 100ms 1.00025s",
+			"late not started by the deadline",
+		}, got)
+		close(release)
+		synctest.Wait()
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		require.Len(t, o.returned, 1, "the abandoned step returned at last")
+		assert.Equal(t, "stuck", o.returned[0].Name)
+		assert.Equal(t, StateOK, o.returned[0].State)
+	})
+}
+
+func TestAddObserverRemove(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := &recordingObserver{}
+		remove := AddObserver(o)
+		remove()
+		remove() // harmless
+		c := newClient()
+		require.Error(t, plan(time.Second, step("fails", 0, func(context.Context) error { return errBoom })).Close(context.Background(), &c.guard, c))
+		synctest.Wait()
+		assert.Empty(t, o.ended)
+	})
+}
+
+// panickingObserver panics in every call.
+type panickingObserver struct{}
+
+func (panickingObserver) Ended(Report)               { panic("observer") }
+func (panickingObserver) Returned(string, StepReport) { panic("observer") }
+
+func TestObserverPanicIsRecovered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		defer AddObserver(panickingObserver{})()
+		o := &recordingObserver{}
+		defer AddObserver(o)()
+		c := newClient()
+		require.Error(t, plan(time.Second, step("fails", 0, func(context.Context) error { return errBoom })).Close(context.Background(), &c.guard, c))
+		synctest.Wait()
+		assert.Len(t, o.ended, 1, "the next observer is still called")
+	})
+}
+
+func TestKeyStringCallsNoMethod(t *testing.T) {
+	type inner struct {
+		A int
+		B string
+	}
+	k := blockingKey{"x"}
+	assert.Equal(t, `{"x"}`, KeyString(k), "String is not called")
+	assert.Equal(t, `{3 "b"}`, KeyString(inner{3, "b"}))
+	assert.Equal(t, `[1 2]`, KeyString([2]uint8{1, 2}))
+	assert.Equal(t, `true`, KeyString(true))
+	assert.Equal(t, `1.5`, KeyString(1.5))
+	assert.Equal(t, `<nil>`, KeyString(nil))
+	var p *int
+	assert.Equal(t, `nil`, KeyString(p))
+	assert.True(t, strings.HasPrefix(KeyString(new(int)), "0x"))
+}
+
+// blockingKey is a map key whose String method never returns.
+type blockingKey struct{ s string }
+
+func (blockingKey) String() string { select {} }
