@@ -165,7 +165,7 @@ func TestAddObserverRemove(t *testing.T) {
 // panickingObserver panics in every call.
 type panickingObserver struct{}
 
-func (panickingObserver) Ended(Report)               { panic("observer") }
+func (panickingObserver) Ended(Report)                { panic("observer") }
 func (panickingObserver) Returned(string, StepReport) { panic("observer") }
 
 func TestObserverPanicIsRecovered(t *testing.T) {
