@@ -69,6 +69,15 @@ type unit struct {
 	listed bool          // a collection step whose elems are set
 }
 
+// next says what the goroutine that settled a unit does next.
+type next uint8
+
+const (
+	nextNone  next = iota // nothing: return
+	nextStart             // it holds the right to start phases: start the next one
+	nextForce             // call the unit's force method
+)
+
 // run is one teardown: the first Plan.Close of a client.
 //
 // The goroutine that called Close only waits: for done, the deadline or
@@ -205,15 +214,15 @@ func (r *run[T, R]) begin() {
 	r.mu.Lock()
 	r.taken = true
 	r.mu.Unlock()
-	r.exec(r.startNext())
+	r.exec(r.startNext(r.now()))
 }
 
 // startNext starts the next phase that has units and returns the unit the
 // calling goroutine is to run itself, or nil. The calling goroutine holds
 // the right to start phases; startNext passes it on.
-func (r *run[T, R]) startNext() *unit {
+func (r *run[T, R]) startNext(now time.Duration) *unit {
 	steps := r.plan.Steps
-	for {
+	for listed := false; ; listed = false {
 		r.mu.Lock()
 		if r.over {
 			r.mu.Unlock()
@@ -236,17 +245,20 @@ func (r *run[T, R]) startNext() *unit {
 			return nil
 		}
 		last := r.phaseEnd(first)
-		r.mu.Unlock()
-
-		r.list(first, last)
-
-		r.mu.Lock()
-		if r.over {
+		if r.hasCollection(first, last) {
 			r.mu.Unlock()
-			r.startLate()
-			return nil
+			r.list(first, last)
+			listed = true
+			r.mu.Lock()
+			if r.over {
+				r.mu.Unlock()
+				r.startLate()
+				return nil
+			}
 		}
-		now := r.now()
+		if listed {
+			now = r.now()
+		}
 		n := 0
 		var own *unit
 		r.eachUnit(first, last, func(u *unit) {
@@ -273,6 +285,17 @@ func (r *run[T, R]) startNext() *unit {
 		}
 		return own
 	}
+}
+
+// hasCollection reports whether a collection step whose elements are not
+// listed is among the steps at positions first to last.
+func (r *run[T, R]) hasCollection(first, last int) bool {
+	for k := first; k < last; k++ {
+		if i := r.stepAt(k); r.plan.Steps[i].Each && !r.units[i].listed {
+			return true
+		}
+	}
+	return false
 }
 
 // phaseEnd returns the position in phase order after the last step of the
@@ -355,17 +378,34 @@ func (r *run[T, R]) budgetEnd(start time.Time, timeout time.Duration, force bool
 	return end
 }
 
-// exec runs unit u and then, as long as finishing a unit starts a phase,
-// one unit of that phase, in the calling goroutine.
+// exec runs unit u and then, as long as settling a unit starts a phase,
+// one unit of that phase, in the calling goroutine. The loop is here, at
+// the bottom of the stack, so that a chain of phases does not deepen it.
 func (r *run[T, R]) exec(u *unit) {
 	for u != nil {
-		u = r.execOne(u)
+		nx, now := r.execOne(u)
+		u = r.then(u, nx, now)
 	}
 }
 
-// execOne runs unit u's graceful call, records its result, and returns the
-// next unit to run or nil.
-func (r *run[T, R]) execOne(u *unit) (next *unit) {
+// then does what nx says after unit u was settled (or given up) at now,
+// and returns the next unit to run, or nil.
+func (r *run[T, R]) then(u *unit, nx next, now time.Duration) *unit {
+	for {
+		switch nx {
+		case nextStart:
+			return r.startNext(now)
+		case nextForce:
+			nx, now = r.runForce(u)
+			continue
+		}
+		return nil
+	}
+}
+
+// execOne runs unit u's graceful call, records its result, and says what
+// to do next.
+func (r *run[T, R]) execOne(u *unit) (nx next, now time.Duration) {
 	pprof.SetGoroutineLabels(r.info.labels[u.step])
 	var ctx context.Context = r
 	var end time.Time
@@ -388,32 +428,32 @@ func (r *run[T, R]) execOne(u *unit) (next *unit) {
 		// would contend for.
 		gaveUp := o.err != nil && ctx.Err() != nil
 		overBudget := !end.IsZero() && ctx.Err() != nil && r.Err() == nil
-		next = r.finish(u, o, gaveUp, overBudget)
-		if !completed && next != nil {
+		nx, now = r.finish(u, o, gaveUp, overBudget)
+		if !completed && nx != nextNone {
 			// The step called runtime.Goexit: this goroutine ends with the
-			// deferred calls, so the next phase needs one of its own.
-			go r.exec(next)
-			next = nil
+			// deferred calls, so what comes next needs one of its own.
+			go r.exec(r.then(u, nx, now))
+			nx = nextNone
 		}
 	}()
 	o = protect(func() error { return r.rf.Close(ctx, int(u.step), int(u.elem), false) })
 	completed = true
-	return next
+	return nx, now
 }
 
-// finish records that unit u's graceful call returned with o, and returns
-// the next unit to run or nil. gaveUp says the call failed with its context
-// done; overBudget, that its own budget (not the deadline) had run out. A
-// call that gave up did not finish its work: the force method, if the step
-// has one and it has not been called, is called now.
-func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) *unit {
+// finish records that unit u's graceful call returned with o, and says what
+// to do next. gaveUp says the call failed with its context done;
+// overBudget, that its own budget (not the deadline) had run out. A call
+// that gave up did not finish its work: the force method, if the step has
+// one and it has not been called, is called now.
+func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, time.Duration) {
 	now := r.now()
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	u.live--
 	if r.over {
 		r.returnedLate(u, o, now)
-		r.mu.Unlock()
-		return nil
+		return nextNone, now
 	}
 	switch u.state {
 	case unitRunning:
@@ -421,8 +461,7 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) *unit {
 			u.state = unitForcing
 			u.forced = true
 			u.live++
-			r.mu.Unlock()
-			return r.runForce(u)
+			return nextForce, now
 		}
 		if overBudget {
 			u.result, u.err = StateTimedOut, cmpErr(o.err, errBudget)
@@ -435,19 +474,12 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) *unit {
 		if u.live == 0 {
 			r.lingering--
 		}
-		r.mu.Unlock()
-		return nil
+		return nextNone, now
 	default: // forcing: the force decides
-		r.mu.Unlock()
-		return nil
+		return nextNone, now
 	}
 	u.dur = now - u.start
-	starts := r.settle(u)
-	r.mu.Unlock()
-	if starts {
-		return r.startNext()
-	}
-	return nil
+	return r.settle(u), now
 }
 
 // cmpErr returns err, or def when err is nil.
@@ -472,7 +504,7 @@ func (r *run[T, R]) expire(u *unit) {
 		u.forced = true
 		u.live++
 		r.mu.Unlock()
-		r.exec(r.runForce(u))
+		r.exec(r.then(u, nextForce, 0))
 		return
 	}
 	u.state = unitOverdue
@@ -490,47 +522,44 @@ func (r *run[T, R]) timeOut(u *unit) {
 	}
 	now := r.now()
 	u.result, u.err, u.dur = StateTimedOut, errBudget, now-u.start
-	starts := r.settle(u)
+	nx := r.settle(u)
 	r.mu.Unlock()
-	if starts {
-		r.exec(r.startNext())
-	}
+	r.exec(r.then(u, nx, now))
 }
 
-// runForce calls unit u's force method and records its outcome; it returns
-// the next unit to run or nil. It is kept out of line, off the stack of the
-// common path.
+// runForce calls unit u's force method, records its outcome, and says
+// what to do next. It is kept out of line, off the stack of the common
+// path.
 //
 //go:noinline
-func (r *run[T, R]) runForce(u *unit) (next *unit) {
+func (r *run[T, R]) runForce(u *unit) (nx next, now time.Duration) {
 	pprof.SetGoroutineLabels(r.info.labels[u.step])
 	o := goexited
 	completed := false
 	defer func() {
-		next = r.forced(u, o)
-		if !completed && next != nil {
-			go r.exec(next) // the force called runtime.Goexit
-			next = nil
+		nx, now = r.forced(u, o)
+		if !completed && nx != nextNone {
+			go r.exec(r.then(u, nx, now)) // the force called runtime.Goexit
+			nx = nextNone
 		}
 	}()
 	o = protect(func() error { return r.rf.Close(r, int(u.step), int(u.elem), true) })
 	completed = true
-	return next
+	return nx, now
 }
 
 // forced records the outcome of unit u's force method and settles it.
-func (r *run[T, R]) forced(u *unit, o outcome) *unit {
+func (r *run[T, R]) forced(u *unit, o outcome) (next, time.Duration) {
 	now := r.now()
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	u.live--
 	if r.over {
 		r.returnedLate(u, o, now)
-		r.mu.Unlock()
-		return nil
+		return nextNone, now
 	}
 	if u.state != unitForcing {
-		r.mu.Unlock()
-		return nil
+		return nextNone, now
 	}
 	if o.err == nil {
 		u.result, u.err = StateForced, nil
@@ -538,18 +567,13 @@ func (r *run[T, R]) forced(u *unit, o outcome) *unit {
 		u.result, u.err = o.state(), fmt.Errorf("force: %w", o.err)
 	}
 	u.dur = now - u.start
-	starts := r.settle(u)
-	r.mu.Unlock()
-	if starts {
-		return r.startNext()
-	}
-	return nil
+	return r.settle(u), now
 }
 
-// settle marks unit u done: its phase no longer waits for it. It reports
-// whether u was the last unit of its phase, in which case the calling
-// goroutine now holds the right to start the next phase. r.mu is held.
-func (r *run[T, R]) settle(u *unit) bool {
+// settle marks unit u done: its phase no longer waits for it. It returns
+// nextStart when u was the last unit of its phase: the calling goroutine
+// then holds the right to start the next phase. r.mu is held.
+func (r *run[T, R]) settle(u *unit) next {
 	u.state = unitDone
 	if u.result.failed() {
 		r.failed++
@@ -559,10 +583,10 @@ func (r *run[T, R]) settle(u *unit) bool {
 	}
 	r.pending--
 	if r.pending > 0 || r.starting {
-		return false
+		return nextNone
 	}
 	r.starting = true
-	return true
+	return nextStart
 }
 
 // scheduleDrop drops x's references now, if no call is in flight, and
@@ -576,17 +600,17 @@ func (r *run[T, R]) scheduleDrop() {
 	if dropped {
 		return
 	}
-	drop := func() { r.rf.Drop(r.x) }
 	if r.g.isIdleNow() {
-		drop()
+		r.rf.Drop(r.x)
 		return
 	}
-	atLeave := drop
+	drop := func() { r.rf.Drop(r.x) }
 	if r.plan.Locked {
 		// Leave's caller may hold one of the locks Drop takes.
-		atLeave = func() { go drop() }
+		r.g.dropWhenIdle(func() { go drop() })
+		return
 	}
-	r.g.dropWhenIdle(atLeave)
+	r.g.dropWhenIdle(drop)
 }
 
 // conclude builds the caller's result, once every phase has ended or the
