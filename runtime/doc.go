@@ -3,8 +3,8 @@
 //
 // Go cannot stop a goroutine, so a Close that waits on a stuck peer, a
 // blocked channel send or a WaitGroup that never reaches zero would hang its
-// caller forever. The types here bound that wait: every teardown runs in a
-// goroutine of its own, the caller returns by its deadline whatever the
+// caller forever. The types here bound that wait: every teardown runs on
+// goroutines of its own, the caller returns by its deadline whatever the
 // teardowns do, and a teardown still running past the deadline is abandoned:
 // it keeps running, is listed by [Abandoned] until it returns, and is named in
 // the returned error.
@@ -14,15 +14,51 @@
 //   - [Guard] is embedded in a client struct. It closes the door to new calls
 //     ([Guard.Enter] returns [ErrClosed] once closing has begun), tracks calls
 //     in flight, and makes Close run once.
+//   - [Plan] is the phased teardown that generated Close methods run, as
+//     data: [Step]s, and a refs type implementing [Refs] that copies the
+//     client's fields and runs each step. [Plan.Close] holds the contract
+//     every generated Close keeps.
 //   - [Manager] runs named teardowns concurrently under one deadline, like
 //     errgroup with a deadline: [NewManager], [Manager.Go], [Manager.Wait].
-//   - [Teardown] is the phased plan that generated Close methods run.
-//   - [CleanupError] reports every step that failed, panicked, timed out or
-//     was abandoned; [TaskResult] is one step's outcome.
+//   - [CleanupError] reports every step that failed, panicked, timed out, was
+//     abandoned or was not started by the deadline; [TaskResult] is one
+//     step's outcome.
+//   - [CloseOnSignal] closes a whole process on SIGTERM within a grace
+//     period.
 //
-// Steps that fail, are forced or are abandoned are logged at
-// [log/slog.LevelWarn] through [log/slog.Default]; steps that succeed are
-// logged at [log/slog.LevelDebug].
+// # What runs on the caller's goroutine
+//
+// Once a teardown has begun, nothing but waiting runs on the goroutine that
+// called Close (or Manager.Wait): no step, no String or Error method, no log
+// handler, no lock that a step or a call in flight can hold, and no work
+// that grows with the number of steps or elements, apart from listing in the
+// error the steps that did not succeed. The teardown's own goroutines take
+// the client's fields, list the elements of collections, start phases, call
+// force methods and drop references.
+//
+// # Events
+//
+// Steps that fail, panic, time out, are forced, are abandoned or are not
+// started by the deadline are logged at [log/slog.LevelWarn] through
+// [log/slog.Default], steps that succeed at [log/slog.LevelDebug], and an
+// abandoned step that returns at last at [log/slog.LevelInfo]. [Observer]s
+// installed with [AddObserver] get a [Report] of every teardown. Events are
+// delivered after the fact, off the caller's path, by one goroutine at a
+// time from a bounded queue: a log handler or an observer that is slow,
+// blocks or panics can delay or lose events, never a Close, and never
+// crashes the process. Events that cannot be queued are counted, and the
+// count is logged once delivery resumes. A teardown in which every step
+// succeeded is not queued at all while no observer is installed and the
+// default logger did not have Debug enabled when delivery last asked it.
+//
+// # Profiles
+//
+// Every goroutine that runs a step carries the pprof labels cleanup.client
+// (the client type) and cleanup.step (the step's name), so a goroutine
+// profile, or a traceback under GODEBUG=tracebacklabels=1, names the
+// resource that would not stop.
+//
+// # The rollback flag
 //
 // Setting CLEANUPGEN_DEADLINES=off in the environment of a process turns the
 // deadlines off: every Close and every [Manager.Wait] then waits for all its
