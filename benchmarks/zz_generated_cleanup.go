@@ -10,132 +10,107 @@ import (
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 10s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes One an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 10s.
 func (x *One) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 10s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 10s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets r0 to their zero values, once
-//     no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: r0
 //
-// The steps, by phase:
-//
-//   - phase 2, r0: calls x.r0.Close()
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets r0 to its zero value. See runtime.Plan.Close for the contract.
 func (x *One) CloseContext(ctx context.Context) error {
 	return cleanupOne.Close(ctx, &x.guard, x)
 }
 
-// cleanupOneRefs holds what the teardown of One uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupOne is the teardown plan of One.
+var cleanupOne = runtime.Plan[One, cleanupOneRefs]{
+	Type:    "benchmarks.One",
+	Timeout: 10 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "r0", Phase: 2},
+	},
+}
+
+// cleanupOneRefs holds the fields of One that its steps use.
 type cleanupOneRefs struct {
 	r0 *Resource
 }
 
-// If this does not compile, a field of One that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of One that it manages was
+// renamed, removed or retyped.
 func _(x *One) {
+	var _ runtime.Refs[One] = (*cleanupOneRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.r0
 }
 
-// cleanupOne is the teardown plan of One.
-var cleanupOne runtime.Teardown[One, cleanupOneRefs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// One.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupOne = runtime.Teardown[One, cleanupOneRefs]{
-		Type:    "benchmarks.One",
-		Timeout: 10 * time.Second,
-		Refs: func(x *One) cleanupOneRefs {
-			return cleanupOneRefs{
-				r0: x.r0,
-			}
-		},
-		Drop: func(x *One) {
-			x.r0 = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupOneRefs]{
-			{
-				Name:  "r0",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupOneRefs) error {
-					if r.r0 == nil {
-						return nil
-					}
-					return r.r0.Close()
-				},
-			},
-		},
-	}
+func (r *cleanupOneRefs) Take(x *One) {
+	r.r0 = x.r0
 }
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 10s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Seq8 an io.Closer.
+func (*cleanupOneRefs) Drop(x *One) {
+	x.r0 = nil
+}
+
+func (*cleanupOneRefs) Len(int) int {
+	return 0
+}
+
+func (*cleanupOneRefs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupOneRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.r0 != nil {
+			return r.r0.Close()
+		}
+	}
+	return nil
+}
+
+// Close is CloseContext(context.Background()): it returns within 10s.
 func (x *Seq8) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 10s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 10s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets r0, r1, r2, r3, r4, r5, r6, r7
-//     to their zero values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 0: r0
+//   - 1: r1
+//   - 2: r2
+//   - 3: r3
+//   - 4: r4
+//   - 5: r5
+//   - 6: r6
+//   - 7: r7
 //
-// The steps, by phase:
-//
-//   - phase 0, r0: calls x.r0.Close()
-//   - phase 1, r1: calls x.r1.Close()
-//   - phase 2, r2: calls x.r2.Close()
-//   - phase 3, r3: calls x.r3.Close()
-//   - phase 4, r4: calls x.r4.Close()
-//   - phase 5, r5: calls x.r5.Close()
-//   - phase 6, r6: calls x.r6.Close()
-//   - phase 7, r7: calls x.r7.Close()
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets r0, r1, r2, r3, r4, r5, r6 and r7 to their zero values. See runtime.Plan.Close
+// for the contract.
 func (x *Seq8) CloseContext(ctx context.Context) error {
 	return cleanupSeq8.Close(ctx, &x.guard, x)
 }
 
-// cleanupSeq8Refs holds what the teardown of Seq8 uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupSeq8 is the teardown plan of Seq8.
+var cleanupSeq8 = runtime.Plan[Seq8, cleanupSeq8Refs]{
+	Type:    "benchmarks.Seq8",
+	Timeout: 10 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "r0"},
+		{Name: "r1", Phase: 1},
+		{Name: "r2", Phase: 2},
+		{Name: "r3", Phase: 3},
+		{Name: "r4", Phase: 4},
+		{Name: "r5", Phase: 5},
+		{Name: "r6", Phase: 6},
+		{Name: "r7", Phase: 7},
+	},
+}
+
+// cleanupSeq8Refs holds the fields of Seq8 that its steps use.
 type cleanupSeq8Refs struct {
 	r0 *Resource
 	r1 *Resource
@@ -147,9 +122,10 @@ type cleanupSeq8Refs struct {
 	r7 *Resource
 }
 
-// If this does not compile, a field of Seq8 that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of Seq8 that it manages was
+// renamed, removed or retyped.
 func _(x *Seq8) {
+	var _ runtime.Refs[Seq8] = (*cleanupSeq8Refs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.r0
 	var _ **Resource = &x.r1
@@ -161,167 +137,106 @@ func _(x *Seq8) {
 	var _ **Resource = &x.r7
 }
 
-// cleanupSeq8 is the teardown plan of Seq8.
-var cleanupSeq8 runtime.Teardown[Seq8, cleanupSeq8Refs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Seq8.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupSeq8 = runtime.Teardown[Seq8, cleanupSeq8Refs]{
-		Type:    "benchmarks.Seq8",
-		Timeout: 10 * time.Second,
-		Refs: func(x *Seq8) cleanupSeq8Refs {
-			return cleanupSeq8Refs{
-				r0: x.r0,
-				r1: x.r1,
-				r2: x.r2,
-				r3: x.r3,
-				r4: x.r4,
-				r5: x.r5,
-				r6: x.r6,
-				r7: x.r7,
-			}
-		},
-		Drop: func(x *Seq8) {
-			x.r0 = nil
-			x.r1 = nil
-			x.r2 = nil
-			x.r3 = nil
-			x.r4 = nil
-			x.r5 = nil
-			x.r6 = nil
-			x.r7 = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupSeq8Refs]{
-			{
-				Name:  "r0",
-				Phase: 0,
-				Close: func(_ context.Context, r *cleanupSeq8Refs) error {
-					if r.r0 == nil {
-						return nil
-					}
-					return r.r0.Close()
-				},
-			},
-			{
-				Name:  "r1",
-				Phase: 1,
-				Close: func(_ context.Context, r *cleanupSeq8Refs) error {
-					if r.r1 == nil {
-						return nil
-					}
-					return r.r1.Close()
-				},
-			},
-			{
-				Name:  "r2",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupSeq8Refs) error {
-					if r.r2 == nil {
-						return nil
-					}
-					return r.r2.Close()
-				},
-			},
-			{
-				Name:  "r3",
-				Phase: 3,
-				Close: func(_ context.Context, r *cleanupSeq8Refs) error {
-					if r.r3 == nil {
-						return nil
-					}
-					return r.r3.Close()
-				},
-			},
-			{
-				Name:  "r4",
-				Phase: 4,
-				Close: func(_ context.Context, r *cleanupSeq8Refs) error {
-					if r.r4 == nil {
-						return nil
-					}
-					return r.r4.Close()
-				},
-			},
-			{
-				Name:  "r5",
-				Phase: 5,
-				Close: func(_ context.Context, r *cleanupSeq8Refs) error {
-					if r.r5 == nil {
-						return nil
-					}
-					return r.r5.Close()
-				},
-			},
-			{
-				Name:  "r6",
-				Phase: 6,
-				Close: func(_ context.Context, r *cleanupSeq8Refs) error {
-					if r.r6 == nil {
-						return nil
-					}
-					return r.r6.Close()
-				},
-			},
-			{
-				Name:  "r7",
-				Phase: 7,
-				Close: func(_ context.Context, r *cleanupSeq8Refs) error {
-					if r.r7 == nil {
-						return nil
-					}
-					return r.r7.Close()
-				},
-			},
-		},
-	}
+func (r *cleanupSeq8Refs) Take(x *Seq8) {
+	r.r0 = x.r0
+	r.r1 = x.r1
+	r.r2 = x.r2
+	r.r3 = x.r3
+	r.r4 = x.r4
+	r.r5 = x.r5
+	r.r6 = x.r6
+	r.r7 = x.r7
 }
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 10s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Conc8 an io.Closer.
+func (*cleanupSeq8Refs) Drop(x *Seq8) {
+	x.r0 = nil
+	x.r1 = nil
+	x.r2 = nil
+	x.r3 = nil
+	x.r4 = nil
+	x.r5 = nil
+	x.r6 = nil
+	x.r7 = nil
+}
+
+func (*cleanupSeq8Refs) Len(int) int {
+	return 0
+}
+
+func (*cleanupSeq8Refs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupSeq8Refs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.r0 != nil {
+			return r.r0.Close()
+		}
+	case 1:
+		if r.r1 != nil {
+			return r.r1.Close()
+		}
+	case 2:
+		if r.r2 != nil {
+			return r.r2.Close()
+		}
+	case 3:
+		if r.r3 != nil {
+			return r.r3.Close()
+		}
+	case 4:
+		if r.r4 != nil {
+			return r.r4.Close()
+		}
+	case 5:
+		if r.r5 != nil {
+			return r.r5.Close()
+		}
+	case 6:
+		if r.r6 != nil {
+			return r.r6.Close()
+		}
+	case 7:
+		if r.r7 != nil {
+			return r.r7.Close()
+		}
+	}
+	return nil
+}
+
+// Close is CloseContext(context.Background()): it returns within 10s.
 func (x *Conc8) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 10s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 10s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets r0, r1, r2, r3, r4, r5, r6, r7
-//     to their zero values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: r0, r1, r2, r3, r4, r5, r6, r7
 //
-// The steps, by phase:
-//
-//   - phase 2, r0: calls x.r0.Close()
-//   - phase 2, r1: calls x.r1.Close()
-//   - phase 2, r2: calls x.r2.Close()
-//   - phase 2, r3: calls x.r3.Close()
-//   - phase 2, r4: calls x.r4.Close()
-//   - phase 2, r5: calls x.r5.Close()
-//   - phase 2, r6: calls x.r6.Close()
-//   - phase 2, r7: calls x.r7.Close()
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets r0, r1, r2, r3, r4, r5, r6 and r7 to their zero values. See runtime.Plan.Close
+// for the contract.
 func (x *Conc8) CloseContext(ctx context.Context) error {
 	return cleanupConc8.Close(ctx, &x.guard, x)
 }
 
-// cleanupConc8Refs holds what the teardown of Conc8 uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupConc8 is the teardown plan of Conc8.
+var cleanupConc8 = runtime.Plan[Conc8, cleanupConc8Refs]{
+	Type:    "benchmarks.Conc8",
+	Timeout: 10 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "r0", Phase: 2},
+		{Name: "r1", Phase: 2},
+		{Name: "r2", Phase: 2},
+		{Name: "r3", Phase: 2},
+		{Name: "r4", Phase: 2},
+		{Name: "r5", Phase: 2},
+		{Name: "r6", Phase: 2},
+		{Name: "r7", Phase: 2},
+	},
+}
+
+// cleanupConc8Refs holds the fields of Conc8 that its steps use.
 type cleanupConc8Refs struct {
 	r0 *Resource
 	r1 *Resource
@@ -333,9 +248,10 @@ type cleanupConc8Refs struct {
 	r7 *Resource
 }
 
-// If this does not compile, a field of Conc8 that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of Conc8 that it manages was
+// renamed, removed or retyped.
 func _(x *Conc8) {
+	var _ runtime.Refs[Conc8] = (*cleanupConc8Refs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.r0
 	var _ **Resource = &x.r1
@@ -347,226 +263,228 @@ func _(x *Conc8) {
 	var _ **Resource = &x.r7
 }
 
-// cleanupConc8 is the teardown plan of Conc8.
-var cleanupConc8 runtime.Teardown[Conc8, cleanupConc8Refs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Conc8.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupConc8 = runtime.Teardown[Conc8, cleanupConc8Refs]{
-		Type:    "benchmarks.Conc8",
-		Timeout: 10 * time.Second,
-		Refs: func(x *Conc8) cleanupConc8Refs {
-			return cleanupConc8Refs{
-				r0: x.r0,
-				r1: x.r1,
-				r2: x.r2,
-				r3: x.r3,
-				r4: x.r4,
-				r5: x.r5,
-				r6: x.r6,
-				r7: x.r7,
-			}
-		},
-		Drop: func(x *Conc8) {
-			x.r0 = nil
-			x.r1 = nil
-			x.r2 = nil
-			x.r3 = nil
-			x.r4 = nil
-			x.r5 = nil
-			x.r6 = nil
-			x.r7 = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupConc8Refs]{
-			{
-				Name:  "r0",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc8Refs) error {
-					if r.r0 == nil {
-						return nil
-					}
-					return r.r0.Close()
-				},
-			},
-			{
-				Name:  "r1",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc8Refs) error {
-					if r.r1 == nil {
-						return nil
-					}
-					return r.r1.Close()
-				},
-			},
-			{
-				Name:  "r2",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc8Refs) error {
-					if r.r2 == nil {
-						return nil
-					}
-					return r.r2.Close()
-				},
-			},
-			{
-				Name:  "r3",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc8Refs) error {
-					if r.r3 == nil {
-						return nil
-					}
-					return r.r3.Close()
-				},
-			},
-			{
-				Name:  "r4",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc8Refs) error {
-					if r.r4 == nil {
-						return nil
-					}
-					return r.r4.Close()
-				},
-			},
-			{
-				Name:  "r5",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc8Refs) error {
-					if r.r5 == nil {
-						return nil
-					}
-					return r.r5.Close()
-				},
-			},
-			{
-				Name:  "r6",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc8Refs) error {
-					if r.r6 == nil {
-						return nil
-					}
-					return r.r6.Close()
-				},
-			},
-			{
-				Name:  "r7",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc8Refs) error {
-					if r.r7 == nil {
-						return nil
-					}
-					return r.r7.Close()
-				},
-			},
-		},
-	}
+func (r *cleanupConc8Refs) Take(x *Conc8) {
+	r.r0 = x.r0
+	r.r1 = x.r1
+	r.r2 = x.r2
+	r.r3 = x.r3
+	r.r4 = x.r4
+	r.r5 = x.r5
+	r.r6 = x.r6
+	r.r7 = x.r7
 }
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 10s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Seq64 an io.Closer.
+func (*cleanupConc8Refs) Drop(x *Conc8) {
+	x.r0 = nil
+	x.r1 = nil
+	x.r2 = nil
+	x.r3 = nil
+	x.r4 = nil
+	x.r5 = nil
+	x.r6 = nil
+	x.r7 = nil
+}
+
+func (*cleanupConc8Refs) Len(int) int {
+	return 0
+}
+
+func (*cleanupConc8Refs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupConc8Refs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.r0 != nil {
+			return r.r0.Close()
+		}
+	case 1:
+		if r.r1 != nil {
+			return r.r1.Close()
+		}
+	case 2:
+		if r.r2 != nil {
+			return r.r2.Close()
+		}
+	case 3:
+		if r.r3 != nil {
+			return r.r3.Close()
+		}
+	case 4:
+		if r.r4 != nil {
+			return r.r4.Close()
+		}
+	case 5:
+		if r.r5 != nil {
+			return r.r5.Close()
+		}
+	case 6:
+		if r.r6 != nil {
+			return r.r6.Close()
+		}
+	case 7:
+		if r.r7 != nil {
+			return r.r7.Close()
+		}
+	}
+	return nil
+}
+
+// Close is CloseContext(context.Background()): it returns within 10s.
 func (x *Seq64) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 10s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 10s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets r0, r1, r2, r3, r4, r5, r6,
-//     r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24,
-//     r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37, r38, r39, r40, r41,
-//     r42, r43, r44, r45, r46, r47, r48, r49, r50, r51, r52, r53, r54, r55, r56, r57, r58,
-//     r59, r60, r61, r62, r63 to their zero values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 0: r0
+//   - 1: r1
+//   - 2: r2
+//   - 3: r3
+//   - 4: r4
+//   - 5: r5
+//   - 6: r6
+//   - 7: r7
+//   - 8: r8
+//   - 9: r9
+//   - 10: r10
+//   - 11: r11
+//   - 12: r12
+//   - 13: r13
+//   - 14: r14
+//   - 15: r15
+//   - 16: r16
+//   - 17: r17
+//   - 18: r18
+//   - 19: r19
+//   - 20: r20
+//   - 21: r21
+//   - 22: r22
+//   - 23: r23
+//   - 24: r24
+//   - 25: r25
+//   - 26: r26
+//   - 27: r27
+//   - 28: r28
+//   - 29: r29
+//   - 30: r30
+//   - 31: r31
+//   - 32: r32
+//   - 33: r33
+//   - 34: r34
+//   - 35: r35
+//   - 36: r36
+//   - 37: r37
+//   - 38: r38
+//   - 39: r39
+//   - 40: r40
+//   - 41: r41
+//   - 42: r42
+//   - 43: r43
+//   - 44: r44
+//   - 45: r45
+//   - 46: r46
+//   - 47: r47
+//   - 48: r48
+//   - 49: r49
+//   - 50: r50
+//   - 51: r51
+//   - 52: r52
+//   - 53: r53
+//   - 54: r54
+//   - 55: r55
+//   - 56: r56
+//   - 57: r57
+//   - 58: r58
+//   - 59: r59
+//   - 60: r60
+//   - 61: r61
+//   - 62: r62
+//   - 63: r63
 //
-// The steps, by phase:
-//
-//   - phase 0, r0: calls x.r0.Close()
-//   - phase 1, r1: calls x.r1.Close()
-//   - phase 2, r2: calls x.r2.Close()
-//   - phase 3, r3: calls x.r3.Close()
-//   - phase 4, r4: calls x.r4.Close()
-//   - phase 5, r5: calls x.r5.Close()
-//   - phase 6, r6: calls x.r6.Close()
-//   - phase 7, r7: calls x.r7.Close()
-//   - phase 8, r8: calls x.r8.Close()
-//   - phase 9, r9: calls x.r9.Close()
-//   - phase 10, r10: calls x.r10.Close()
-//   - phase 11, r11: calls x.r11.Close()
-//   - phase 12, r12: calls x.r12.Close()
-//   - phase 13, r13: calls x.r13.Close()
-//   - phase 14, r14: calls x.r14.Close()
-//   - phase 15, r15: calls x.r15.Close()
-//   - phase 16, r16: calls x.r16.Close()
-//   - phase 17, r17: calls x.r17.Close()
-//   - phase 18, r18: calls x.r18.Close()
-//   - phase 19, r19: calls x.r19.Close()
-//   - phase 20, r20: calls x.r20.Close()
-//   - phase 21, r21: calls x.r21.Close()
-//   - phase 22, r22: calls x.r22.Close()
-//   - phase 23, r23: calls x.r23.Close()
-//   - phase 24, r24: calls x.r24.Close()
-//   - phase 25, r25: calls x.r25.Close()
-//   - phase 26, r26: calls x.r26.Close()
-//   - phase 27, r27: calls x.r27.Close()
-//   - phase 28, r28: calls x.r28.Close()
-//   - phase 29, r29: calls x.r29.Close()
-//   - phase 30, r30: calls x.r30.Close()
-//   - phase 31, r31: calls x.r31.Close()
-//   - phase 32, r32: calls x.r32.Close()
-//   - phase 33, r33: calls x.r33.Close()
-//   - phase 34, r34: calls x.r34.Close()
-//   - phase 35, r35: calls x.r35.Close()
-//   - phase 36, r36: calls x.r36.Close()
-//   - phase 37, r37: calls x.r37.Close()
-//   - phase 38, r38: calls x.r38.Close()
-//   - phase 39, r39: calls x.r39.Close()
-//   - phase 40, r40: calls x.r40.Close()
-//   - phase 41, r41: calls x.r41.Close()
-//   - phase 42, r42: calls x.r42.Close()
-//   - phase 43, r43: calls x.r43.Close()
-//   - phase 44, r44: calls x.r44.Close()
-//   - phase 45, r45: calls x.r45.Close()
-//   - phase 46, r46: calls x.r46.Close()
-//   - phase 47, r47: calls x.r47.Close()
-//   - phase 48, r48: calls x.r48.Close()
-//   - phase 49, r49: calls x.r49.Close()
-//   - phase 50, r50: calls x.r50.Close()
-//   - phase 51, r51: calls x.r51.Close()
-//   - phase 52, r52: calls x.r52.Close()
-//   - phase 53, r53: calls x.r53.Close()
-//   - phase 54, r54: calls x.r54.Close()
-//   - phase 55, r55: calls x.r55.Close()
-//   - phase 56, r56: calls x.r56.Close()
-//   - phase 57, r57: calls x.r57.Close()
-//   - phase 58, r58: calls x.r58.Close()
-//   - phase 59, r59: calls x.r59.Close()
-//   - phase 60, r60: calls x.r60.Close()
-//   - phase 61, r61: calls x.r61.Close()
-//   - phase 62, r62: calls x.r62.Close()
-//   - phase 63, r63: calls x.r63.Close()
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17,
+// r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35,
+// r36, r37, r38, r39, r40, r41, r42, r43, r44, r45, r46, r47, r48, r49, r50, r51, r52, r53,
+// r54, r55, r56, r57, r58, r59, r60, r61, r62 and r63 to their zero values. See
+// runtime.Plan.Close for the contract.
 func (x *Seq64) CloseContext(ctx context.Context) error {
 	return cleanupSeq64.Close(ctx, &x.guard, x)
 }
 
-// cleanupSeq64Refs holds what the teardown of Seq64 uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupSeq64 is the teardown plan of Seq64.
+var cleanupSeq64 = runtime.Plan[Seq64, cleanupSeq64Refs]{
+	Type:    "benchmarks.Seq64",
+	Timeout: 10 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "r0"},
+		{Name: "r1", Phase: 1},
+		{Name: "r2", Phase: 2},
+		{Name: "r3", Phase: 3},
+		{Name: "r4", Phase: 4},
+		{Name: "r5", Phase: 5},
+		{Name: "r6", Phase: 6},
+		{Name: "r7", Phase: 7},
+		{Name: "r8", Phase: 8},
+		{Name: "r9", Phase: 9},
+		{Name: "r10", Phase: 10},
+		{Name: "r11", Phase: 11},
+		{Name: "r12", Phase: 12},
+		{Name: "r13", Phase: 13},
+		{Name: "r14", Phase: 14},
+		{Name: "r15", Phase: 15},
+		{Name: "r16", Phase: 16},
+		{Name: "r17", Phase: 17},
+		{Name: "r18", Phase: 18},
+		{Name: "r19", Phase: 19},
+		{Name: "r20", Phase: 20},
+		{Name: "r21", Phase: 21},
+		{Name: "r22", Phase: 22},
+		{Name: "r23", Phase: 23},
+		{Name: "r24", Phase: 24},
+		{Name: "r25", Phase: 25},
+		{Name: "r26", Phase: 26},
+		{Name: "r27", Phase: 27},
+		{Name: "r28", Phase: 28},
+		{Name: "r29", Phase: 29},
+		{Name: "r30", Phase: 30},
+		{Name: "r31", Phase: 31},
+		{Name: "r32", Phase: 32},
+		{Name: "r33", Phase: 33},
+		{Name: "r34", Phase: 34},
+		{Name: "r35", Phase: 35},
+		{Name: "r36", Phase: 36},
+		{Name: "r37", Phase: 37},
+		{Name: "r38", Phase: 38},
+		{Name: "r39", Phase: 39},
+		{Name: "r40", Phase: 40},
+		{Name: "r41", Phase: 41},
+		{Name: "r42", Phase: 42},
+		{Name: "r43", Phase: 43},
+		{Name: "r44", Phase: 44},
+		{Name: "r45", Phase: 45},
+		{Name: "r46", Phase: 46},
+		{Name: "r47", Phase: 47},
+		{Name: "r48", Phase: 48},
+		{Name: "r49", Phase: 49},
+		{Name: "r50", Phase: 50},
+		{Name: "r51", Phase: 51},
+		{Name: "r52", Phase: 52},
+		{Name: "r53", Phase: 53},
+		{Name: "r54", Phase: 54},
+		{Name: "r55", Phase: 55},
+		{Name: "r56", Phase: 56},
+		{Name: "r57", Phase: 57},
+		{Name: "r58", Phase: 58},
+		{Name: "r59", Phase: 59},
+		{Name: "r60", Phase: 60},
+		{Name: "r61", Phase: 61},
+		{Name: "r62", Phase: 62},
+		{Name: "r63", Phase: 63},
+	},
+}
+
+// cleanupSeq64Refs holds the fields of Seq64 that its steps use.
 type cleanupSeq64Refs struct {
 	r0  *Resource
 	r1  *Resource
@@ -634,9 +552,10 @@ type cleanupSeq64Refs struct {
 	r63 *Resource
 }
 
-// If this does not compile, a field of Seq64 that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of Seq64 that it manages was
+// renamed, removed or retyped.
 func _(x *Seq64) {
+	var _ runtime.Refs[Seq64] = (*cleanupSeq64Refs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.r0
 	var _ **Resource = &x.r1
@@ -704,898 +623,501 @@ func _(x *Seq64) {
 	var _ **Resource = &x.r63
 }
 
-// cleanupSeq64 is the teardown plan of Seq64.
-var cleanupSeq64 runtime.Teardown[Seq64, cleanupSeq64Refs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Seq64.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupSeq64 = runtime.Teardown[Seq64, cleanupSeq64Refs]{
-		Type:    "benchmarks.Seq64",
-		Timeout: 10 * time.Second,
-		Refs: func(x *Seq64) cleanupSeq64Refs {
-			return cleanupSeq64Refs{
-				r0:  x.r0,
-				r1:  x.r1,
-				r2:  x.r2,
-				r3:  x.r3,
-				r4:  x.r4,
-				r5:  x.r5,
-				r6:  x.r6,
-				r7:  x.r7,
-				r8:  x.r8,
-				r9:  x.r9,
-				r10: x.r10,
-				r11: x.r11,
-				r12: x.r12,
-				r13: x.r13,
-				r14: x.r14,
-				r15: x.r15,
-				r16: x.r16,
-				r17: x.r17,
-				r18: x.r18,
-				r19: x.r19,
-				r20: x.r20,
-				r21: x.r21,
-				r22: x.r22,
-				r23: x.r23,
-				r24: x.r24,
-				r25: x.r25,
-				r26: x.r26,
-				r27: x.r27,
-				r28: x.r28,
-				r29: x.r29,
-				r30: x.r30,
-				r31: x.r31,
-				r32: x.r32,
-				r33: x.r33,
-				r34: x.r34,
-				r35: x.r35,
-				r36: x.r36,
-				r37: x.r37,
-				r38: x.r38,
-				r39: x.r39,
-				r40: x.r40,
-				r41: x.r41,
-				r42: x.r42,
-				r43: x.r43,
-				r44: x.r44,
-				r45: x.r45,
-				r46: x.r46,
-				r47: x.r47,
-				r48: x.r48,
-				r49: x.r49,
-				r50: x.r50,
-				r51: x.r51,
-				r52: x.r52,
-				r53: x.r53,
-				r54: x.r54,
-				r55: x.r55,
-				r56: x.r56,
-				r57: x.r57,
-				r58: x.r58,
-				r59: x.r59,
-				r60: x.r60,
-				r61: x.r61,
-				r62: x.r62,
-				r63: x.r63,
-			}
-		},
-		Drop: func(x *Seq64) {
-			x.r0 = nil
-			x.r1 = nil
-			x.r2 = nil
-			x.r3 = nil
-			x.r4 = nil
-			x.r5 = nil
-			x.r6 = nil
-			x.r7 = nil
-			x.r8 = nil
-			x.r9 = nil
-			x.r10 = nil
-			x.r11 = nil
-			x.r12 = nil
-			x.r13 = nil
-			x.r14 = nil
-			x.r15 = nil
-			x.r16 = nil
-			x.r17 = nil
-			x.r18 = nil
-			x.r19 = nil
-			x.r20 = nil
-			x.r21 = nil
-			x.r22 = nil
-			x.r23 = nil
-			x.r24 = nil
-			x.r25 = nil
-			x.r26 = nil
-			x.r27 = nil
-			x.r28 = nil
-			x.r29 = nil
-			x.r30 = nil
-			x.r31 = nil
-			x.r32 = nil
-			x.r33 = nil
-			x.r34 = nil
-			x.r35 = nil
-			x.r36 = nil
-			x.r37 = nil
-			x.r38 = nil
-			x.r39 = nil
-			x.r40 = nil
-			x.r41 = nil
-			x.r42 = nil
-			x.r43 = nil
-			x.r44 = nil
-			x.r45 = nil
-			x.r46 = nil
-			x.r47 = nil
-			x.r48 = nil
-			x.r49 = nil
-			x.r50 = nil
-			x.r51 = nil
-			x.r52 = nil
-			x.r53 = nil
-			x.r54 = nil
-			x.r55 = nil
-			x.r56 = nil
-			x.r57 = nil
-			x.r58 = nil
-			x.r59 = nil
-			x.r60 = nil
-			x.r61 = nil
-			x.r62 = nil
-			x.r63 = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupSeq64Refs]{
-			{
-				Name:  "r0",
-				Phase: 0,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r0 == nil {
-						return nil
-					}
-					return r.r0.Close()
-				},
-			},
-			{
-				Name:  "r1",
-				Phase: 1,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r1 == nil {
-						return nil
-					}
-					return r.r1.Close()
-				},
-			},
-			{
-				Name:  "r2",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r2 == nil {
-						return nil
-					}
-					return r.r2.Close()
-				},
-			},
-			{
-				Name:  "r3",
-				Phase: 3,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r3 == nil {
-						return nil
-					}
-					return r.r3.Close()
-				},
-			},
-			{
-				Name:  "r4",
-				Phase: 4,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r4 == nil {
-						return nil
-					}
-					return r.r4.Close()
-				},
-			},
-			{
-				Name:  "r5",
-				Phase: 5,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r5 == nil {
-						return nil
-					}
-					return r.r5.Close()
-				},
-			},
-			{
-				Name:  "r6",
-				Phase: 6,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r6 == nil {
-						return nil
-					}
-					return r.r6.Close()
-				},
-			},
-			{
-				Name:  "r7",
-				Phase: 7,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r7 == nil {
-						return nil
-					}
-					return r.r7.Close()
-				},
-			},
-			{
-				Name:  "r8",
-				Phase: 8,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r8 == nil {
-						return nil
-					}
-					return r.r8.Close()
-				},
-			},
-			{
-				Name:  "r9",
-				Phase: 9,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r9 == nil {
-						return nil
-					}
-					return r.r9.Close()
-				},
-			},
-			{
-				Name:  "r10",
-				Phase: 10,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r10 == nil {
-						return nil
-					}
-					return r.r10.Close()
-				},
-			},
-			{
-				Name:  "r11",
-				Phase: 11,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r11 == nil {
-						return nil
-					}
-					return r.r11.Close()
-				},
-			},
-			{
-				Name:  "r12",
-				Phase: 12,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r12 == nil {
-						return nil
-					}
-					return r.r12.Close()
-				},
-			},
-			{
-				Name:  "r13",
-				Phase: 13,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r13 == nil {
-						return nil
-					}
-					return r.r13.Close()
-				},
-			},
-			{
-				Name:  "r14",
-				Phase: 14,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r14 == nil {
-						return nil
-					}
-					return r.r14.Close()
-				},
-			},
-			{
-				Name:  "r15",
-				Phase: 15,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r15 == nil {
-						return nil
-					}
-					return r.r15.Close()
-				},
-			},
-			{
-				Name:  "r16",
-				Phase: 16,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r16 == nil {
-						return nil
-					}
-					return r.r16.Close()
-				},
-			},
-			{
-				Name:  "r17",
-				Phase: 17,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r17 == nil {
-						return nil
-					}
-					return r.r17.Close()
-				},
-			},
-			{
-				Name:  "r18",
-				Phase: 18,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r18 == nil {
-						return nil
-					}
-					return r.r18.Close()
-				},
-			},
-			{
-				Name:  "r19",
-				Phase: 19,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r19 == nil {
-						return nil
-					}
-					return r.r19.Close()
-				},
-			},
-			{
-				Name:  "r20",
-				Phase: 20,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r20 == nil {
-						return nil
-					}
-					return r.r20.Close()
-				},
-			},
-			{
-				Name:  "r21",
-				Phase: 21,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r21 == nil {
-						return nil
-					}
-					return r.r21.Close()
-				},
-			},
-			{
-				Name:  "r22",
-				Phase: 22,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r22 == nil {
-						return nil
-					}
-					return r.r22.Close()
-				},
-			},
-			{
-				Name:  "r23",
-				Phase: 23,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r23 == nil {
-						return nil
-					}
-					return r.r23.Close()
-				},
-			},
-			{
-				Name:  "r24",
-				Phase: 24,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r24 == nil {
-						return nil
-					}
-					return r.r24.Close()
-				},
-			},
-			{
-				Name:  "r25",
-				Phase: 25,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r25 == nil {
-						return nil
-					}
-					return r.r25.Close()
-				},
-			},
-			{
-				Name:  "r26",
-				Phase: 26,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r26 == nil {
-						return nil
-					}
-					return r.r26.Close()
-				},
-			},
-			{
-				Name:  "r27",
-				Phase: 27,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r27 == nil {
-						return nil
-					}
-					return r.r27.Close()
-				},
-			},
-			{
-				Name:  "r28",
-				Phase: 28,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r28 == nil {
-						return nil
-					}
-					return r.r28.Close()
-				},
-			},
-			{
-				Name:  "r29",
-				Phase: 29,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r29 == nil {
-						return nil
-					}
-					return r.r29.Close()
-				},
-			},
-			{
-				Name:  "r30",
-				Phase: 30,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r30 == nil {
-						return nil
-					}
-					return r.r30.Close()
-				},
-			},
-			{
-				Name:  "r31",
-				Phase: 31,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r31 == nil {
-						return nil
-					}
-					return r.r31.Close()
-				},
-			},
-			{
-				Name:  "r32",
-				Phase: 32,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r32 == nil {
-						return nil
-					}
-					return r.r32.Close()
-				},
-			},
-			{
-				Name:  "r33",
-				Phase: 33,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r33 == nil {
-						return nil
-					}
-					return r.r33.Close()
-				},
-			},
-			{
-				Name:  "r34",
-				Phase: 34,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r34 == nil {
-						return nil
-					}
-					return r.r34.Close()
-				},
-			},
-			{
-				Name:  "r35",
-				Phase: 35,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r35 == nil {
-						return nil
-					}
-					return r.r35.Close()
-				},
-			},
-			{
-				Name:  "r36",
-				Phase: 36,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r36 == nil {
-						return nil
-					}
-					return r.r36.Close()
-				},
-			},
-			{
-				Name:  "r37",
-				Phase: 37,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r37 == nil {
-						return nil
-					}
-					return r.r37.Close()
-				},
-			},
-			{
-				Name:  "r38",
-				Phase: 38,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r38 == nil {
-						return nil
-					}
-					return r.r38.Close()
-				},
-			},
-			{
-				Name:  "r39",
-				Phase: 39,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r39 == nil {
-						return nil
-					}
-					return r.r39.Close()
-				},
-			},
-			{
-				Name:  "r40",
-				Phase: 40,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r40 == nil {
-						return nil
-					}
-					return r.r40.Close()
-				},
-			},
-			{
-				Name:  "r41",
-				Phase: 41,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r41 == nil {
-						return nil
-					}
-					return r.r41.Close()
-				},
-			},
-			{
-				Name:  "r42",
-				Phase: 42,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r42 == nil {
-						return nil
-					}
-					return r.r42.Close()
-				},
-			},
-			{
-				Name:  "r43",
-				Phase: 43,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r43 == nil {
-						return nil
-					}
-					return r.r43.Close()
-				},
-			},
-			{
-				Name:  "r44",
-				Phase: 44,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r44 == nil {
-						return nil
-					}
-					return r.r44.Close()
-				},
-			},
-			{
-				Name:  "r45",
-				Phase: 45,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r45 == nil {
-						return nil
-					}
-					return r.r45.Close()
-				},
-			},
-			{
-				Name:  "r46",
-				Phase: 46,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r46 == nil {
-						return nil
-					}
-					return r.r46.Close()
-				},
-			},
-			{
-				Name:  "r47",
-				Phase: 47,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r47 == nil {
-						return nil
-					}
-					return r.r47.Close()
-				},
-			},
-			{
-				Name:  "r48",
-				Phase: 48,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r48 == nil {
-						return nil
-					}
-					return r.r48.Close()
-				},
-			},
-			{
-				Name:  "r49",
-				Phase: 49,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r49 == nil {
-						return nil
-					}
-					return r.r49.Close()
-				},
-			},
-			{
-				Name:  "r50",
-				Phase: 50,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r50 == nil {
-						return nil
-					}
-					return r.r50.Close()
-				},
-			},
-			{
-				Name:  "r51",
-				Phase: 51,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r51 == nil {
-						return nil
-					}
-					return r.r51.Close()
-				},
-			},
-			{
-				Name:  "r52",
-				Phase: 52,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r52 == nil {
-						return nil
-					}
-					return r.r52.Close()
-				},
-			},
-			{
-				Name:  "r53",
-				Phase: 53,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r53 == nil {
-						return nil
-					}
-					return r.r53.Close()
-				},
-			},
-			{
-				Name:  "r54",
-				Phase: 54,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r54 == nil {
-						return nil
-					}
-					return r.r54.Close()
-				},
-			},
-			{
-				Name:  "r55",
-				Phase: 55,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r55 == nil {
-						return nil
-					}
-					return r.r55.Close()
-				},
-			},
-			{
-				Name:  "r56",
-				Phase: 56,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r56 == nil {
-						return nil
-					}
-					return r.r56.Close()
-				},
-			},
-			{
-				Name:  "r57",
-				Phase: 57,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r57 == nil {
-						return nil
-					}
-					return r.r57.Close()
-				},
-			},
-			{
-				Name:  "r58",
-				Phase: 58,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r58 == nil {
-						return nil
-					}
-					return r.r58.Close()
-				},
-			},
-			{
-				Name:  "r59",
-				Phase: 59,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r59 == nil {
-						return nil
-					}
-					return r.r59.Close()
-				},
-			},
-			{
-				Name:  "r60",
-				Phase: 60,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r60 == nil {
-						return nil
-					}
-					return r.r60.Close()
-				},
-			},
-			{
-				Name:  "r61",
-				Phase: 61,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r61 == nil {
-						return nil
-					}
-					return r.r61.Close()
-				},
-			},
-			{
-				Name:  "r62",
-				Phase: 62,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r62 == nil {
-						return nil
-					}
-					return r.r62.Close()
-				},
-			},
-			{
-				Name:  "r63",
-				Phase: 63,
-				Close: func(_ context.Context, r *cleanupSeq64Refs) error {
-					if r.r63 == nil {
-						return nil
-					}
-					return r.r63.Close()
-				},
-			},
-		},
-	}
+func (r *cleanupSeq64Refs) Take(x *Seq64) {
+	r.r0 = x.r0
+	r.r1 = x.r1
+	r.r2 = x.r2
+	r.r3 = x.r3
+	r.r4 = x.r4
+	r.r5 = x.r5
+	r.r6 = x.r6
+	r.r7 = x.r7
+	r.r8 = x.r8
+	r.r9 = x.r9
+	r.r10 = x.r10
+	r.r11 = x.r11
+	r.r12 = x.r12
+	r.r13 = x.r13
+	r.r14 = x.r14
+	r.r15 = x.r15
+	r.r16 = x.r16
+	r.r17 = x.r17
+	r.r18 = x.r18
+	r.r19 = x.r19
+	r.r20 = x.r20
+	r.r21 = x.r21
+	r.r22 = x.r22
+	r.r23 = x.r23
+	r.r24 = x.r24
+	r.r25 = x.r25
+	r.r26 = x.r26
+	r.r27 = x.r27
+	r.r28 = x.r28
+	r.r29 = x.r29
+	r.r30 = x.r30
+	r.r31 = x.r31
+	r.r32 = x.r32
+	r.r33 = x.r33
+	r.r34 = x.r34
+	r.r35 = x.r35
+	r.r36 = x.r36
+	r.r37 = x.r37
+	r.r38 = x.r38
+	r.r39 = x.r39
+	r.r40 = x.r40
+	r.r41 = x.r41
+	r.r42 = x.r42
+	r.r43 = x.r43
+	r.r44 = x.r44
+	r.r45 = x.r45
+	r.r46 = x.r46
+	r.r47 = x.r47
+	r.r48 = x.r48
+	r.r49 = x.r49
+	r.r50 = x.r50
+	r.r51 = x.r51
+	r.r52 = x.r52
+	r.r53 = x.r53
+	r.r54 = x.r54
+	r.r55 = x.r55
+	r.r56 = x.r56
+	r.r57 = x.r57
+	r.r58 = x.r58
+	r.r59 = x.r59
+	r.r60 = x.r60
+	r.r61 = x.r61
+	r.r62 = x.r62
+	r.r63 = x.r63
 }
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 10s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Conc64 an io.Closer.
+func (*cleanupSeq64Refs) Drop(x *Seq64) {
+	x.r0 = nil
+	x.r1 = nil
+	x.r2 = nil
+	x.r3 = nil
+	x.r4 = nil
+	x.r5 = nil
+	x.r6 = nil
+	x.r7 = nil
+	x.r8 = nil
+	x.r9 = nil
+	x.r10 = nil
+	x.r11 = nil
+	x.r12 = nil
+	x.r13 = nil
+	x.r14 = nil
+	x.r15 = nil
+	x.r16 = nil
+	x.r17 = nil
+	x.r18 = nil
+	x.r19 = nil
+	x.r20 = nil
+	x.r21 = nil
+	x.r22 = nil
+	x.r23 = nil
+	x.r24 = nil
+	x.r25 = nil
+	x.r26 = nil
+	x.r27 = nil
+	x.r28 = nil
+	x.r29 = nil
+	x.r30 = nil
+	x.r31 = nil
+	x.r32 = nil
+	x.r33 = nil
+	x.r34 = nil
+	x.r35 = nil
+	x.r36 = nil
+	x.r37 = nil
+	x.r38 = nil
+	x.r39 = nil
+	x.r40 = nil
+	x.r41 = nil
+	x.r42 = nil
+	x.r43 = nil
+	x.r44 = nil
+	x.r45 = nil
+	x.r46 = nil
+	x.r47 = nil
+	x.r48 = nil
+	x.r49 = nil
+	x.r50 = nil
+	x.r51 = nil
+	x.r52 = nil
+	x.r53 = nil
+	x.r54 = nil
+	x.r55 = nil
+	x.r56 = nil
+	x.r57 = nil
+	x.r58 = nil
+	x.r59 = nil
+	x.r60 = nil
+	x.r61 = nil
+	x.r62 = nil
+	x.r63 = nil
+}
+
+func (*cleanupSeq64Refs) Len(int) int {
+	return 0
+}
+
+func (*cleanupSeq64Refs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupSeq64Refs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.r0 != nil {
+			return r.r0.Close()
+		}
+	case 1:
+		if r.r1 != nil {
+			return r.r1.Close()
+		}
+	case 2:
+		if r.r2 != nil {
+			return r.r2.Close()
+		}
+	case 3:
+		if r.r3 != nil {
+			return r.r3.Close()
+		}
+	case 4:
+		if r.r4 != nil {
+			return r.r4.Close()
+		}
+	case 5:
+		if r.r5 != nil {
+			return r.r5.Close()
+		}
+	case 6:
+		if r.r6 != nil {
+			return r.r6.Close()
+		}
+	case 7:
+		if r.r7 != nil {
+			return r.r7.Close()
+		}
+	case 8:
+		if r.r8 != nil {
+			return r.r8.Close()
+		}
+	case 9:
+		if r.r9 != nil {
+			return r.r9.Close()
+		}
+	case 10:
+		if r.r10 != nil {
+			return r.r10.Close()
+		}
+	case 11:
+		if r.r11 != nil {
+			return r.r11.Close()
+		}
+	case 12:
+		if r.r12 != nil {
+			return r.r12.Close()
+		}
+	case 13:
+		if r.r13 != nil {
+			return r.r13.Close()
+		}
+	case 14:
+		if r.r14 != nil {
+			return r.r14.Close()
+		}
+	case 15:
+		if r.r15 != nil {
+			return r.r15.Close()
+		}
+	case 16:
+		if r.r16 != nil {
+			return r.r16.Close()
+		}
+	case 17:
+		if r.r17 != nil {
+			return r.r17.Close()
+		}
+	case 18:
+		if r.r18 != nil {
+			return r.r18.Close()
+		}
+	case 19:
+		if r.r19 != nil {
+			return r.r19.Close()
+		}
+	case 20:
+		if r.r20 != nil {
+			return r.r20.Close()
+		}
+	case 21:
+		if r.r21 != nil {
+			return r.r21.Close()
+		}
+	case 22:
+		if r.r22 != nil {
+			return r.r22.Close()
+		}
+	case 23:
+		if r.r23 != nil {
+			return r.r23.Close()
+		}
+	case 24:
+		if r.r24 != nil {
+			return r.r24.Close()
+		}
+	case 25:
+		if r.r25 != nil {
+			return r.r25.Close()
+		}
+	case 26:
+		if r.r26 != nil {
+			return r.r26.Close()
+		}
+	case 27:
+		if r.r27 != nil {
+			return r.r27.Close()
+		}
+	case 28:
+		if r.r28 != nil {
+			return r.r28.Close()
+		}
+	case 29:
+		if r.r29 != nil {
+			return r.r29.Close()
+		}
+	case 30:
+		if r.r30 != nil {
+			return r.r30.Close()
+		}
+	case 31:
+		if r.r31 != nil {
+			return r.r31.Close()
+		}
+	case 32:
+		if r.r32 != nil {
+			return r.r32.Close()
+		}
+	case 33:
+		if r.r33 != nil {
+			return r.r33.Close()
+		}
+	case 34:
+		if r.r34 != nil {
+			return r.r34.Close()
+		}
+	case 35:
+		if r.r35 != nil {
+			return r.r35.Close()
+		}
+	case 36:
+		if r.r36 != nil {
+			return r.r36.Close()
+		}
+	case 37:
+		if r.r37 != nil {
+			return r.r37.Close()
+		}
+	case 38:
+		if r.r38 != nil {
+			return r.r38.Close()
+		}
+	case 39:
+		if r.r39 != nil {
+			return r.r39.Close()
+		}
+	case 40:
+		if r.r40 != nil {
+			return r.r40.Close()
+		}
+	case 41:
+		if r.r41 != nil {
+			return r.r41.Close()
+		}
+	case 42:
+		if r.r42 != nil {
+			return r.r42.Close()
+		}
+	case 43:
+		if r.r43 != nil {
+			return r.r43.Close()
+		}
+	case 44:
+		if r.r44 != nil {
+			return r.r44.Close()
+		}
+	case 45:
+		if r.r45 != nil {
+			return r.r45.Close()
+		}
+	case 46:
+		if r.r46 != nil {
+			return r.r46.Close()
+		}
+	case 47:
+		if r.r47 != nil {
+			return r.r47.Close()
+		}
+	case 48:
+		if r.r48 != nil {
+			return r.r48.Close()
+		}
+	case 49:
+		if r.r49 != nil {
+			return r.r49.Close()
+		}
+	case 50:
+		if r.r50 != nil {
+			return r.r50.Close()
+		}
+	case 51:
+		if r.r51 != nil {
+			return r.r51.Close()
+		}
+	case 52:
+		if r.r52 != nil {
+			return r.r52.Close()
+		}
+	case 53:
+		if r.r53 != nil {
+			return r.r53.Close()
+		}
+	case 54:
+		if r.r54 != nil {
+			return r.r54.Close()
+		}
+	case 55:
+		if r.r55 != nil {
+			return r.r55.Close()
+		}
+	case 56:
+		if r.r56 != nil {
+			return r.r56.Close()
+		}
+	case 57:
+		if r.r57 != nil {
+			return r.r57.Close()
+		}
+	case 58:
+		if r.r58 != nil {
+			return r.r58.Close()
+		}
+	case 59:
+		if r.r59 != nil {
+			return r.r59.Close()
+		}
+	case 60:
+		if r.r60 != nil {
+			return r.r60.Close()
+		}
+	case 61:
+		if r.r61 != nil {
+			return r.r61.Close()
+		}
+	case 62:
+		if r.r62 != nil {
+			return r.r62.Close()
+		}
+	case 63:
+		if r.r63 != nil {
+			return r.r63.Close()
+		}
+	}
+	return nil
+}
+
+// Close is CloseContext(context.Background()): it returns within 10s.
 func (x *Conc64) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 10s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 10s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets r0, r1, r2, r3, r4, r5, r6,
-//     r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24,
-//     r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37, r38, r39, r40, r41,
-//     r42, r43, r44, r45, r46, r47, r48, r49, r50, r51, r52, r53, r54, r55, r56, r57, r58,
-//     r59, r60, r61, r62, r63 to their zero values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37, r38, r39, r40, r41, r42, r43, r44, r45, r46, r47, r48, r49, r50, r51, r52, r53, r54, r55, r56, r57, r58, r59, r60, r61, r62, r63
 //
-// The steps, by phase:
-//
-//   - phase 2, r0: calls x.r0.Close()
-//   - phase 2, r1: calls x.r1.Close()
-//   - phase 2, r2: calls x.r2.Close()
-//   - phase 2, r3: calls x.r3.Close()
-//   - phase 2, r4: calls x.r4.Close()
-//   - phase 2, r5: calls x.r5.Close()
-//   - phase 2, r6: calls x.r6.Close()
-//   - phase 2, r7: calls x.r7.Close()
-//   - phase 2, r8: calls x.r8.Close()
-//   - phase 2, r9: calls x.r9.Close()
-//   - phase 2, r10: calls x.r10.Close()
-//   - phase 2, r11: calls x.r11.Close()
-//   - phase 2, r12: calls x.r12.Close()
-//   - phase 2, r13: calls x.r13.Close()
-//   - phase 2, r14: calls x.r14.Close()
-//   - phase 2, r15: calls x.r15.Close()
-//   - phase 2, r16: calls x.r16.Close()
-//   - phase 2, r17: calls x.r17.Close()
-//   - phase 2, r18: calls x.r18.Close()
-//   - phase 2, r19: calls x.r19.Close()
-//   - phase 2, r20: calls x.r20.Close()
-//   - phase 2, r21: calls x.r21.Close()
-//   - phase 2, r22: calls x.r22.Close()
-//   - phase 2, r23: calls x.r23.Close()
-//   - phase 2, r24: calls x.r24.Close()
-//   - phase 2, r25: calls x.r25.Close()
-//   - phase 2, r26: calls x.r26.Close()
-//   - phase 2, r27: calls x.r27.Close()
-//   - phase 2, r28: calls x.r28.Close()
-//   - phase 2, r29: calls x.r29.Close()
-//   - phase 2, r30: calls x.r30.Close()
-//   - phase 2, r31: calls x.r31.Close()
-//   - phase 2, r32: calls x.r32.Close()
-//   - phase 2, r33: calls x.r33.Close()
-//   - phase 2, r34: calls x.r34.Close()
-//   - phase 2, r35: calls x.r35.Close()
-//   - phase 2, r36: calls x.r36.Close()
-//   - phase 2, r37: calls x.r37.Close()
-//   - phase 2, r38: calls x.r38.Close()
-//   - phase 2, r39: calls x.r39.Close()
-//   - phase 2, r40: calls x.r40.Close()
-//   - phase 2, r41: calls x.r41.Close()
-//   - phase 2, r42: calls x.r42.Close()
-//   - phase 2, r43: calls x.r43.Close()
-//   - phase 2, r44: calls x.r44.Close()
-//   - phase 2, r45: calls x.r45.Close()
-//   - phase 2, r46: calls x.r46.Close()
-//   - phase 2, r47: calls x.r47.Close()
-//   - phase 2, r48: calls x.r48.Close()
-//   - phase 2, r49: calls x.r49.Close()
-//   - phase 2, r50: calls x.r50.Close()
-//   - phase 2, r51: calls x.r51.Close()
-//   - phase 2, r52: calls x.r52.Close()
-//   - phase 2, r53: calls x.r53.Close()
-//   - phase 2, r54: calls x.r54.Close()
-//   - phase 2, r55: calls x.r55.Close()
-//   - phase 2, r56: calls x.r56.Close()
-//   - phase 2, r57: calls x.r57.Close()
-//   - phase 2, r58: calls x.r58.Close()
-//   - phase 2, r59: calls x.r59.Close()
-//   - phase 2, r60: calls x.r60.Close()
-//   - phase 2, r61: calls x.r61.Close()
-//   - phase 2, r62: calls x.r62.Close()
-//   - phase 2, r63: calls x.r63.Close()
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17,
+// r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35,
+// r36, r37, r38, r39, r40, r41, r42, r43, r44, r45, r46, r47, r48, r49, r50, r51, r52, r53,
+// r54, r55, r56, r57, r58, r59, r60, r61, r62 and r63 to their zero values. See
+// runtime.Plan.Close for the contract.
 func (x *Conc64) CloseContext(ctx context.Context) error {
 	return cleanupConc64.Close(ctx, &x.guard, x)
 }
 
-// cleanupConc64Refs holds what the teardown of Conc64 uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupConc64 is the teardown plan of Conc64.
+var cleanupConc64 = runtime.Plan[Conc64, cleanupConc64Refs]{
+	Type:    "benchmarks.Conc64",
+	Timeout: 10 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "r0", Phase: 2},
+		{Name: "r1", Phase: 2},
+		{Name: "r2", Phase: 2},
+		{Name: "r3", Phase: 2},
+		{Name: "r4", Phase: 2},
+		{Name: "r5", Phase: 2},
+		{Name: "r6", Phase: 2},
+		{Name: "r7", Phase: 2},
+		{Name: "r8", Phase: 2},
+		{Name: "r9", Phase: 2},
+		{Name: "r10", Phase: 2},
+		{Name: "r11", Phase: 2},
+		{Name: "r12", Phase: 2},
+		{Name: "r13", Phase: 2},
+		{Name: "r14", Phase: 2},
+		{Name: "r15", Phase: 2},
+		{Name: "r16", Phase: 2},
+		{Name: "r17", Phase: 2},
+		{Name: "r18", Phase: 2},
+		{Name: "r19", Phase: 2},
+		{Name: "r20", Phase: 2},
+		{Name: "r21", Phase: 2},
+		{Name: "r22", Phase: 2},
+		{Name: "r23", Phase: 2},
+		{Name: "r24", Phase: 2},
+		{Name: "r25", Phase: 2},
+		{Name: "r26", Phase: 2},
+		{Name: "r27", Phase: 2},
+		{Name: "r28", Phase: 2},
+		{Name: "r29", Phase: 2},
+		{Name: "r30", Phase: 2},
+		{Name: "r31", Phase: 2},
+		{Name: "r32", Phase: 2},
+		{Name: "r33", Phase: 2},
+		{Name: "r34", Phase: 2},
+		{Name: "r35", Phase: 2},
+		{Name: "r36", Phase: 2},
+		{Name: "r37", Phase: 2},
+		{Name: "r38", Phase: 2},
+		{Name: "r39", Phase: 2},
+		{Name: "r40", Phase: 2},
+		{Name: "r41", Phase: 2},
+		{Name: "r42", Phase: 2},
+		{Name: "r43", Phase: 2},
+		{Name: "r44", Phase: 2},
+		{Name: "r45", Phase: 2},
+		{Name: "r46", Phase: 2},
+		{Name: "r47", Phase: 2},
+		{Name: "r48", Phase: 2},
+		{Name: "r49", Phase: 2},
+		{Name: "r50", Phase: 2},
+		{Name: "r51", Phase: 2},
+		{Name: "r52", Phase: 2},
+		{Name: "r53", Phase: 2},
+		{Name: "r54", Phase: 2},
+		{Name: "r55", Phase: 2},
+		{Name: "r56", Phase: 2},
+		{Name: "r57", Phase: 2},
+		{Name: "r58", Phase: 2},
+		{Name: "r59", Phase: 2},
+		{Name: "r60", Phase: 2},
+		{Name: "r61", Phase: 2},
+		{Name: "r62", Phase: 2},
+		{Name: "r63", Phase: 2},
+	},
+}
+
+// cleanupConc64Refs holds the fields of Conc64 that its steps use.
 type cleanupConc64Refs struct {
 	r0  *Resource
 	r1  *Resource
@@ -1663,9 +1185,10 @@ type cleanupConc64Refs struct {
 	r63 *Resource
 }
 
-// If this does not compile, a field of Conc64 that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of Conc64 that it manages was
+// renamed, removed or retyped.
 func _(x *Conc64) {
+	var _ runtime.Refs[Conc64] = (*cleanupConc64Refs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.r0
 	var _ **Resource = &x.r1
@@ -1733,954 +1256,540 @@ func _(x *Conc64) {
 	var _ **Resource = &x.r63
 }
 
-// cleanupConc64 is the teardown plan of Conc64.
-var cleanupConc64 runtime.Teardown[Conc64, cleanupConc64Refs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Conc64.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupConc64 = runtime.Teardown[Conc64, cleanupConc64Refs]{
-		Type:    "benchmarks.Conc64",
-		Timeout: 10 * time.Second,
-		Refs: func(x *Conc64) cleanupConc64Refs {
-			return cleanupConc64Refs{
-				r0:  x.r0,
-				r1:  x.r1,
-				r2:  x.r2,
-				r3:  x.r3,
-				r4:  x.r4,
-				r5:  x.r5,
-				r6:  x.r6,
-				r7:  x.r7,
-				r8:  x.r8,
-				r9:  x.r9,
-				r10: x.r10,
-				r11: x.r11,
-				r12: x.r12,
-				r13: x.r13,
-				r14: x.r14,
-				r15: x.r15,
-				r16: x.r16,
-				r17: x.r17,
-				r18: x.r18,
-				r19: x.r19,
-				r20: x.r20,
-				r21: x.r21,
-				r22: x.r22,
-				r23: x.r23,
-				r24: x.r24,
-				r25: x.r25,
-				r26: x.r26,
-				r27: x.r27,
-				r28: x.r28,
-				r29: x.r29,
-				r30: x.r30,
-				r31: x.r31,
-				r32: x.r32,
-				r33: x.r33,
-				r34: x.r34,
-				r35: x.r35,
-				r36: x.r36,
-				r37: x.r37,
-				r38: x.r38,
-				r39: x.r39,
-				r40: x.r40,
-				r41: x.r41,
-				r42: x.r42,
-				r43: x.r43,
-				r44: x.r44,
-				r45: x.r45,
-				r46: x.r46,
-				r47: x.r47,
-				r48: x.r48,
-				r49: x.r49,
-				r50: x.r50,
-				r51: x.r51,
-				r52: x.r52,
-				r53: x.r53,
-				r54: x.r54,
-				r55: x.r55,
-				r56: x.r56,
-				r57: x.r57,
-				r58: x.r58,
-				r59: x.r59,
-				r60: x.r60,
-				r61: x.r61,
-				r62: x.r62,
-				r63: x.r63,
-			}
-		},
-		Drop: func(x *Conc64) {
-			x.r0 = nil
-			x.r1 = nil
-			x.r2 = nil
-			x.r3 = nil
-			x.r4 = nil
-			x.r5 = nil
-			x.r6 = nil
-			x.r7 = nil
-			x.r8 = nil
-			x.r9 = nil
-			x.r10 = nil
-			x.r11 = nil
-			x.r12 = nil
-			x.r13 = nil
-			x.r14 = nil
-			x.r15 = nil
-			x.r16 = nil
-			x.r17 = nil
-			x.r18 = nil
-			x.r19 = nil
-			x.r20 = nil
-			x.r21 = nil
-			x.r22 = nil
-			x.r23 = nil
-			x.r24 = nil
-			x.r25 = nil
-			x.r26 = nil
-			x.r27 = nil
-			x.r28 = nil
-			x.r29 = nil
-			x.r30 = nil
-			x.r31 = nil
-			x.r32 = nil
-			x.r33 = nil
-			x.r34 = nil
-			x.r35 = nil
-			x.r36 = nil
-			x.r37 = nil
-			x.r38 = nil
-			x.r39 = nil
-			x.r40 = nil
-			x.r41 = nil
-			x.r42 = nil
-			x.r43 = nil
-			x.r44 = nil
-			x.r45 = nil
-			x.r46 = nil
-			x.r47 = nil
-			x.r48 = nil
-			x.r49 = nil
-			x.r50 = nil
-			x.r51 = nil
-			x.r52 = nil
-			x.r53 = nil
-			x.r54 = nil
-			x.r55 = nil
-			x.r56 = nil
-			x.r57 = nil
-			x.r58 = nil
-			x.r59 = nil
-			x.r60 = nil
-			x.r61 = nil
-			x.r62 = nil
-			x.r63 = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupConc64Refs]{
-			{
-				Name:  "r0",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r0 == nil {
-						return nil
-					}
-					return r.r0.Close()
-				},
-			},
-			{
-				Name:  "r1",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r1 == nil {
-						return nil
-					}
-					return r.r1.Close()
-				},
-			},
-			{
-				Name:  "r2",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r2 == nil {
-						return nil
-					}
-					return r.r2.Close()
-				},
-			},
-			{
-				Name:  "r3",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r3 == nil {
-						return nil
-					}
-					return r.r3.Close()
-				},
-			},
-			{
-				Name:  "r4",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r4 == nil {
-						return nil
-					}
-					return r.r4.Close()
-				},
-			},
-			{
-				Name:  "r5",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r5 == nil {
-						return nil
-					}
-					return r.r5.Close()
-				},
-			},
-			{
-				Name:  "r6",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r6 == nil {
-						return nil
-					}
-					return r.r6.Close()
-				},
-			},
-			{
-				Name:  "r7",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r7 == nil {
-						return nil
-					}
-					return r.r7.Close()
-				},
-			},
-			{
-				Name:  "r8",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r8 == nil {
-						return nil
-					}
-					return r.r8.Close()
-				},
-			},
-			{
-				Name:  "r9",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r9 == nil {
-						return nil
-					}
-					return r.r9.Close()
-				},
-			},
-			{
-				Name:  "r10",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r10 == nil {
-						return nil
-					}
-					return r.r10.Close()
-				},
-			},
-			{
-				Name:  "r11",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r11 == nil {
-						return nil
-					}
-					return r.r11.Close()
-				},
-			},
-			{
-				Name:  "r12",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r12 == nil {
-						return nil
-					}
-					return r.r12.Close()
-				},
-			},
-			{
-				Name:  "r13",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r13 == nil {
-						return nil
-					}
-					return r.r13.Close()
-				},
-			},
-			{
-				Name:  "r14",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r14 == nil {
-						return nil
-					}
-					return r.r14.Close()
-				},
-			},
-			{
-				Name:  "r15",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r15 == nil {
-						return nil
-					}
-					return r.r15.Close()
-				},
-			},
-			{
-				Name:  "r16",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r16 == nil {
-						return nil
-					}
-					return r.r16.Close()
-				},
-			},
-			{
-				Name:  "r17",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r17 == nil {
-						return nil
-					}
-					return r.r17.Close()
-				},
-			},
-			{
-				Name:  "r18",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r18 == nil {
-						return nil
-					}
-					return r.r18.Close()
-				},
-			},
-			{
-				Name:  "r19",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r19 == nil {
-						return nil
-					}
-					return r.r19.Close()
-				},
-			},
-			{
-				Name:  "r20",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r20 == nil {
-						return nil
-					}
-					return r.r20.Close()
-				},
-			},
-			{
-				Name:  "r21",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r21 == nil {
-						return nil
-					}
-					return r.r21.Close()
-				},
-			},
-			{
-				Name:  "r22",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r22 == nil {
-						return nil
-					}
-					return r.r22.Close()
-				},
-			},
-			{
-				Name:  "r23",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r23 == nil {
-						return nil
-					}
-					return r.r23.Close()
-				},
-			},
-			{
-				Name:  "r24",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r24 == nil {
-						return nil
-					}
-					return r.r24.Close()
-				},
-			},
-			{
-				Name:  "r25",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r25 == nil {
-						return nil
-					}
-					return r.r25.Close()
-				},
-			},
-			{
-				Name:  "r26",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r26 == nil {
-						return nil
-					}
-					return r.r26.Close()
-				},
-			},
-			{
-				Name:  "r27",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r27 == nil {
-						return nil
-					}
-					return r.r27.Close()
-				},
-			},
-			{
-				Name:  "r28",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r28 == nil {
-						return nil
-					}
-					return r.r28.Close()
-				},
-			},
-			{
-				Name:  "r29",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r29 == nil {
-						return nil
-					}
-					return r.r29.Close()
-				},
-			},
-			{
-				Name:  "r30",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r30 == nil {
-						return nil
-					}
-					return r.r30.Close()
-				},
-			},
-			{
-				Name:  "r31",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r31 == nil {
-						return nil
-					}
-					return r.r31.Close()
-				},
-			},
-			{
-				Name:  "r32",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r32 == nil {
-						return nil
-					}
-					return r.r32.Close()
-				},
-			},
-			{
-				Name:  "r33",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r33 == nil {
-						return nil
-					}
-					return r.r33.Close()
-				},
-			},
-			{
-				Name:  "r34",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r34 == nil {
-						return nil
-					}
-					return r.r34.Close()
-				},
-			},
-			{
-				Name:  "r35",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r35 == nil {
-						return nil
-					}
-					return r.r35.Close()
-				},
-			},
-			{
-				Name:  "r36",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r36 == nil {
-						return nil
-					}
-					return r.r36.Close()
-				},
-			},
-			{
-				Name:  "r37",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r37 == nil {
-						return nil
-					}
-					return r.r37.Close()
-				},
-			},
-			{
-				Name:  "r38",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r38 == nil {
-						return nil
-					}
-					return r.r38.Close()
-				},
-			},
-			{
-				Name:  "r39",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r39 == nil {
-						return nil
-					}
-					return r.r39.Close()
-				},
-			},
-			{
-				Name:  "r40",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r40 == nil {
-						return nil
-					}
-					return r.r40.Close()
-				},
-			},
-			{
-				Name:  "r41",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r41 == nil {
-						return nil
-					}
-					return r.r41.Close()
-				},
-			},
-			{
-				Name:  "r42",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r42 == nil {
-						return nil
-					}
-					return r.r42.Close()
-				},
-			},
-			{
-				Name:  "r43",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r43 == nil {
-						return nil
-					}
-					return r.r43.Close()
-				},
-			},
-			{
-				Name:  "r44",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r44 == nil {
-						return nil
-					}
-					return r.r44.Close()
-				},
-			},
-			{
-				Name:  "r45",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r45 == nil {
-						return nil
-					}
-					return r.r45.Close()
-				},
-			},
-			{
-				Name:  "r46",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r46 == nil {
-						return nil
-					}
-					return r.r46.Close()
-				},
-			},
-			{
-				Name:  "r47",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r47 == nil {
-						return nil
-					}
-					return r.r47.Close()
-				},
-			},
-			{
-				Name:  "r48",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r48 == nil {
-						return nil
-					}
-					return r.r48.Close()
-				},
-			},
-			{
-				Name:  "r49",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r49 == nil {
-						return nil
-					}
-					return r.r49.Close()
-				},
-			},
-			{
-				Name:  "r50",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r50 == nil {
-						return nil
-					}
-					return r.r50.Close()
-				},
-			},
-			{
-				Name:  "r51",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r51 == nil {
-						return nil
-					}
-					return r.r51.Close()
-				},
-			},
-			{
-				Name:  "r52",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r52 == nil {
-						return nil
-					}
-					return r.r52.Close()
-				},
-			},
-			{
-				Name:  "r53",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r53 == nil {
-						return nil
-					}
-					return r.r53.Close()
-				},
-			},
-			{
-				Name:  "r54",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r54 == nil {
-						return nil
-					}
-					return r.r54.Close()
-				},
-			},
-			{
-				Name:  "r55",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r55 == nil {
-						return nil
-					}
-					return r.r55.Close()
-				},
-			},
-			{
-				Name:  "r56",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r56 == nil {
-						return nil
-					}
-					return r.r56.Close()
-				},
-			},
-			{
-				Name:  "r57",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r57 == nil {
-						return nil
-					}
-					return r.r57.Close()
-				},
-			},
-			{
-				Name:  "r58",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r58 == nil {
-						return nil
-					}
-					return r.r58.Close()
-				},
-			},
-			{
-				Name:  "r59",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r59 == nil {
-						return nil
-					}
-					return r.r59.Close()
-				},
-			},
-			{
-				Name:  "r60",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r60 == nil {
-						return nil
-					}
-					return r.r60.Close()
-				},
-			},
-			{
-				Name:  "r61",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r61 == nil {
-						return nil
-					}
-					return r.r61.Close()
-				},
-			},
-			{
-				Name:  "r62",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r62 == nil {
-						return nil
-					}
-					return r.r62.Close()
-				},
-			},
-			{
-				Name:  "r63",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupConc64Refs) error {
-					if r.r63 == nil {
-						return nil
-					}
-					return r.r63.Close()
-				},
-			},
-		},
-	}
+func (r *cleanupConc64Refs) Take(x *Conc64) {
+	r.r0 = x.r0
+	r.r1 = x.r1
+	r.r2 = x.r2
+	r.r3 = x.r3
+	r.r4 = x.r4
+	r.r5 = x.r5
+	r.r6 = x.r6
+	r.r7 = x.r7
+	r.r8 = x.r8
+	r.r9 = x.r9
+	r.r10 = x.r10
+	r.r11 = x.r11
+	r.r12 = x.r12
+	r.r13 = x.r13
+	r.r14 = x.r14
+	r.r15 = x.r15
+	r.r16 = x.r16
+	r.r17 = x.r17
+	r.r18 = x.r18
+	r.r19 = x.r19
+	r.r20 = x.r20
+	r.r21 = x.r21
+	r.r22 = x.r22
+	r.r23 = x.r23
+	r.r24 = x.r24
+	r.r25 = x.r25
+	r.r26 = x.r26
+	r.r27 = x.r27
+	r.r28 = x.r28
+	r.r29 = x.r29
+	r.r30 = x.r30
+	r.r31 = x.r31
+	r.r32 = x.r32
+	r.r33 = x.r33
+	r.r34 = x.r34
+	r.r35 = x.r35
+	r.r36 = x.r36
+	r.r37 = x.r37
+	r.r38 = x.r38
+	r.r39 = x.r39
+	r.r40 = x.r40
+	r.r41 = x.r41
+	r.r42 = x.r42
+	r.r43 = x.r43
+	r.r44 = x.r44
+	r.r45 = x.r45
+	r.r46 = x.r46
+	r.r47 = x.r47
+	r.r48 = x.r48
+	r.r49 = x.r49
+	r.r50 = x.r50
+	r.r51 = x.r51
+	r.r52 = x.r52
+	r.r53 = x.r53
+	r.r54 = x.r54
+	r.r55 = x.r55
+	r.r56 = x.r56
+	r.r57 = x.r57
+	r.r58 = x.r58
+	r.r59 = x.r59
+	r.r60 = x.r60
+	r.r61 = x.r61
+	r.r62 = x.r62
+	r.r63 = x.r63
 }
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 10s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Array64 an io.Closer.
+func (*cleanupConc64Refs) Drop(x *Conc64) {
+	x.r0 = nil
+	x.r1 = nil
+	x.r2 = nil
+	x.r3 = nil
+	x.r4 = nil
+	x.r5 = nil
+	x.r6 = nil
+	x.r7 = nil
+	x.r8 = nil
+	x.r9 = nil
+	x.r10 = nil
+	x.r11 = nil
+	x.r12 = nil
+	x.r13 = nil
+	x.r14 = nil
+	x.r15 = nil
+	x.r16 = nil
+	x.r17 = nil
+	x.r18 = nil
+	x.r19 = nil
+	x.r20 = nil
+	x.r21 = nil
+	x.r22 = nil
+	x.r23 = nil
+	x.r24 = nil
+	x.r25 = nil
+	x.r26 = nil
+	x.r27 = nil
+	x.r28 = nil
+	x.r29 = nil
+	x.r30 = nil
+	x.r31 = nil
+	x.r32 = nil
+	x.r33 = nil
+	x.r34 = nil
+	x.r35 = nil
+	x.r36 = nil
+	x.r37 = nil
+	x.r38 = nil
+	x.r39 = nil
+	x.r40 = nil
+	x.r41 = nil
+	x.r42 = nil
+	x.r43 = nil
+	x.r44 = nil
+	x.r45 = nil
+	x.r46 = nil
+	x.r47 = nil
+	x.r48 = nil
+	x.r49 = nil
+	x.r50 = nil
+	x.r51 = nil
+	x.r52 = nil
+	x.r53 = nil
+	x.r54 = nil
+	x.r55 = nil
+	x.r56 = nil
+	x.r57 = nil
+	x.r58 = nil
+	x.r59 = nil
+	x.r60 = nil
+	x.r61 = nil
+	x.r62 = nil
+	x.r63 = nil
+}
+
+func (*cleanupConc64Refs) Len(int) int {
+	return 0
+}
+
+func (*cleanupConc64Refs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupConc64Refs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.r0 != nil {
+			return r.r0.Close()
+		}
+	case 1:
+		if r.r1 != nil {
+			return r.r1.Close()
+		}
+	case 2:
+		if r.r2 != nil {
+			return r.r2.Close()
+		}
+	case 3:
+		if r.r3 != nil {
+			return r.r3.Close()
+		}
+	case 4:
+		if r.r4 != nil {
+			return r.r4.Close()
+		}
+	case 5:
+		if r.r5 != nil {
+			return r.r5.Close()
+		}
+	case 6:
+		if r.r6 != nil {
+			return r.r6.Close()
+		}
+	case 7:
+		if r.r7 != nil {
+			return r.r7.Close()
+		}
+	case 8:
+		if r.r8 != nil {
+			return r.r8.Close()
+		}
+	case 9:
+		if r.r9 != nil {
+			return r.r9.Close()
+		}
+	case 10:
+		if r.r10 != nil {
+			return r.r10.Close()
+		}
+	case 11:
+		if r.r11 != nil {
+			return r.r11.Close()
+		}
+	case 12:
+		if r.r12 != nil {
+			return r.r12.Close()
+		}
+	case 13:
+		if r.r13 != nil {
+			return r.r13.Close()
+		}
+	case 14:
+		if r.r14 != nil {
+			return r.r14.Close()
+		}
+	case 15:
+		if r.r15 != nil {
+			return r.r15.Close()
+		}
+	case 16:
+		if r.r16 != nil {
+			return r.r16.Close()
+		}
+	case 17:
+		if r.r17 != nil {
+			return r.r17.Close()
+		}
+	case 18:
+		if r.r18 != nil {
+			return r.r18.Close()
+		}
+	case 19:
+		if r.r19 != nil {
+			return r.r19.Close()
+		}
+	case 20:
+		if r.r20 != nil {
+			return r.r20.Close()
+		}
+	case 21:
+		if r.r21 != nil {
+			return r.r21.Close()
+		}
+	case 22:
+		if r.r22 != nil {
+			return r.r22.Close()
+		}
+	case 23:
+		if r.r23 != nil {
+			return r.r23.Close()
+		}
+	case 24:
+		if r.r24 != nil {
+			return r.r24.Close()
+		}
+	case 25:
+		if r.r25 != nil {
+			return r.r25.Close()
+		}
+	case 26:
+		if r.r26 != nil {
+			return r.r26.Close()
+		}
+	case 27:
+		if r.r27 != nil {
+			return r.r27.Close()
+		}
+	case 28:
+		if r.r28 != nil {
+			return r.r28.Close()
+		}
+	case 29:
+		if r.r29 != nil {
+			return r.r29.Close()
+		}
+	case 30:
+		if r.r30 != nil {
+			return r.r30.Close()
+		}
+	case 31:
+		if r.r31 != nil {
+			return r.r31.Close()
+		}
+	case 32:
+		if r.r32 != nil {
+			return r.r32.Close()
+		}
+	case 33:
+		if r.r33 != nil {
+			return r.r33.Close()
+		}
+	case 34:
+		if r.r34 != nil {
+			return r.r34.Close()
+		}
+	case 35:
+		if r.r35 != nil {
+			return r.r35.Close()
+		}
+	case 36:
+		if r.r36 != nil {
+			return r.r36.Close()
+		}
+	case 37:
+		if r.r37 != nil {
+			return r.r37.Close()
+		}
+	case 38:
+		if r.r38 != nil {
+			return r.r38.Close()
+		}
+	case 39:
+		if r.r39 != nil {
+			return r.r39.Close()
+		}
+	case 40:
+		if r.r40 != nil {
+			return r.r40.Close()
+		}
+	case 41:
+		if r.r41 != nil {
+			return r.r41.Close()
+		}
+	case 42:
+		if r.r42 != nil {
+			return r.r42.Close()
+		}
+	case 43:
+		if r.r43 != nil {
+			return r.r43.Close()
+		}
+	case 44:
+		if r.r44 != nil {
+			return r.r44.Close()
+		}
+	case 45:
+		if r.r45 != nil {
+			return r.r45.Close()
+		}
+	case 46:
+		if r.r46 != nil {
+			return r.r46.Close()
+		}
+	case 47:
+		if r.r47 != nil {
+			return r.r47.Close()
+		}
+	case 48:
+		if r.r48 != nil {
+			return r.r48.Close()
+		}
+	case 49:
+		if r.r49 != nil {
+			return r.r49.Close()
+		}
+	case 50:
+		if r.r50 != nil {
+			return r.r50.Close()
+		}
+	case 51:
+		if r.r51 != nil {
+			return r.r51.Close()
+		}
+	case 52:
+		if r.r52 != nil {
+			return r.r52.Close()
+		}
+	case 53:
+		if r.r53 != nil {
+			return r.r53.Close()
+		}
+	case 54:
+		if r.r54 != nil {
+			return r.r54.Close()
+		}
+	case 55:
+		if r.r55 != nil {
+			return r.r55.Close()
+		}
+	case 56:
+		if r.r56 != nil {
+			return r.r56.Close()
+		}
+	case 57:
+		if r.r57 != nil {
+			return r.r57.Close()
+		}
+	case 58:
+		if r.r58 != nil {
+			return r.r58.Close()
+		}
+	case 59:
+		if r.r59 != nil {
+			return r.r59.Close()
+		}
+	case 60:
+		if r.r60 != nil {
+			return r.r60.Close()
+		}
+	case 61:
+		if r.r61 != nil {
+			return r.r61.Close()
+		}
+	case 62:
+		if r.r62 != nil {
+			return r.r62.Close()
+		}
+	case 63:
+		if r.r63 != nil {
+			return r.r63.Close()
+		}
+	}
+	return nil
+}
+
+// Close is CloseContext(context.Background()): it returns within 10s.
 func (x *Array64) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 10s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 10s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It has no references to drop.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: rs[...]
 //
-// The steps, by phase:
-//
-//   - phase 2, rs: calls e.Close() for each element e of x.rs, concurrently
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// See runtime.Plan.Close for the contract.
 func (x *Array64) CloseContext(ctx context.Context) error {
 	return cleanupArray64.Close(ctx, &x.guard, x)
 }
 
-// cleanupArray64Refs holds what the teardown of Array64 uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
-type cleanupArray64Refs struct {
-	rs *[64]*Resource
+// cleanupArray64 is the teardown plan of Array64.
+var cleanupArray64 = runtime.Plan[Array64, cleanupArray64Refs]{
+	Type:    "benchmarks.Array64",
+	Timeout: 10 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "rs", Phase: 2, Each: true},
+	},
 }
 
-// If this does not compile, a field of Array64 that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// cleanupArray64Refs holds the fields of Array64 that its steps use.
+type cleanupArray64Refs struct {
+	rs   []*Resource
+	rsAt []int
+}
+
+// If this does not compile, run cleanupgen again: a field of Array64 that it manages was
+// renamed, removed or retyped.
 func _(x *Array64) {
+	var _ runtime.Refs[Array64] = (*cleanupArray64Refs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *[64]*Resource = &x.rs
 }
 
-// cleanupArray64 is the teardown plan of Array64.
-var cleanupArray64 runtime.Teardown[Array64, cleanupArray64Refs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Array64.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupArray64 = runtime.Teardown[Array64, cleanupArray64Refs]{
-		Type:    "benchmarks.Array64",
-		Timeout: 10 * time.Second,
-		Refs: func(x *Array64) cleanupArray64Refs {
-			return cleanupArray64Refs{
-				rs: &x.rs,
-			}
-		},
-		Drop: func(x *Array64) {},
-		Steps: []runtime.TeardownStep[cleanupArray64Refs]{
-			{
-				Name:  "rs",
-				Phase: 2,
-				Each: func(r *cleanupArray64Refs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for i := range r.rs {
-						e := r.rs[i]
-						if e == nil {
-							continue
-						}
-						add("rs["+strconv.Itoa(i)+"]", func(context.Context) error {
-							return e.Close()
-						}, nil)
-					}
-				},
-			},
-		},
+func (r *cleanupArray64Refs) Take(x *Array64) {
+	for i, e := range x.rs {
+		if e != nil {
+			r.rs = append(r.rs, e)
+			r.rsAt = append(r.rsAt, i)
+		}
 	}
 }
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 50ms,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Overshoot an io.Closer.
+func (*cleanupArray64Refs) Drop(x *Array64) {}
+
+func (r *cleanupArray64Refs) Len(step int) int {
+	switch step {
+	case 0:
+		return len(r.rs)
+	}
+	return 0
+}
+
+func (r *cleanupArray64Refs) Name(step, elem int) string {
+	switch step {
+	case 0:
+		return "rs[" + strconv.Itoa(r.rsAt[elem]) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupArray64Refs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		return r.rs[elem].Close()
+	}
+	return nil
+}
+
+// Close is CloseContext(context.Background()): it returns within 50ms.
 func (x *Overshoot) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 50ms from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 50ms from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets r to their zero values, once
-//     no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: r
 //
-// The steps, by phase:
-//
-//   - phase 2, r: calls x.r.Close()
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets r to its zero value. See runtime.Plan.Close for the contract.
 func (x *Overshoot) CloseContext(ctx context.Context) error {
 	return cleanupOvershoot.Close(ctx, &x.guard, x)
 }
 
-// cleanupOvershootRefs holds what the teardown of Overshoot uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupOvershoot is the teardown plan of Overshoot.
+var cleanupOvershoot = runtime.Plan[Overshoot, cleanupOvershootRefs]{
+	Type:    "benchmarks.Overshoot",
+	Timeout: 50 * time.Millisecond,
+	Steps: []runtime.Step{
+		{Name: "r", Phase: 2},
+	},
+}
+
+// cleanupOvershootRefs holds the fields of Overshoot that its steps use.
 type cleanupOvershootRefs struct {
 	r *Resource
 }
 
-// If this does not compile, a field of Overshoot that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of Overshoot that it manages was
+// renamed, removed or retyped.
 func _(x *Overshoot) {
+	var _ runtime.Refs[Overshoot] = (*cleanupOvershootRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.r
 }
 
-// cleanupOvershoot is the teardown plan of Overshoot.
-var cleanupOvershoot runtime.Teardown[Overshoot, cleanupOvershootRefs]
+func (r *cleanupOvershootRefs) Take(x *Overshoot) {
+	r.r = x.r
+}
 
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Overshoot.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupOvershoot = runtime.Teardown[Overshoot, cleanupOvershootRefs]{
-		Type:    "benchmarks.Overshoot",
-		Timeout: 50 * time.Millisecond,
-		Refs: func(x *Overshoot) cleanupOvershootRefs {
-			return cleanupOvershootRefs{
-				r: x.r,
-			}
-		},
-		Drop: func(x *Overshoot) {
-			x.r = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupOvershootRefs]{
-			{
-				Name:  "r",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupOvershootRefs) error {
-					if r.r == nil {
-						return nil
-					}
-					return r.r.Close()
-				},
-			},
-		},
+func (*cleanupOvershootRefs) Drop(x *Overshoot) {
+	x.r = nil
+}
+
+func (*cleanupOvershootRefs) Len(int) int {
+	return 0
+}
+
+func (*cleanupOvershootRefs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupOvershootRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.r != nil {
+			return r.r.Close()
+		}
 	}
+	return nil
 }

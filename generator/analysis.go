@@ -6,13 +6,11 @@ import (
 	"go/types"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/tools/go/packages"
 )
 
-// This file is the generator seen from a vet analyzer: the same checks and
-// the same emitter, over a package that is already parsed and type-checked
-// (a go/analysis pass) instead of one that cleanupgen loads.
+// This file is the generator seen from a vet analyzer: the same walk, the
+// same checks and the same emitter, over a package that is already parsed
+// and type-checked (a go/analysis pass) instead of one that cleanupgen loads.
 
 // Source is one parsed, type-checked package, as a go/analysis pass has it.
 type Source struct {
@@ -25,6 +23,9 @@ type Source struct {
 type Report struct {
 	// Diagnostics are the mistakes cleanupgen would report, sorted by position.
 	Diagnostics []PosDiagnostic
+	// Decls are the package-level type declarations, as the one walk over
+	// the package sees them, in source order.
+	Decls []*TypeDecl
 	// Clients are the valid //cleanup:client types, in source order.
 	Clients []string
 	// Output is the path of the generated file: DefaultOutput in the
@@ -60,33 +61,23 @@ func Analyze(src Source) (*Report, error) {
 		return &Report{}, nil
 	}
 	dir := filepath.Dir(src.Fset.File(files[0].FileStart).Name())
-	p := &packages.Package{
-		Name:    src.Types.Name(),
-		PkgPath: src.Types.Path(),
-		Dir:     dir,
-		Fset:    src.Fset,
-		Syntax:  files,
-		Types:   src.Types,
-	}
-	l := &loaded{dir: dir, pkg: p, generated: map[string]bool{}, output: filepath.Join(dir, DefaultOutput)}
+	output := filepath.Join(dir, DefaultOutput)
 	var outputFile *ast.File
 	for _, f := range files {
-		name := src.Fset.File(f.FileStart).Name()
-		p.GoFiles = append(p.GoFiles, name)
-		if hasHeader(f) {
-			l.generated[name] = true
-		}
-		if name == l.output {
+		if src.Fset.File(f.FileStart).Name() == output {
 			outputFile = f
 		}
 	}
-	model, ds := check(l)
-	r := &Report{Output: l.output}
+	ours := outputFile != nil && hasHeader(outputFile)
+	s := &source{fset: src.Fset, files: files, pkg: src.Types, dir: dir,
+		isOutput: func(name string) bool { return ours && name == output }}
+	model, decls, ds := checkSource(s)
+	r := &Report{Output: output, Decls: decls}
 	for _, cl := range model.Clients {
 		r.Clients = append(r.Clients, cl.Name)
 	}
-	if outputFile != nil && !hasHeader(outputFile) && (len(model.Clients) > 0 || len(ds) > 0) {
-		ds = append(ds, Diagnostic{Pos: src.Fset.Position(outputFile.FileStart), Msg: filepath.Base(l.output) + " exists and lacks the header " + `"` + Header + `"` + "; cleanupgen will not overwrite it: move it away or choose another -output"})
+	if outputFile != nil && !ours && (len(model.Clients) > 0 || len(ds) > 0) {
+		ds = append(ds, Diagnostic{Pos: src.Fset.Position(outputFile.FileStart), Msg: filepath.Base(output) + " exists and lacks the header " + `"` + Header + `"` + "; cleanupgen will not overwrite it: move it away or choose another -output"})
 	}
 	if len(ds) == 0 && len(model.Clients) > 0 {
 		want, err := emit(model)
@@ -109,28 +100,3 @@ func Analyze(src Source) (*Report, error) {
 	}
 	return r, nil
 }
-
-// TypeComments returns the comment groups whose //cleanup: lines apply to the
-// type ts declared by gd: gd's doc comment when gd declares ts alone, and
-// ts's own doc and line comments.
-func TypeComments(gd *ast.GenDecl, ts *ast.TypeSpec) []*ast.CommentGroup {
-	groups := []*ast.CommentGroup{ts.Doc, ts.Comment}
-	if gd.Lparen == token.NoPos {
-		groups = append([]*ast.CommentGroup{gd.Doc}, groups...)
-	}
-	return groups
-}
-
-// Callable reports whether a //cleanup:close step can call the method name on
-// a value of type t declared in pkg, as cleanupgen checks it: the method
-// exists and has one of the shapes M(), M() error, M(context.Context) or
-// M(context.Context) error. addressable says whether the value can have its
-// address taken (a struct field or slice element can, a map element cannot).
-func Callable(fset *token.FileSet, pkg *types.Package, t types.Type, name string, addressable bool) bool {
-	c := &checker{fset: fset, l: &loaded{}, pkg: pkg}
-	_, ok := c.method(t, name, addressable)
-	return ok
-}
-
-// IsGuard reports whether t is runtime.Guard.
-func IsGuard(t types.Type) bool { return isGuard(t) }

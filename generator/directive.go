@@ -13,121 +13,129 @@ import (
 // Tool is the tool part of every directive: //cleanup:VERB.
 const Tool = "cleanup"
 
-// Target says where a directive may be written.
-type Target int
+// target says where a directive may be written.
+type target int
 
 const (
-	// OnType marks a directive written in the doc comment of a type.
-	OnType Target = iota + 1
-	// OnField marks a directive written in the doc or line comment of a struct field.
-	OnField
+	// onType marks a directive written in the doc comment of a type.
+	onType target = iota + 1
+	// onField marks a directive written in the doc or line comment of a struct field.
+	onField
 )
 
-func (t Target) String() string {
+func (t target) String() string {
 	switch t {
-	case OnType:
+	case onType:
 		return "type"
-	case OnField:
+	case onField:
 		return "field"
 	}
 	return "unknown"
 }
 
-// Argument says whether a verb takes a positional argument.
-type Argument int
+// argument says whether a verb takes a positional argument.
+type argument int
 
 const (
-	// NoArg: the verb takes no positional argument.
-	NoArg Argument = iota
-	// OptionalMethod: the verb takes an optional method name.
-	OptionalMethod
+	// noArg: the verb takes no positional argument.
+	noArg argument = iota
+	// optionalMethod: the verb takes an optional method name.
+	optionalMethod
 )
 
-// OptionKind is the type of an option's value.
-type OptionKind int
+// optionKind is the type of an option's value.
+type optionKind int
 
 const (
-	// Duration is a time.ParseDuration string, greater than zero.
-	Duration OptionKind = iota + 1
-	// Method is a Go identifier naming a method.
-	Method
-	// Order is a non-negative integer.
-	Order
+	// kindDuration is a time.ParseDuration string, greater than zero.
+	kindDuration optionKind = iota + 1
+	// kindMethod is a Go identifier naming a method.
+	kindMethod
+	// kindOrder is a non-negative integer.
+	kindOrder
+	// kindField is a Go identifier naming a field of the client.
+	kindField
 )
 
-// OptionSpec defines one key=value option of a verb.
-type OptionSpec struct {
+// optionSpec defines one key=value option of a verb.
+type optionSpec struct {
 	Key  string
-	Kind OptionKind
+	Kind optionKind
 	Help string
 }
 
-// VerbSpec defines one directive verb. Parsing, validation and the help text
-// all come from the Verbs table.
-type VerbSpec struct {
+// verbSpec defines one directive verb. Parsing, validation and the help text
+// all come from the verbs table.
+type verbSpec struct {
 	Verb    string
-	Target  Target
-	Arg     Argument
-	Options []OptionSpec
+	Target  target
+	Arg     argument
+	Options []optionSpec
+	Phase   int    // the phase of a field without order= (verbs that tear down)
 	Syntax  string // the usage line, e.g. "//cleanup:close [METHOD] [timeout=D] [force=M] [order=N]"
 	Help    string // one sentence: what the verb does and which types it serves
 }
 
 var (
-	optTimeout = OptionSpec{Key: "timeout", Kind: Duration, Help: "this field's own budget, inside the overall deadline"}
-	optForce   = OptionSpec{Key: "force", Kind: Method, Help: "method called when the graceful one has not returned within its budget"}
-	optOrder   = OptionSpec{Key: "order", Kind: Order, Help: "the field's phase; phases run in ascending order (default: cancel 0, wait 1, close 2)"}
+	optTimeout = optionSpec{Key: "timeout", Kind: kindDuration, Help: "this field's own budget, inside the overall deadline"}
+	optForce   = optionSpec{Key: "force", Kind: kindMethod, Help: "method called when the graceful one has not returned within its budget"}
+	optOrder   = optionSpec{Key: "order", Kind: kindOrder, Help: "the field's phase; phases run in ascending order (default: cancel 0, wait 1, close 2)"}
+	optLock    = optionSpec{Key: "lock", Kind: kindField, Help: "a sync.Mutex or sync.RWMutex field of the client (or a pointer to one), held while the teardown reads and drops this field"}
 )
 
-// Verbs is the one definition of the directive grammar.
-var Verbs = []VerbSpec{
+// verbs is the one definition of the directive grammar.
+var verbs = []verbSpec{
 	{
-		Verb: "client", Target: OnType, Arg: NoArg,
-		Options: []OptionSpec{{Key: "timeout", Kind: Duration, Help: "the budget of Close (default 5s)"}},
+		Verb: "client", Target: onType, Arg: noArg,
+		Options: []optionSpec{{Key: "timeout", Kind: kindDuration, Help: "the budget of Close (default 5s)"}},
 		Syntax:  "//cleanup:client [timeout=DURATION]",
 		Help:    "generates Close and CloseContext for a struct type with exactly one runtime.Guard field",
 	},
 	{
-		Verb: "close", Target: OnField, Arg: OptionalMethod,
-		Options: []OptionSpec{optTimeout, optForce, optOrder},
-		Syntax:  "//cleanup:close [METHOD] [timeout=DURATION] [force=METHOD] [order=N]",
+		Verb: "close", Target: onField, Arg: optionalMethod,
+		Options: []optionSpec{optTimeout, optForce, optOrder, optLock},
+		Phase:   2,
+		Syntax:  "//cleanup:close [METHOD] [timeout=DURATION] [force=METHOD] [order=N] [lock=FIELD]",
 		Help:    "calls METHOD (default Close), which may take a context.Context and may return an error; slices, arrays and maps of such values are closed element by element",
 	},
 	{
-		Verb: "cancel", Target: OnField, Arg: NoArg,
-		Options: []OptionSpec{optTimeout, optOrder},
-		Syntax:  "//cleanup:cancel [timeout=DURATION] [order=N]",
+		Verb: "cancel", Target: onField, Arg: noArg,
+		Options: []optionSpec{optTimeout, optOrder, optLock},
+		Phase:   0,
+		Syntax:  "//cleanup:cancel [timeout=DURATION] [order=N] [lock=FIELD]",
 		Help:    "calls a func() field, such as a context.CancelFunc",
 	},
 	{
-		Verb: "wait", Target: OnField, Arg: NoArg,
-		Options: []OptionSpec{optTimeout, optOrder},
-		Syntax:  "//cleanup:wait [timeout=DURATION] [order=N]",
+		Verb: "wait", Target: onField, Arg: noArg,
+		Options: []optionSpec{optTimeout, optOrder, optLock},
+		Phase:   1,
+		Syntax:  "//cleanup:wait [timeout=DURATION] [order=N] [lock=FIELD]",
 		Help:    "waits for a sync.WaitGroup or *sync.WaitGroup to reach zero, or for a channel to be closed (values received meanwhile are discarded)",
 	},
 	{
-		Verb: "nil", Target: OnField, Arg: NoArg,
-		Syntax: "//cleanup:nil",
-		Help:   "drops a pointer, interface, map, slice, channel or func field without tearing anything down",
+		Verb: "nil", Target: onField, Arg: noArg,
+		Options: []optionSpec{optLock},
+		Syntax:  "//cleanup:nil [lock=FIELD]",
+		Help:    "drops a pointer, interface, map, slice, channel or func field without tearing anything down",
 	},
 	{
-		Verb: "ignore", Target: OnField, Arg: NoArg,
+		Verb: "ignore", Target: onField, Arg: noArg,
 		Syntax: "//cleanup:ignore",
 		Help:   "never touches the field: it is not a resource, on purpose",
 	},
 }
 
-// LookupVerb returns the definition of verb, or nil.
-func LookupVerb(verb string) *VerbSpec {
-	for i := range Verbs {
-		if Verbs[i].Verb == verb {
-			return &Verbs[i]
+// lookupVerb returns the definition of verb, or nil.
+func lookupVerb(verb string) *verbSpec {
+	for i := range verbs {
+		if verbs[i].Verb == verb {
+			return &verbs[i]
 		}
 	}
 	return nil
 }
 
-func (v *VerbSpec) option(key string) *OptionSpec {
+func (v *verbSpec) option(key string) *optionSpec {
 	for i := range v.Options {
 		if v.Options[i].Key == key {
 			return &v.Options[i]
@@ -136,7 +144,7 @@ func (v *VerbSpec) option(key string) *OptionSpec {
 	return nil
 }
 
-func (v *VerbSpec) optionKeys() string {
+func (v *verbSpec) optionKeys() string {
 	if len(v.Options) == 0 {
 		return "it takes no options"
 	}
@@ -147,11 +155,11 @@ func (v *VerbSpec) optionKeys() string {
 	return "allowed: " + strings.Join(keys, ", ")
 }
 
-// Help returns the reference of every directive, generated from Verbs.
+// Help returns the reference of every directive, generated from verbs.
 func Help() string {
 	var b strings.Builder
 	b.WriteString("Directives (one per type or field, in its doc comment or a field's line comment):\n")
-	for _, v := range Verbs {
+	for _, v := range verbs {
 		fmt.Fprintf(&b, "\n  %s\n    on a %s: %s\n", v.Syntax, v.Target, v.Help)
 		for _, o := range v.Options {
 			fmt.Fprintf(&b, "    %s=: %s\n", o.Key, o.Help)
@@ -160,30 +168,31 @@ func Help() string {
 	return b.String()
 }
 
-// Directive is one parsed //cleanup: comment line.
-type Directive struct {
+// directive is one parsed //cleanup: comment line.
+type directive struct {
 	Pos     token.Pos // position of the "//"
 	Verb    string
 	Arg     string    // the positional argument, "" when absent
 	ArgPos  token.Pos // position of Arg, or Pos
-	Options []Option  // in source order, keys unique
+	Options []option  // in source order, keys unique
 
-	// Typed option values, valid after a successful ParseDirective.
+	// Typed option values, valid after a successful parseDirective.
 	Timeout  time.Duration // timeout=, 0 when absent
 	Force    string        // force=, "" when absent
 	Order    int           // order=, meaningful only when HasOrder
 	HasOrder bool
+	Lock     string // lock=, "" when absent
 }
 
-// Option is one key=value pair of a directive.
-type Option struct {
+// option is one key=value pair of a directive.
+type option struct {
 	Pos   token.Pos
 	Key   string
 	Value string
 }
 
-// Option returns the value of key and whether it was given.
-func (d *Directive) Option(key string) (string, bool) {
+// optionValue returns the value of key and whether it was given.
+func (d *directive) optionValue(key string) (string, bool) {
 	for _, o := range d.Options {
 		if o.Key == key {
 			return o.Value, true
@@ -193,15 +202,15 @@ func (d *Directive) Option(key string) (string, bool) {
 }
 
 // Spec returns the definition of d's verb; nil for an unknown verb.
-func (d *Directive) Spec() *VerbSpec { return LookupVerb(d.Verb) }
+func (d *directive) Spec() *verbSpec { return lookupVerb(d.Verb) }
 
-// A DirectiveError is a syntax error in a directive, at Pos.
-type DirectiveError struct {
+// A directiveError is a syntax error in a directive, at Pos.
+type directiveError struct {
 	Pos token.Pos
 	Msg string
 }
 
-func (e *DirectiveError) Error() string { return e.Msg }
+func (e *directiveError) Error() string { return e.Msg }
 
 // IsDirective reports whether the comment line text is a //cleanup: directive
 // (well-formed or not).
@@ -210,22 +219,22 @@ func IsDirective(text string) bool {
 	return ok && d.Tool == Tool
 }
 
-// ParseDirective parses the comment line text, which starts with "//", as a
+// parseDirective parses the comment line text, which starts with "//", as a
 // //cleanup: directive at pos. ok is false when text is not a //cleanup:
-// directive at all. Otherwise err, a *DirectiveError, reports the first
+// directive at all. Otherwise err, a *directiveError, reports the first
 // problem: an unknown verb, an argument where none is allowed, an unknown or
 // repeated option, or a malformed value. The verb's target is not checked
 // here: the caller knows where the comment was written.
-func ParseDirective(pos token.Pos, text string) (d Directive, ok bool, err error) {
+func parseDirective(pos token.Pos, text string) (d directive, ok bool, err error) {
 	ad, ok := ast.ParseDirective(pos, text)
 	if !ok || ad.Tool != Tool {
-		return Directive{}, false, nil
+		return directive{}, false, nil
 	}
-	d = Directive{Pos: pos, Verb: ad.Name, ArgPos: pos}
-	fail := func(p token.Pos, format string, args ...any) (Directive, bool, error) {
-		return d, true, &DirectiveError{Pos: p, Msg: fmt.Sprintf(format, args...)}
+	d = directive{Pos: pos, Verb: ad.Name, ArgPos: pos}
+	fail := func(p token.Pos, format string, args ...any) (directive, bool, error) {
+		return d, true, &directiveError{Pos: p, Msg: fmt.Sprintf(format, args...)}
 	}
-	spec := LookupVerb(d.Verb)
+	spec := lookupVerb(d.Verb)
 	if spec == nil {
 		return fail(pos, "unknown directive //cleanup:%s; known verbs: %s", d.Verb, verbList())
 	}
@@ -237,8 +246,8 @@ func ParseDirective(pos token.Pos, text string) (d Directive, ok bool, err error
 	for i, a := range args {
 		key, value, isOpt := strings.Cut(a.Arg, "=")
 		if !isOpt {
-			if i > 0 || spec.Arg == NoArg {
-				if spec.Arg == NoArg {
+			if i > 0 || spec.Arg == noArg {
+				if spec.Arg == noArg {
 					return fail(a.Pos, "//cleanup:%s takes no argument, got %q; usage: %s", d.Verb, a.Arg, spec.Syntax)
 				}
 				return fail(a.Pos, "//cleanup:%s: unexpected argument %q; the method name comes first, options are key=value; usage: %s", d.Verb, a.Arg, spec.Syntax)
@@ -258,7 +267,7 @@ func ParseDirective(pos token.Pos, text string) (d Directive, ok bool, err error
 		}
 		seen[key] = true
 		switch os.Kind {
-		case Duration:
+		case kindDuration:
 			dur, derr := time.ParseDuration(value)
 			if derr != nil {
 				return fail(a.Pos, "//cleanup:%s: %s=%q is not a duration; write one like %s=2s or %s=500ms", d.Verb, key, value, key, key)
@@ -267,26 +276,31 @@ func ParseDirective(pos token.Pos, text string) (d Directive, ok bool, err error
 				return fail(a.Pos, "//cleanup:%s: %s=%s must be greater than zero", d.Verb, key, value)
 			}
 			d.Timeout = dur
-		case Method:
+		case kindMethod:
 			if !isIdent(value) {
 				return fail(a.Pos, "//cleanup:%s: %s=%q is not a method name", d.Verb, key, value)
 			}
 			d.Force = value
-		case Order:
+		case kindOrder:
 			n, nerr := strconv.Atoi(value)
 			if nerr != nil || n < 0 {
 				return fail(a.Pos, "//cleanup:%s: %s=%q must be a non-negative integer", d.Verb, key, value)
 			}
 			d.Order, d.HasOrder = n, true
+		case kindField:
+			if !isIdent(value) || value == "_" {
+				return fail(a.Pos, "//cleanup:%s: %s=%q is not a field name", d.Verb, key, value)
+			}
+			d.Lock = value
 		}
-		d.Options = append(d.Options, Option{Pos: a.Pos, Key: key, Value: value})
+		d.Options = append(d.Options, option{Pos: a.Pos, Key: key, Value: value})
 	}
 	return d, true, nil
 }
 
 func verbList() string {
-	names := make([]string, len(Verbs))
-	for i, v := range Verbs {
+	names := make([]string, len(verbs))
+	for i, v := range verbs {
 		names[i] = v.Verb
 	}
 	sort.Strings(names)
@@ -295,4 +309,56 @@ func verbList() string {
 
 func isIdent(s string) bool {
 	return token.IsIdentifier(s)
+}
+
+// NearMiss reports whether the comment text, a // line or a /* */ block,
+// reads as a //cleanup: directive that is not one: a space after //, a
+// capital letter, a space after the colon, a block comment. want is the
+// directive it was meant to be. A well-formed //cleanup: line is not a near
+// miss (parseDirective reports its mistakes), and neither is prose that
+// merely starts with "cleanup:": the words after the verb must read as the
+// verb's arguments.
+func NearMiss(text string) (want string, ok bool) {
+	var body string
+	switch {
+	case strings.HasPrefix(text, "//"):
+		if _, isDirective := ast.ParseDirective(0, text); isDirective {
+			return "", false
+		}
+		body = text[2:]
+	case strings.HasPrefix(text, "/*"):
+		body = strings.TrimSuffix(text[2:], "*/")
+	default:
+		return "", false
+	}
+	body = strings.TrimSpace(body)
+	if len(body) < len(Tool) || !strings.EqualFold(body[:len(Tool)], Tool) {
+		return "", false
+	}
+	rest, colon := strings.CutPrefix(strings.TrimLeft(body[len(Tool):], " \t"), ":")
+	if !colon {
+		return "", false
+	}
+	words := strings.Fields(rest)
+	if len(words) == 0 {
+		return "", false
+	}
+	spec := lookupVerb(strings.ToLower(words[0]))
+	if spec == nil {
+		return "", false
+	}
+	positional := 0
+	for _, w := range words[1:] {
+		if key, _, isOpt := strings.Cut(w, "="); isOpt {
+			if spec.option(key) == nil {
+				return "", false
+			}
+			continue
+		}
+		positional++
+		if spec.Arg == noArg || positional > 1 || !isIdent(w) {
+			return "", false
+		}
+	}
+	return strings.Join(append([]string{"//" + Tool + ":" + spec.Verb}, words[1:]...), " "), true
 }

@@ -13,24 +13,24 @@ func TestParseDirective(t *testing.T) {
 	tests := []struct {
 		text    string
 		ok      bool
-		want    Directive // Pos and ArgPos are not compared
+		want    directive // Pos and ArgPos are not compared
 		wantErr string
 	}{
 		{text: "// cleanup:close", ok: false},
 		{text: "//go:generate cleanupgen", ok: false},
 		{text: "/*cleanup:close*/", ok: false},
-		{text: "//cleanup:client", ok: true, want: Directive{Verb: "client"}},
-		{text: "//cleanup:client timeout=250ms", ok: true, want: Directive{Verb: "client", Timeout: 250 * time.Millisecond,
-			Options: []Option{{Key: "timeout", Value: "250ms"}}}},
-		{text: "//cleanup:close", ok: true, want: Directive{Verb: "close"}},
-		{text: "//cleanup:close Shutdown force=Close timeout=2s order=4", ok: true, want: Directive{
+		{text: "//cleanup:client", ok: true, want: directive{Verb: "client"}},
+		{text: "//cleanup:client timeout=250ms", ok: true, want: directive{Verb: "client", Timeout: 250 * time.Millisecond,
+			Options: []option{{Key: "timeout", Value: "250ms"}}}},
+		{text: "//cleanup:close", ok: true, want: directive{Verb: "close"}},
+		{text: "//cleanup:close Shutdown force=Close timeout=2s order=4", ok: true, want: directive{
 			Verb: "close", Arg: "Shutdown", Force: "Close", Timeout: 2 * time.Second, Order: 4, HasOrder: true,
-			Options: []Option{{Key: "force", Value: "Close"}, {Key: "timeout", Value: "2s"}, {Key: "order", Value: "4"}}}},
-		{text: "//cleanup:cancel order=0", ok: true, want: Directive{Verb: "cancel", HasOrder: true,
-			Options: []Option{{Key: "order", Value: "0"}}}},
-		{text: "//cleanup:wait", ok: true, want: Directive{Verb: "wait"}},
-		{text: "//cleanup:nil", ok: true, want: Directive{Verb: "nil"}},
-		{text: "//cleanup:ignore", ok: true, want: Directive{Verb: "ignore"}},
+			Options: []option{{Key: "force", Value: "Close"}, {Key: "timeout", Value: "2s"}, {Key: "order", Value: "4"}}}},
+		{text: "//cleanup:cancel order=0", ok: true, want: directive{Verb: "cancel", HasOrder: true,
+			Options: []option{{Key: "order", Value: "0"}}}},
+		{text: "//cleanup:wait", ok: true, want: directive{Verb: "wait"}},
+		{text: "//cleanup:nil", ok: true, want: directive{Verb: "nil"}},
+		{text: "//cleanup:ignore", ok: true, want: directive{Verb: "ignore"}},
 		{text: "//cleanup:shut", ok: true, wantErr: "unknown directive //cleanup:shut"},
 		{text: "//cleanup:close retries=3", ok: true, wantErr: `unknown option "retries"`},
 		{text: "//cleanup:close timeout=soon", ok: true, wantErr: "is not a duration"},
@@ -41,19 +41,28 @@ func TestParseDirective(t *testing.T) {
 		{text: "//cleanup:close 1x", ok: true, wantErr: "is not a method name"},
 		{text: "//cleanup:close A B", ok: true, wantErr: `unexpected argument "B"`},
 		{text: "//cleanup:cancel now", ok: true, wantErr: "takes no argument"},
-		{text: "//cleanup:nil order=1", ok: true, wantErr: "it takes no options"},
+		{text: "//cleanup:ignore order=1", ok: true, wantErr: "it takes no options"},
+		{text: "//cleanup:nil order=1", ok: true, wantErr: "allowed: lock="},
+		{text: "//cleanup:nil lock=mu", ok: true, want: directive{Verb: "nil", Lock: "mu",
+			Options: []option{{Key: "lock", Value: "mu"}}}},
+		{text: "//cleanup:close lock=mu order=3", ok: true, want: directive{Verb: "close", Lock: "mu", Order: 3, HasOrder: true,
+			Options: []option{{Key: "lock", Value: "mu"}, {Key: "order", Value: "3"}}}},
+		{text: "//cleanup:wait lock=m.u", ok: true, wantErr: "is not a field name"},
+		{text: "//cleanup:cancel lock=_", ok: true, wantErr: "is not a field name"},
+		{text: "//cleanup:client lock=mu", ok: true, wantErr: `unknown option "lock"`},
+		{text: "//cleanup:ignore lock=mu", ok: true, wantErr: `unknown option "lock"`},
 		{text: "//cleanup:wait force=Stop", ok: true, wantErr: `unknown option "force"`},
 		{text: "//cleanup:close order=1 order=2", ok: true, wantErr: "given twice"},
 		{text: `//cleanup:close "unterminated`, ok: true, wantErr: "quoted string"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
-			d, ok, err := ParseDirective(100, tt.text)
+			d, ok, err := parseDirective(100, tt.text)
 			require.Equal(t, tt.ok, ok)
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
-				var de *DirectiveError
+				var de *directiveError
 				require.ErrorAs(t, err, &de)
 				assert.GreaterOrEqual(t, int(de.Pos), 100, "the error points into the directive")
 				return
@@ -74,20 +83,56 @@ func TestParseDirective(t *testing.T) {
 }
 
 func TestDirectivePositions(t *testing.T) {
-	d, ok, err := ParseDirective(10, "//cleanup:close Shutdown force=Close")
+	d, ok, err := parseDirective(10, "//cleanup:close Shutdown force=Close")
 	require.True(t, ok)
 	require.NoError(t, err)
 	assert.EqualValues(t, 10+len("//cleanup:close "), d.ArgPos)
 	assert.EqualValues(t, 10+len("//cleanup:close Shutdown "), d.Options[0].Pos)
-	v, found := d.Option("force")
+	v, found := d.optionValue("force")
 	assert.True(t, found)
 	assert.Equal(t, "Close", v)
 	assert.Equal(t, "close", d.Spec().Verb)
 }
 
+// TestNearMiss: comments that look like a directive and are not one are
+// recognised, with the right spelling; prose that mentions cleanup is not.
+func TestNearMiss(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{"// cleanup:close", "//cleanup:close"},
+		{"//cleanup:Close", "//cleanup:close"},
+		{"//cleanup:CLOSE", "//cleanup:close"},
+		{"//cleanup: close", "//cleanup:close"},
+		{"//Cleanup:close", "//cleanup:close"},
+		{"/* cleanup:close */", "//cleanup:close"},
+		{"/*cleanup:close Shutdown force=Close*/", "//cleanup:close Shutdown force=Close"},
+		{"// cleanup:client", "//cleanup:client"},
+		{"// cleanup:client timeout=3s", "//cleanup:client timeout=3s"},
+		{"//  CLEANUP : wait order=2", "//cleanup:wait order=2"},
+		{"// cleanup:nil", "//cleanup:nil"},
+		// Not near misses.
+		{"//cleanup:close", ""},                                 // a directive
+		{"//cleanup:shut", ""},                                  // a directive with an unknown verb: parseDirective reports it
+		{"// cleanup: closes the pool before the conns", ""},    // prose: too many words
+		{"// Cleanup: close it and then flush the buffers", ""}, // prose
+		{"// cleanup: we wait for the workers", ""},             // prose: not a verb first
+		{"// cleanup:close retries=3", ""},                      // not an option of close
+		{"// cleanupgen: generated", ""},
+		{"// The cleanup of this field is manual.", ""},
+		{"// cleanup:", ""},
+		{"// cleanup:cancel now", ""}, // cancel takes no argument
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			want, ok := NearMiss(tt.text)
+			assert.Equal(t, tt.want != "", ok)
+			assert.Equal(t, tt.want, want)
+		})
+	}
+}
+
 func TestHelpCoversEveryVerbAndOption(t *testing.T) {
 	help := Help()
-	for _, v := range Verbs {
+	for _, v := range verbs {
 		assert.Contains(t, help, v.Syntax)
 		for _, o := range v.Options {
 			assert.Contains(t, help, o.Key+"=")
@@ -98,7 +143,7 @@ func TestHelpCoversEveryVerbAndOption(t *testing.T) {
 }
 
 // FuzzParseDirective checks that the parser never panics, and that what it
-// accepts is consistent with the Verbs table.
+// accepts is consistent with the verbs table.
 func FuzzParseDirective(f *testing.F) {
 	for _, seed := range []string{
 		"//cleanup:client",
@@ -122,7 +167,7 @@ func FuzzParseDirective(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		d, ok, err := ParseDirective(1, text)
+		d, ok, err := parseDirective(1, text)
 		if !ok {
 			if err != nil {
 				t.Fatalf("not a directive, yet an error: %v", err)
@@ -130,7 +175,7 @@ func FuzzParseDirective(f *testing.F) {
 			return
 		}
 		if err != nil {
-			var de *DirectiveError
+			var de *directiveError
 			if !assert.ErrorAs(t, err, &de) || de.Pos < 1 {
 				t.Fatalf("error %v has no position in the directive", err)
 			}
@@ -140,7 +185,7 @@ func FuzzParseDirective(f *testing.F) {
 		if spec == nil {
 			t.Fatalf("accepted unknown verb %q", d.Verb)
 		}
-		if spec.Arg == NoArg && d.Arg != "" {
+		if spec.Arg == noArg && d.Arg != "" {
 			t.Fatalf("accepted an argument for %q", d.Verb)
 		}
 		for _, o := range d.Options {

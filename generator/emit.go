@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"go/types"
 	"sort"
 	"strings"
 	"time"
@@ -15,8 +16,22 @@ const (
 	pkgContext = "context"
 	pkgTime    = "time"
 	pkgStrconv = "strconv"
-	pkgFmt     = "fmt"
+	pkgSlices  = "slices"
 )
+
+// The generated code is data plus one function, as stringer's is: per
+// client a runtime.Plan (the timeout and the steps, by phase) and a refs
+// struct whose methods copy and drop the fields and run step i in one
+// switch. The contract is documented once, in the runtime.
+
+// emitter renders the generated file of one package.
+type emitter struct {
+	f     *jen.File
+	w     *typeWriter
+	p     *Package
+	l     *locals
+	taken map[string]bool // names of the package, generated names and locals
+}
 
 // emit renders the generated file of p: gofmt-clean and byte-for-byte
 // deterministic for the same model.
@@ -24,33 +39,36 @@ func emit(p *Package) ([]byte, error) {
 	f := jen.NewFilePathName(p.Path, p.Name)
 	f.NoFormat = true // formatted once, below
 	f.HeaderComment(Header)
-	w := &typeWriter{local: p.Types, imports: map[string]string{}}
-	w.imports[pkgContext] = "context"
-	w.imports[RuntimePath] = "runtime"
-	w.imports[pkgTime] = "time"
-	w.imports[pkgStrconv] = "strconv"
-	w.imports[pkgFmt] = "fmt"
+	taken := copySet(p.names)
+	for _, cl := range p.Clients {
+		taken[cl.PlanName], taken[cl.RefsName] = true, true
+	}
+	e := &emitter{f: f, w: &typeWriter{local: p.Types, imports: map[string]string{}}, p: p, l: newLocals(taken), taken: taken}
+	for _, path := range []string{pkgContext, RuntimePath, pkgTime, pkgStrconv, pkgSlices} {
+		e.w.imports[path] = path[strings.LastIndexByte(path, '/')+1:]
+	}
 	for i, cl := range p.Clients {
 		if i > 0 {
 			f.Line()
 		}
-		emitClient(f, w, p, cl)
+		refsNames(cl)
+		e.client(cl)
 	}
 	// Import names: the real package names, aliased only when one is taken
-	// by a declaration of the package itself or by another import.
-	paths := make([]string, 0, len(w.imports))
-	for path := range w.imports {
+	// by a name of the package, a type parameter, a local name of the
+	// generated code or another import.
+	paths := make([]string, 0, len(e.w.imports))
+	for path := range e.w.imports {
 		paths = append(paths, path)
 	}
 	sort.Strings(paths)
-	used := map[string]bool{}
 	for _, path := range paths {
-		name := w.imports[path]
+		name := e.w.imports[path]
 		alias := name
-		for n := 1; (p.Types != nil && p.Types.Scope().Lookup(alias) != nil) || used[alias]; n++ {
+		for n := 1; taken[alias]; n++ {
 			alias = fmt.Sprintf("%s%d", name, n)
 		}
-		used[alias] = true
+		taken[alias] = true
 		if alias == name {
 			f.ImportName(path, name)
 		} else {
@@ -103,158 +121,421 @@ func groupImports(src []byte) []byte {
 	return append(out, src[start+n:]...)
 }
 
-// recv is the receiver type T or T[E, K].
-func recvType(cl *Client) *jen.Statement {
-	s := jen.Id(cl.Name)
+// generic is s[P, Q] for the client's type parameters, or s.
+func generic(cl *Client, s *jen.Statement) *jen.Statement {
 	if cl.Generic() {
 		s.Types(typeArgNames(cl.TypeParams)...)
 	}
 	return s
 }
 
-func refsType(cl *Client) *jen.Statement {
-	s := jen.Id(cl.RefsName)
-	if cl.Generic() {
-		s.Types(typeArgNames(cl.TypeParams)...)
-	}
-	return s
-}
+func (e *emitter) client(cl *Client) {
+	f, l := e.f, e.l
+	recv := func() *jen.Statement { return generic(cl, jen.Id(cl.Name)) }
+	refs := func() *jen.Statement { return generic(cl, jen.Id(cl.RefsName)) }
+	x := func() *jen.Statement { return jen.Id(l.x) }
+	r := func() *jen.Statement { return jen.Id(l.r) }
+	typeName := e.p.Name + "." + cl.Name
 
-func emitClient(f *jen.File, w *typeWriter, p *Package, cl *Client) {
-	typeName := p.Name + "." + cl.Name
-	teardownType := jen.Qual(RuntimePath, "Teardown").Types(recvType(cl), refsType(cl))
-
-	// Close.
-	comment(f, closeDoc(cl))
-	f.Func().Params(jen.Id("x").Op("*").Add(recvType(cl))).Id("Close").Params().Error().Block(
-		jen.Return(jen.Id("x").Dot("CloseContext").Call(jen.Qual(pkgContext, "Background").Call())),
+	f.Commentf("Close is CloseContext(context.Background()): it returns within %s.", cl.Timeout)
+	f.Func().Params(x().Op("*").Add(recv())).Id("Close").Params().Error().Block(
+		jen.Return(x().Dot("CloseContext").Call(jen.Qual(pkgContext, "Background").Call())),
 	)
 	f.Line()
 
-	// CloseContext.
-	plan := jen.Id(cl.PlanName)
-	if cl.Generic() {
-		plan = jen.Id(cl.PlanName).Types(typeArgNames(cl.TypeParams)...).Call()
+	comment(f, closeContextDoc(cl, l.x))
+	planType := jen.Qual(RuntimePath, "Plan").Types(recv(), refs())
+	guardArgs := []jen.Code{jen.Id(l.ctx), jen.Op("&").Add(x()).Dot(cl.Guard), x()}
+	steps := jen.Index().Qual(RuntimePath, "Step").ValuesFunc(func(g *jen.Group) {
+		for _, st := range cl.Steps {
+			g.Line().Add(stepValue(st))
+		}
+		if len(cl.Steps) > 0 {
+			g.Line()
+		}
+	})
+	planFields := func(steps jen.Code) *jen.Statement {
+		return planType.Clone().Values(
+			jen.Id("Type").Op(":").Lit(typeName),
+			jen.Id("Timeout").Op(":").Add(durationCode(cl.Timeout)),
+			jen.Id("Steps").Op(":").Add(steps),
+		)
 	}
-	comment(f, closeContextDoc(cl))
-	f.Func().Params(jen.Id("x").Op("*").Add(recvType(cl))).Id("CloseContext").Params(jen.Id("ctx").Qual(pkgContext, "Context")).Error().Block(
-		jen.Return(plan.Dot("Close").Call(jen.Id("ctx"), jen.Op("&").Id("x").Dot(cl.Guard), jen.Id("x"))),
-	)
+	if cl.Generic() {
+		// A generic type's plan cannot be a package-level variable; its steps can.
+		f.Func().Params(x().Op("*").Add(recv())).Id("CloseContext").Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
+			jen.Id(l.p).Op(":=").Add(planFields(jen.Id(cl.PlanName))),
+			jen.Return(jen.Id(l.p).Dot("Close").Call(guardArgs...)),
+		)
+		f.Line()
+		f.Commentf("%s are the teardown steps of %s.", cl.PlanName, cl.Name)
+		f.Var().Id(cl.PlanName).Op("=").Add(steps)
+	} else {
+		f.Func().Params(x().Op("*").Add(recv())).Id("CloseContext").Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
+			jen.Return(jen.Id(cl.PlanName).Dot("Close").Call(guardArgs...)),
+		)
+		f.Line()
+		f.Commentf("%s is the teardown plan of %s.", cl.PlanName, cl.Name)
+		f.Var().Id(cl.PlanName).Op("=").Add(planType.Clone().Values(
+			jen.Line().Id("Type").Op(":").Lit(typeName),
+			jen.Line().Id("Timeout").Op(":").Add(durationCode(cl.Timeout)),
+			jen.Line().Id("Steps").Op(":").Add(steps),
+			jen.Line(),
+		))
+	}
 	f.Line()
 
 	// The refs struct.
-	refFields := make([]jen.Code, len(cl.Refs))
-	for i, r := range cl.Refs {
-		t := w.typ(r.Type)
-		if r.Addr {
-			t = jen.Op("*").Add(t)
+	var fields []jen.Code
+	for _, fld := range cl.Fields {
+		st := fld.Step
+		if st == nil {
+			continue
 		}
-		refFields[i] = jen.Id(r.Field).Add(t)
+		fields = append(fields, jen.Id(st.Ref).Add(e.refType(st)))
+		if st.Each != nil && st.Each.Keys != "" {
+			fields = append(fields, jen.Id(st.Each.Keys).Index().Add(e.w.typ(st.Each.Key)))
+		}
+		if st.Each != nil && st.Each.At != "" {
+			fields = append(fields, jen.Id(st.Each.At).Index().Int())
+		}
 	}
-	comment(f, fmt.Sprintf("%s holds what the teardown of %s uses: copies of its managed fields, taken\n"+
-		"once the door has closed, so that dropping the fields does not disturb a running step, and\n"+
-		"the addresses of fields that must not be copied.", cl.RefsName, cl.Name))
+	f.Commentf("%s holds the fields of %s that its steps use.", cl.RefsName, cl.Name)
 	decl := f.Type().Id(cl.RefsName)
 	if cl.Generic() {
-		decl.Types(w.typeParams(cl.TypeParams)...)
+		decl.Types(e.w.typeParams(cl.TypeParams)...)
 	}
-	decl.Struct(refFields...)
+	decl.Struct(fields...)
 	f.Line()
 
 	// The compile-time guard.
-	comment(f, fmt.Sprintf("If this does not compile, a field of %s that cleanupgen manages was renamed, removed or\n"+
-		"retyped since the file was generated: run cleanupgen again.", cl.Name))
-	var checks []jen.Code
+	f.Commentf("If this does not compile, run cleanupgen again: a field of %s that it manages was", cl.Name)
+	f.Comment("renamed, removed or retyped.")
+	checks := []jen.Code{jen.Var().Id("_").Qual(RuntimePath, "Refs").Types(recv()).Op("=").Parens(jen.Op("*").Add(refs())).Call(jen.Nil())}
 	for _, fld := range cl.Fields {
-		checks = append(checks, jen.Var().Id("_").Op("*").Add(w.typ(fld.Type)).Op("=").Op("&").Id("x").Dot(fld.Field))
+		checks = append(checks, jen.Var().Id("_").Op("*").Add(e.w.typ(fld.Type)).Op("=").Op("&").Add(x()).Dot(fld.Name))
 	}
 	guard := f.Func().Id("_")
 	if cl.Generic() {
-		guard.Types(w.typeParams(cl.TypeParams)...)
+		guard.Types(e.w.typeParams(cl.TypeParams)...)
 	}
-	guard.Params(jen.Id("x").Op("*").Add(recvType(cl))).Block(checks...)
+	guard.Params(x().Op("*").Add(recv())).Block(checks...)
 	f.Line()
 
-	// The plan.
-	lit := teardownLiteral(w, typeName, cl, teardownType)
-	if cl.Generic() {
-		comment(f, fmt.Sprintf("%s returns the teardown plan of %s: a generic type's plan cannot be a\n"+
-			"package-level variable.", cl.PlanName, cl.Name))
-		f.Func().Id(cl.PlanName).Types(w.typeParams(cl.TypeParams)...).Params().Op("*").Add(teardownType).Block(
-			jen.Return(jen.Op("&").Add(lit)),
+	// The methods.
+	method := func(recvName string) *jen.Statement {
+		return f.Func().Params(jen.Id(recvName).Op("*").Add(refs()))
+	}
+	method(l.r).Id("Take").Params(x().Op("*").Add(recv())).BlockFunc(func(g *jen.Group) {
+		e.locked(g, cl, false, func(fld *Field) {
+			if fld.Step != nil {
+				e.take(g, cl, fld.Step)
+			}
+		})
+	})
+	f.Line()
+	method("").Id("Drop").Params(x().Op("*").Add(recv())).BlockFunc(func(g *jen.Group) {
+		zeros := map[string]string{}
+		for _, fld := range cl.Fields {
+			if tp, ok := types.Unalias(fld.Type).(*types.TypeParam); ok && fld.Drop && zeros[tp.Obj().Name()] == "" {
+				zeros[tp.Obj().Name()] = free(e.taken, "zero"+tp.Obj().Name())
+				g.Var().Id(zeros[tp.Obj().Name()]).Id(tp.Obj().Name())
+			}
+		}
+		e.locked(g, cl, true, func(fld *Field) {
+			if !fld.Drop {
+				return
+			}
+			zero := jen.Nil()
+			if tp, ok := types.Unalias(fld.Type).(*types.TypeParam); ok {
+				zero = jen.Id(zeros[tp.Obj().Name()])
+			}
+			g.Add(x()).Dot(fld.Name).Op("=").Add(zero)
+		})
+	})
+	f.Line()
+
+	var each []*Step
+	var eachIndex []int
+	for i, st := range cl.Steps {
+		if st.Each != nil {
+			each, eachIndex = append(each, st), append(eachIndex, i)
+		}
+	}
+	if len(each) == 0 {
+		method("").Id("Len").Params(jen.Int()).Int().Block(jen.Return(jen.Lit(0)))
+		f.Line()
+		method("").Id("Name").Params(jen.Int(), jen.Int()).String().Block(jen.Return(jen.Lit("")))
+	} else {
+		method(l.r).Id("Len").Params(jen.Id(l.step).Int()).Int().Block(
+			jen.Switch(jen.Id(l.step)).BlockFunc(func(g *jen.Group) {
+				for i, st := range each {
+					g.Case(jen.Lit(eachIndex[i])).Block(jen.Return(jen.Len(r().Dot(st.Ref))))
+				}
+			}),
+			jen.Return(jen.Lit(0)),
 		)
+		f.Line()
+		method(l.r).Id("Name").Params(jen.List(jen.Id(l.step), jen.Id(l.elem)).Int()).String().Block(
+			jen.Switch(jen.Id(l.step)).BlockFunc(func(g *jen.Group) {
+				for i, st := range each {
+					g.Case(jen.Lit(eachIndex[i])).Block(jen.Return(jen.Lit(st.Field.Name + "[").Op("+").Add(e.keyName(st)).Op("+").Lit("]")))
+				}
+			}),
+			jen.Return(jen.Lit("")),
+		)
+	}
+	f.Line()
+	if len(cl.Steps) == 0 {
+		method("").Id("Close").Params(jen.Qual(pkgContext, "Context"), jen.Int(), jen.Int(), jen.Bool()).Error().Block(jen.Return(jen.Nil()))
 		return
 	}
-	f.Commentf("%s is the teardown plan of %s.", cl.PlanName, cl.Name)
-	f.Var().Id(cl.PlanName).Add(teardownType)
-	f.Line()
-	comment(f, "init, not a variable initializer: the steps call the fields' methods, which may lead back to\n"+
-		cl.Name+".Close (a tree of clients) and would make an initialization cycle.")
-	f.Func().Id("init").Params().Block(
-		jen.Id(cl.PlanName).Op("=").Add(lit),
-	)
-}
-
-func teardownLiteral(w *typeWriter, typeName string, cl *Client, teardownType *jen.Statement) *jen.Statement {
-	x := jen.Id("x")
-	// Refs.
-	var refsValues []kv
-	for _, r := range cl.Refs {
-		v := jen.Id("x").Dot(r.Field)
-		if r.Addr {
-			v = jen.Op("&").Add(v)
-		}
-		refsValues = append(refsValues, kv{r.Field, v})
-	}
-	refs := jen.Func().Params(x.Clone().Op("*").Add(recvType(cl))).Add(refsType(cl)).Block(
-		jen.Return(keyed(refsType(cl), refsValues...)),
-	)
-	// Drop.
-	var drops []jen.Code
-	for _, name := range cl.Drop {
-		zero := jen.Nil()
-		if tp, ok := cl.DropTypeParam[name]; ok {
-			zero = jen.Op("*").New(jen.Id(tp))
-		}
-		drops = append(drops, jen.Id("x").Dot(name).Op("=").Add(zero))
-	}
-	drop := jen.Func().Params(jen.Id("x").Op("*").Add(recvType(cl))).Block(drops...)
-
-	// Steps.
-	var steps []jen.Code
-	for _, st := range cl.Steps {
-		steps = append(steps, stepLiteral(cl, st))
-	}
-	return keyed(teardownType.Clone(),
-		kv{"Type", jen.Lit(typeName)},
-		kv{"Timeout", durationCode(cl.Timeout)},
-		kv{"Refs", refs},
-		kv{"Drop", drop},
-		kv{"Steps", jen.Index().Qual(RuntimePath, "TeardownStep").Types(refsType(cl)).ValuesFunc(func(g *jen.Group) {
-			for _, s := range steps {
-				g.Line().Add(s)
+	method(l.r).Id("Close").Params(
+		jen.Id(l.ctx).Qual(pkgContext, "Context"), jen.List(jen.Id(l.step), jen.Id(l.elem)).Int(), jen.Id(l.force).Bool(),
+	).Error().Block(
+		jen.Switch(jen.Id(l.step)).BlockFunc(func(g *jen.Group) {
+			for i, st := range cl.Steps {
+				g.Case(jen.Lit(i)).Block(e.closeStep(cl, st)...)
 			}
-			if len(steps) > 0 {
-				g.Line()
-			}
-		})},
+		}),
+		jen.Return(jen.Nil()),
 	)
+
+	// The zero tests of type parameters.
+	tps := make([]string, 0, len(cl.zeroMethods))
+	for tp := range cl.zeroMethods {
+		tps = append(tps, tp)
+	}
+	sort.Strings(tps)
+	for _, tp := range tps {
+		f.Line()
+		comment(f, strings.TrimSuffix(wrap("", "", fmt.Sprintf("%s reports whether %s is the zero value of %s, nil for a pointer or interface: there is nothing to tear down. A value of a type that cannot be compared is not zero.", cl.zeroMethods[tp], l.e, tp)), "\n"))
+		method("").Id(cl.zeroMethods[tp]).Params(jen.Id(l.e).Id(tp)).Bool().Block(
+			jen.Defer().Func().Params().Block(jen.Id("_").Op("=").Recover()).Call(),
+			jen.Var().Id(l.zero).Id(tp),
+			jen.Return(jen.Id("any").Call(jen.Id(l.e)).Op("==").Id("any").Call(jen.Id(l.zero))),
+		)
+	}
 }
 
-// kv is one key: value of a composite literal.
-type kv struct {
-	key   string
-	value jen.Code
-}
-
-// keyed renders {key: value, ...} one per line, in the given order.
-func keyed(typ *jen.Statement, kvs ...kv) *jen.Statement {
-	return typ.ValuesFunc(func(g *jen.Group) {
-		for _, e := range kvs {
-			g.Line().Id(e.key).Op(":").Add(e.value)
+// locked calls each for every field of cl in declaration order, the fields
+// without a lock first, then those of each lock between its Lock and
+// Unlock; read uses RLock for a sync.RWMutex.
+func (e *emitter) locked(g *jen.Group, cl *Client, write bool, each func(*Field)) {
+	for _, fld := range cl.Fields {
+		if fld.Lock == nil {
+			each(fld)
 		}
-		if len(kvs) > 0 {
-			g.Line()
+	}
+	for _, lock := range cl.Locks {
+		lockName, unlockName := "Lock", "Unlock"
+		if lock.RW && !write {
+			lockName, unlockName = "RLock", "RUnlock"
+		}
+		g.Id(e.l.x).Dot(lock.Field).Dot(lockName).Call()
+		for _, fld := range cl.Fields {
+			if fld.Lock == lock {
+				each(fld)
+			}
+		}
+		g.Id(e.l.x).Dot(lock.Field).Dot(unlockName).Call()
+	}
+}
+
+// refType is the type of a step's refs field.
+func (e *emitter) refType(st *Step) *jen.Statement {
+	if st.Each != nil {
+		return jen.Index().Add(e.w.typ(st.Each.Elem))
+	}
+	t := e.w.typ(st.Field.Type)
+	if st.Addr {
+		return jen.Op("*").Add(t)
+	}
+	return t
+}
+
+// isArray reports whether the field is an array, which is sliced to be
+// used as a collection.
+func isArray(t types.Type) bool {
+	_, ok := t.Underlying().(*types.Array)
+	return ok
+}
+
+// take adds the statements of Take that copy a step's field.
+func (e *emitter) take(g *jen.Group, cl *Client, st *Step) {
+	l := e.l
+	src := func() *jen.Statement { return jen.Id(l.x).Dot(st.Field.Name) }
+	ref := func() *jen.Statement { return jen.Id(l.r).Dot(st.Ref) }
+	switch {
+	case st.Each == nil && st.Addr:
+		g.Add(ref()).Op("=").Op("&").Add(src())
+	case st.Each == nil:
+		g.Add(ref()).Op("=").Add(src())
+	case !st.Each.Map && st.Skip == SkipNever:
+		whole := src()
+		if isArray(st.Field.Type) {
+			whole = src().Index(jen.Op(":"))
+		}
+		if st.Addr {
+			g.Add(ref()).Op("=").Add(whole) // used in place
+		} else {
+			g.Add(ref()).Op("=").Qual(pkgSlices, "Clone").Call(whole)
+		}
+	default:
+		k := l.i
+		if st.Each.Map {
+			k = l.k
+		}
+		body := []jen.Code{
+			ref().Op("=").Append(ref(), jen.Id(l.e)),
+		}
+		if st.Each.Map {
+			body = append(body, jen.Id(l.r).Dot(st.Each.Keys).Op("=").Append(jen.Id(l.r).Dot(st.Each.Keys), jen.Id(k)))
+		} else {
+			body = append(body, jen.Id(l.r).Dot(st.Each.At).Op("=").Append(jen.Id(l.r).Dot(st.Each.At), jen.Id(k)))
+		}
+		if st.Skip != SkipNever {
+			body = []jen.Code{jen.If(e.present(cl, st, jen.Id(l.e))).Block(body...)}
+		}
+		g.For(jen.List(jen.Id(k), jen.Id(l.e)).Op(":=").Range().Add(src())).Block(body...)
+	}
+}
+
+// present is the condition under which v, a step's field or element,
+// holds a resource.
+func (e *emitter) present(cl *Client, st *Step, v *jen.Statement) *jen.Statement {
+	if st.Skip == SkipZero {
+		t := st.Field.Type
+		if st.Each != nil {
+			t = st.Each.Elem
+		}
+		tp := types.Unalias(t).(*types.TypeParam).Obj().Name()
+		return jen.Op("!").Id(e.l.r).Dot(cl.zeroMethods[tp]).Call(v)
+	}
+	return v.Op("!=").Nil()
+}
+
+// keyName spells the name of element elem of a collection step, inside the brackets.
+func (e *emitter) keyName(st *Step) *jen.Statement {
+	l := e.l
+	if !st.Each.Map {
+		index := jen.Id(l.elem)
+		if st.Each.At != "" {
+			index = jen.Id(l.r).Dot(st.Each.At).Index(jen.Id(l.elem))
+		}
+		return jen.Qual(pkgStrconv, "Itoa").Call(index)
+	}
+	k := jen.Id(l.r).Dot(st.Each.Keys).Index(jen.Id(l.elem))
+	// A named key type is converted to its basic type, so that no String
+	// method runs.
+	basic := func(name string) *jen.Statement {
+		if b, ok := types.Unalias(st.Each.Key).(*types.Basic); ok && b.Name() == name {
+			return k
+		}
+		return jen.Id(name).Call(k)
+	}
+	switch st.Each.KeyKind {
+	case KeyString:
+		return jen.Qual(pkgStrconv, "Quote").Call(basic("string"))
+	case KeyInt:
+		if b, ok := types.Unalias(st.Each.Key).(*types.Basic); ok && b.Kind() == types.Int {
+			return jen.Qual(pkgStrconv, "Itoa").Call(k)
+		}
+		return jen.Qual(pkgStrconv, "FormatInt").Call(basic("int64"), jen.Lit(10))
+	case KeyUint:
+		return jen.Qual(pkgStrconv, "FormatUint").Call(basic("uint64"), jen.Lit(10))
+	case KeyBool:
+		return jen.Qual(pkgStrconv, "FormatBool").Call(basic("bool"))
+	case KeyFloat:
+		return jen.Qual(pkgStrconv, "FormatFloat").Call(basic("float64"), jen.LitRune('g'), jen.Lit(-1), jen.Lit(st.Each.KeyBits))
+	case KeyComplex:
+		return jen.Qual(pkgStrconv, "FormatComplex").Call(basic("complex128"), jen.LitRune('g'), jen.Lit(-1), jen.Lit(st.Each.KeyBits))
+	}
+	return jen.Qual(RuntimePath, "KeyString").Call(k)
+}
+
+// call is v.M(ctx) as statements: return its error, or call it and go on
+// to the switch's return nil; ret forces a return after a call without an error.
+func (e *emitter) call(v *jen.Statement, m *Call, ret bool) []jen.Code {
+	var args []jen.Code
+	if m.Ctx {
+		args = append(args, jen.Id(e.l.ctx))
+	}
+	c := v.Dot(m.Method).Call(args...)
+	switch {
+	case m.Err:
+		return []jen.Code{jen.Return(c)}
+	case ret:
+		return []jen.Code{c, jen.Return(jen.Nil())}
+	}
+	return []jen.Code{c}
+}
+
+// closeStep is the body of a step's case in Close.
+func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
+	l := e.l
+	v := func() *jen.Statement {
+		s := jen.Id(l.r).Dot(st.Ref)
+		if st.Each != nil {
+			s.Index(jen.Id(l.elem))
+		}
+		return s
+	}
+	var body []jen.Code
+	switch st.Kind {
+	case StepCancel:
+		body = []jen.Code{v().Call()}
+	case StepWaitGroup:
+		body = []jen.Code{v().Dot("Wait").Call()}
+	case StepWaitChan:
+		// Receiving gives up at the step's deadline: no goroutine is left behind.
+		body = []jen.Code{jen.For().Block(
+			jen.Select().Block(
+				jen.Case(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Op("<-").Add(v())).Block(
+					jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Nil())),
+				),
+				jen.Case(jen.Op("<-").Id(l.ctx).Dot("Done").Call()).Block(
+					jen.Return(jen.Qual(pkgContext, "Cause").Call(jen.Id(l.ctx))),
+				),
+			),
+		)}
+	case StepCall, StepEach:
+		if st.Force == nil {
+			body = e.call(v(), st.Method, false)
+		} else {
+			body = append([]jen.Code{jen.If(jen.Id(l.force)).Block(e.call(v(), st.Force, true)...)}, e.call(v(), st.Method, false)...)
+		}
+	}
+	// Elements are skipped in Take; fields here.
+	if st.Each != nil || st.Skip == SkipNever {
+		return body
+	}
+	if len(body) == 1 {
+		return []jen.Code{jen.If(e.present(cl, st, v())).Block(body...)}
+	}
+	absent := v().Op("==").Nil()
+	if st.Skip == SkipZero {
+		absent = e.present(cl, st, v())
+		absent = jen.Op("!").Parens(absent)
+	}
+	return append([]jen.Code{jen.If(absent).Block(jen.Return(jen.Nil()))}, body...)
+}
+
+// stepValue is a step's runtime.Step literal, on one line.
+func stepValue(st *Step) *jen.Statement {
+	return jen.ValuesFunc(func(g *jen.Group) {
+		g.Id("Name").Op(":").Lit(st.Field.Name)
+		if st.Phase != 0 {
+			g.Id("Phase").Op(":").Lit(st.Phase)
+		}
+		if st.Timeout > 0 {
+			g.Id("Timeout").Op(":").Add(durationCode(st.Timeout))
+		}
+		if st.Force != nil {
+			g.Id("Force").Op(":").True()
+		}
+		if st.Each != nil {
+			g.Id("Each").Op(":").True()
 		}
 	})
 }
@@ -280,167 +561,67 @@ func durationCode(d time.Duration) *jen.Statement {
 	return jen.Lit(int(d)).Op("*").Qual(pkgTime, "Nanosecond")
 }
 
-// callCode calls m on recv, returning its error or nil.
-func callCode(recv *jen.Statement, m *Call) []jen.Code {
-	var args []jen.Code
-	if m.Ctx {
-		args = append(args, jen.Id("ctx"))
-	}
-	call := recv.Dot(m.Method).Call(args...)
-	if m.Err {
-		return []jen.Code{jen.Return(call)}
-	}
-	return []jen.Code{call, jen.Return(jen.Nil())}
-}
-
-var (
-	ctxParam  = func() *jen.Statement { return jen.Id("ctx").Qual(pkgContext, "Context") }
-	errResult = func() *jen.Statement { return jen.Error() }
-)
-
-// stepFunc is func(ctx context.Context, r *R) error { body }.
-func stepFunc(cl *Client, usesCtx bool, body []jen.Code) *jen.Statement {
-	ctx := ctxParam()
-	if !usesCtx {
-		ctx = jen.Id("_").Qual(pkgContext, "Context")
-	}
-	return jen.Func().Params(ctx, jen.Id("r").Op("*").Add(refsType(cl))).Add(errResult()).Block(body...)
-}
-
-func stepLiteral(cl *Client, st *Step) *jen.Statement {
-	r := func() *jen.Statement { return jen.Id("r").Dot(st.Name) }
-	var nilCheck []jen.Code
-	if st.Nilable {
-		nilCheck = []jen.Code{jen.If(r().Op("==").Nil()).Block(jen.Return(jen.Nil()))}
-	}
-	d := []kv{{"Name", jen.Lit(st.Name)}, {"Phase", jen.Lit(st.Phase)}}
-	if st.Timeout > 0 {
-		d = append(d, kv{"Timeout", durationCode(st.Timeout)})
-	}
-	switch {
-	case st.Cancel:
-		d = append(d, kv{"Close", stepFunc(cl, false, append(nilCheck, r().Call(), jen.Return(jen.Nil())))})
-	case st.Wait == WaitGroup:
-		d = append(d, kv{"Close", stepFunc(cl, false, append(nilCheck, r().Dot("Wait").Call(), jen.Return(jen.Nil())))})
-	case st.Wait == WaitChanClosed:
-		// Wait for the close but give up at the step's deadline: receiving
-		// needs no goroutine to be abandoned. Values received are discarded.
-		d = append(d, kv{"Close", stepFunc(cl, true, append(nilCheck,
-			jen.For().Block(
-				jen.Select().Block(
-					jen.Case(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Op("<-").Add(r())).Block(
-						jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Nil())),
-					),
-					jen.Case(jen.Op("<-").Id("ctx").Dot("Done").Call()).Block(
-						jen.Return(jen.Qual(pkgContext, "Cause").Call(jen.Id("ctx"))),
-					),
-				),
-			),
-		))})
-	case st.Call != nil:
-		d = append(d, kv{"Close", stepFunc(cl, st.Call.Ctx, append(nilCheck, callCode(r(), st.Call)...))})
-		if st.Force != nil {
-			d = append(d, kv{"Force", stepFunc(cl, st.Force.Ctx, append(nilCheck, callCode(r(), st.Force)...))})
-		}
-	case st.Each != nil:
-		d = append(d, kv{"Each", eachFunc(cl, st)})
-	}
-	return keyed(jen.Null(), d...)
-}
-
-// eachFunc adds one step per element of a slice, array or map.
-func eachFunc(cl *Client, st *Step) *jen.Statement {
-	e := st.Each
-	elemFunc := func(m *Call) *jen.Statement {
-		ctx := ctxParam()
-		if !m.Ctx {
-			ctx = jen.Qual(pkgContext, "Context")
-		}
-		return jen.Func().Params(ctx).Error().Block(callCode(jen.Id("e"), m)...)
-	}
-	force := jen.Nil()
-	if st.Force != nil {
-		force = elemFunc(st.Force)
-	}
-	var loop *jen.Statement
-	var name *jen.Statement
-	var body []jen.Code
-	if e.Kind == EachMap {
-		loop = jen.For(jen.List(jen.Id("k"), jen.Id("e")).Op(":=").Range().Id("r").Dot(st.Name))
-		if e.StringKey {
-			key := jen.Id("k")
-			if !e.PlainString {
-				key = jen.String().Parens(key)
-			}
-			name = jen.Qual(pkgStrconv, "Quote").Call(key)
-		} else {
-			name = jen.Qual(pkgFmt, "Sprint").Call(jen.Id("k"))
-		}
-	} else {
-		loop = jen.For(jen.Id("i").Op(":=").Range().Id("r").Dot(st.Name))
-		name = jen.Qual(pkgStrconv, "Itoa").Call(jen.Id("i"))
-		elem := jen.Id("r").Dot(st.Name).Index(jen.Id("i"))
-		if e.Addr {
-			elem = jen.Op("&").Add(elem)
-		}
-		body = append(body, jen.Id("e").Op(":=").Add(elem))
-	}
-	if e.Nilable {
-		body = append(body, jen.If(jen.Id("e").Op("==").Nil()).Block(jen.Continue()))
-	}
-	body = append(body, jen.Id("add").Call(
-		jen.Lit(st.Name+"[").Op("+").Add(name).Op("+").Lit("]"),
-		elemFunc(&e.Close),
-		force,
-	))
-	return jen.Func().Params(
-		jen.Id("r").Op("*").Add(refsType(cl)),
-		jen.Id("add").Func().Params(jen.String(), jen.Func().Params(jen.Qual(pkgContext, "Context")).Error(), jen.Func().Params(jen.Qual(pkgContext, "Context")).Error()),
-	).Block(loop.Block(body...))
-}
-
-// closeDoc is the doc comment of the generated Close.
-func closeDoc(cl *Client) string {
-	return fmt.Sprintf("Close tears down x as CloseContext(context.Background()) does: it returns within %s,\n"+
-		"whatever x's resources do, with nil or a *runtime.CleanupError. It makes %s an io.Closer.", cl.Timeout, cl.Name)
-}
-
-// closeContextDoc states what the generated CloseContext does, in order.
-func closeContextDoc(cl *Client) string {
+// closeContextDoc is the doc comment of the generated CloseContext: what is
+// specific to the client. The contract is runtime.Plan.Close's.
+func closeContextDoc(cl *Client, x string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "CloseContext tears down x and returns no later than the earlier of ctx's deadline and\n")
-	fmt.Fprintf(&b, "%s from now, whatever x's resources do. In order:\n\n", cl.Timeout)
-	fmt.Fprintf(&b, "  1. It closes the door: from the first call on, x.%s.Enter returns runtime.ErrClosed.\n", cl.Guard)
-	b.WriteString("     Calls already inside (between Enter and Leave) are waited for, for up to half the\n")
-	b.WriteString("     time to the deadline.\n")
-	b.WriteString("  2. It runs the steps listed below, phase after phase. The steps of one phase run\n")
-	b.WriteString("     concurrently; a phase starts when the one before has ended or its budget has run\n")
-	b.WriteString("     out. A step still running at the deadline is abandoned: it keeps running, is listed\n")
-	b.WriteString("     by runtime.Abandoned until it returns, and is named in the error. Steps not started\n")
-	b.WriteString("     by then are started with an expired context and are not waited for. CloseContext\n")
-	b.WriteString("     returns at most runtime.Grace after the deadline.\n")
-	if len(cl.Drop) > 0 {
-		b.WriteString(wrap("  3. ", "     ", "It drops its references, even when a step hangs: it sets "+strings.Join(cl.Drop, ", ")+
-			" to their zero values, once no call holds the guard."))
-	} else {
-		b.WriteString("  3. It has no references to drop.\n")
-	}
-	b.WriteString("  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError\n")
-	b.WriteString("     naming each step that failed, panicked, timed out or was abandoned. The error\n")
-	b.WriteString("     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds\n")
-	b.WriteString("     when the deadline cut a step short.\n\n")
+	fmt.Fprintf(&b, "CloseContext tears %s down by the earlier of ctx's deadline and %s from now", x, cl.Timeout)
 	if len(cl.Steps) == 0 {
-		b.WriteString("There are no steps.\n\n")
+		b.WriteString("; it has no steps.\n")
 	} else {
-		b.WriteString("The steps, by phase:\n\n")
-		for _, st := range cl.Steps {
-			fmt.Fprintf(&b, "  - phase %d, %s: %s\n", st.Phase, st.Name, stepDoc(st))
+		b.WriteString(", in phases:\n\n")
+		for i := 0; i < len(cl.Steps); {
+			j := i
+			var names []string
+			for ; j < len(cl.Steps) && cl.Steps[j].Phase == cl.Steps[i].Phase; j++ {
+				names = append(names, stepDoc(cl.Steps[j]))
+			}
+			fmt.Fprintf(&b, "  - %d: %s\n", cl.Steps[i].Phase, strings.Join(names, ", "))
+			i = j
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("Only the first call tears down. Later and concurrent calls wait for it, within their\n")
-	b.WriteString("own deadline, and return its result. CloseContext is safe to call concurrently.")
-	return b.String()
+	var drop []string
+	for _, f := range cl.Fields {
+		if f.Drop {
+			drop = append(drop, f.Name)
+		}
+	}
+	switch len(drop) {
+	case 0:
+		b.WriteString("See runtime.Plan.Close for the contract.\n")
+	case 1:
+		b.WriteString(wrap("", "", "It then sets "+drop[0]+" to its zero value. See runtime.Plan.Close for the contract."))
+	default:
+		b.WriteString(wrap("", "", "It then sets "+joinNames(drop)+" to their zero values. See runtime.Plan.Close for the contract."))
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// stepDoc is a step in the doc comment: its name and what is not the
+// default about it.
+func stepDoc(st *Step) string {
+	var notes []string
+	if st.Method != nil && st.Method.Method != "Close" {
+		notes = append(notes, st.Method.Method)
+	}
+	if st.Force != nil {
+		notes = append(notes, "force "+st.Force.Method)
+	}
+	if st.Timeout > 0 {
+		notes = append(notes, st.Timeout.String())
+	}
+	if st.Field.Lock != nil {
+		notes = append(notes, "under "+st.Field.Lock.Field)
+	}
+	name := st.Field.Name
+	if st.Each != nil {
+		name += "[...]"
+	}
+	if len(notes) == 0 {
+		return name
+	}
+	return name + " (" + strings.Join(notes, ", ") + ")"
 }
 
 // wrap breaks text into lines of at most about 92 columns, the first
@@ -462,37 +643,4 @@ func wrap(first, rest, text string) string {
 	}
 	b.WriteString(line + "\n")
 	return b.String()
-}
-
-func callDoc(recv string, m *Call) string {
-	if m.Ctx {
-		return recv + "." + m.Method + "(ctx)"
-	}
-	return recv + "." + m.Method + "()"
-}
-
-func stepDoc(st *Step) string {
-	var s string
-	switch {
-	case st.Cancel:
-		s = "calls x." + st.Name + "()"
-	case st.Wait == WaitGroup:
-		s = "waits for x." + st.Name + " to reach zero"
-	case st.Wait == WaitChanClosed:
-		s = "waits for x." + st.Name + " to be closed, discarding values"
-	case st.Call != nil:
-		s = "calls " + callDoc("x."+st.Name, st.Call)
-		if st.Force != nil {
-			s += ", then " + callDoc("x."+st.Name, st.Force) + " if that has not returned in time"
-		}
-	case st.Each != nil:
-		s = "calls " + callDoc("e", &st.Each.Close) + " for each element e of x." + st.Name + ", concurrently"
-		if st.Force != nil {
-			s += ", then " + callDoc("e", st.Force) + " if that has not returned in time"
-		}
-	}
-	if st.Timeout > 0 {
-		s += fmt.Sprintf("; budget %s", st.Timeout)
-	}
-	return s
 }

@@ -16,6 +16,12 @@ type Package struct {
 	Dir     string
 	Types   *types.Package
 	Clients []*Client // in source order
+
+	// names holds every name declared at package level in the package's
+	// directory, in any file and any build configuration, outside generated
+	// files, and every type parameter name of a client: the generated
+	// package-level names, import names and local names avoid them.
+	names map[string]bool
 }
 
 // Client is one //cleanup:client struct type.
@@ -26,44 +32,82 @@ type Client struct {
 	Timeout    time.Duration
 	Guard      string   // the runtime.Guard field's name
 	Steps      []*Step  // sorted by phase, then declaration order
-	Drop       []string // fields set to their zero value after teardown, in declaration order
-	// DropTypeParam maps the fields of Drop whose type is a type parameter
-	// to its name: they are zeroed with *new(E) instead of nil.
-	DropTypeParam map[string]string
-	Refs          []*Ref // fields copied (or addressed) for the steps, in declaration order
-	Fields        []*Ref // every field the generated code names, guard included, for the compile-time guard
+	Fields     []*Field // the guard and every managed field, in declaration order
+	Locks      []*Lock  // the lock= fields, in order of first use
 
-	// Names of the generated declarations.
-	PlanName string // cleanupT: the runtime.Teardown variable, or the function returning it for a generic T
-	RefsName string // cleanupTRefs
+	// Names of the generated declarations, free in the package.
+	PlanName string // cleanupT: the runtime.Plan variable, or for a generic T cleanupTSteps, the []runtime.Step variable
+	RefsName string // cleanupTRefs: the refs struct implementing runtime.Refs[T]
+
+	zeroMethods map[string]string // type parameter -> the refs method that tells its zero value
 }
 
 // Generic reports whether the client has type parameters.
 func (c *Client) Generic() bool { return len(c.TypeParams) > 0 }
 
-// Ref is one field of the generated refs struct.
-type Ref struct {
-	Field string     // the client's field name (for embedded fields, the type name)
-	Type  types.Type // the field's type
-	Addr  bool       // the refs struct holds &x.Field, of type *Type
+// Field is one field of the client that the generated code names.
+type Field struct {
+	Name string     // the field name; for an embedded field, the type name
+	Type types.Type // the field's type
+	// Drop says the field is set to its zero value after teardown: it is a
+	// pointer, interface, map, slice, channel or func, or a type parameter.
+	Drop bool
+	Lock *Lock // lock=: held while the field is read and dropped
+	Step *Step // nil for the guard and for //cleanup:nil fields
 }
+
+// Lock is a sync.Mutex or sync.RWMutex field of the client named by lock=.
+type Lock struct {
+	Field string
+	RW    bool // a sync.RWMutex: Take read-locks it
+}
+
+// StepKind says what a step does.
+type StepKind int
+
+const (
+	// StepCancel calls a func() field.
+	StepCancel StepKind = iota + 1
+	// StepWaitGroup waits for a sync.WaitGroup (by address) or *sync.WaitGroup to reach zero.
+	StepWaitGroup
+	// StepWaitChan waits for a channel to be closed, discarding values.
+	StepWaitChan
+	// StepCall calls a method of the field.
+	StepCall
+	// StepEach calls a method of each element of a slice, array or map.
+	StepEach
+)
+
+// Skip says how a step recognises a resource that is not there, which it
+// skips: a field for StepCall and the rest, an element for StepEach.
+type Skip int
+
+const (
+	// SkipNever: the value is always torn down.
+	SkipNever Skip = iota
+	// SkipNil: a nil pointer, interface, map, channel or func is skipped.
+	SkipNil
+	// SkipZero: a value of a type parameter is skipped when it is the zero
+	// value of its type argument (nil for a pointer or interface).
+	SkipZero
+)
 
 // Step is the teardown of one managed field.
 type Step struct {
-	Name    string // the field name; for embedded fields, the type name
-	Verb    string // close, cancel or wait
+	Field   *Field
+	Kind    StepKind
 	Phase   int
 	Timeout time.Duration
+	Method  *Call // StepCall and StepEach: the graceful method
+	Force   *Call // StepCall and StepEach: force=, or nil
+	Skip    Skip  // of the field, or for StepEach of each element
+	// Addr: the refs hold &x.Field (a value whose methods or WaitGroup need
+	// its address), or for StepEach the collection itself, so that each
+	// element is used in place.
+	Addr bool
+	Each *Each // StepEach
 
-	// Exactly one of the following is set.
-	Call   *Call // close on the field itself
-	Each   *Each // close element by element
-	Wait   WaitKind
-	Cancel bool
-
-	Force *Call // force=, with Call or Each
-
-	Nilable bool // the copied value can be nil and is then skipped
+	Ref string // the refs struct's field for this step
 }
 
 // Call is a method call on a value.
@@ -73,31 +117,27 @@ type Call struct {
 	Err    bool // the method returns an error
 }
 
-// WaitKind says what a wait step waits for.
-type WaitKind int
+// KeyKind says how the name of a map element spells its key.
+type KeyKind int
 
 const (
-	NoWait         WaitKind = iota
-	WaitGroup               // a sync.WaitGroup or *sync.WaitGroup reaches zero
-	WaitChanClosed          // a channel is closed
-)
-
-// EachKind is the container of an element-by-element close.
-type EachKind int
-
-const (
-	EachSlice EachKind = iota + 1 // a slice, or an array reached through a pointer
-	EachMap
+	KeyOther   KeyKind = iota // runtime.KeyString(k)
+	KeyString                 // strconv.Quote
+	KeyInt                    // strconv.FormatInt
+	KeyUint                   // strconv.FormatUint
+	KeyBool                   // strconv.FormatBool
+	KeyFloat                  // strconv.FormatFloat
+	KeyComplex                // strconv.FormatComplex
 )
 
 // Each describes closing a slice, array or map element by element.
 type Each struct {
-	Kind        EachKind
-	StringKey   bool // map keys are strings: names use %q
-	PlainString bool // the key type is string itself, not a named string type
-	Addr        bool // elements are values whose method needs &elem
-	Nilable     bool // elements can be nil and are then skipped
-	Close       Call
-}
+	Map     bool
+	Elem    types.Type
+	Key     types.Type // maps
+	KeyKind KeyKind    // maps
+	KeyBits int        // KeyFloat and KeyComplex: 32, 64 or 128
 
-func (e *Each) isMap() bool { return e.Kind == EachMap }
+	Keys string // maps: the refs field holding the keys, in the order of the elements
+	At   string // slices and arrays whose elements are skipped: the refs field holding each element's index
+}

@@ -61,6 +61,10 @@ func (w *typeWriter) typ(t types.Type) *jen.Statement {
 		case types.RecvOnly:
 			return jen.Op("<-").Chan().Add(w.typ(t.Elem()))
 		}
+		// chan (<-chan int): chan <-chan int would read as chan<- chan int.
+		if elem, ok := t.Elem().(*types.Chan); ok && elem.Dir() == types.RecvOnly {
+			return jen.Chan().Parens(w.typ(elem))
+		}
 		return jen.Chan().Add(w.typ(t.Elem()))
 	case *types.Signature:
 		return jen.Func().Add(w.signature(t))
@@ -142,7 +146,29 @@ func (w *typeWriter) typeParams(tps []*types.TypeParam) []jen.Code {
 	for i, tp := range tps {
 		out[i] = jen.Id(tp.Obj().Name()).Add(w.constraint(tp.Constraint()))
 	}
+	// [P *int] would read as an array length; [P *int,] is a type parameter.
+	if len(tps) == 1 && startsWithPointer(tps[0].Constraint()) {
+		out[0] = jen.Add(out[0]).Op(",")
+	}
 	return out
+}
+
+// startsWithPointer reports whether a constraint is spelled starting with
+// "*": an implicit interface whose element is a pointer type or a union
+// whose first term is one.
+func startsWithPointer(t types.Type) bool {
+	it, ok := t.(*types.Interface)
+	if !ok || !it.IsImplicit() || it.NumEmbeddeds() != 1 {
+		return false
+	}
+	switch e := it.EmbeddedType(0).(type) {
+	case *types.Pointer:
+		return true
+	case *types.Union:
+		_, ptr := e.Term(0).Type().(*types.Pointer)
+		return !e.Term(0).Tilde() && ptr
+	}
+	return false
 }
 
 // constraint spells a constraint: an implicit interface (~int | string) is

@@ -12,50 +12,41 @@ import (
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 5s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes VisionDataClient an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 5s.
 func (x *VisionDataClient) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 5s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 5s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets api, cache, ctx, life,
-//     streams, telemetry, session, cancel, wg, transport to their zero values, once no call
-//     holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 0: streams (Drain, 500ms)
+//   - 1: telemetry (Flush, 1s)
+//   - 2: session (End, 1s)
+//   - 3: cancel
+//   - 4: wg (1s)
+//   - 5: transport (CloseIdleConnections)
 //
-// The steps, by phase:
-//
-//   - phase 0, streams: calls x.streams.Drain(ctx); budget 500ms
-//   - phase 1, telemetry: calls x.telemetry.Flush(ctx); budget 1s
-//   - phase 2, session: calls x.session.End(ctx); budget 1s
-//   - phase 3, cancel: calls x.cancel()
-//   - phase 4, wg: waits for x.wg to reach zero; budget 1s
-//   - phase 5, transport: calls x.transport.CloseIdleConnections()
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets api, cache, ctx, life, streams, telemetry, session, cancel, wg and transport to
+// their zero values. See runtime.Plan.Close for the contract.
 func (x *VisionDataClient) CloseContext(ctx context.Context) error {
 	return cleanupVisionDataClient.Close(ctx, &x.guard, x)
 }
 
-// cleanupVisionDataClientRefs holds what the teardown of VisionDataClient uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupVisionDataClient is the teardown plan of VisionDataClient.
+var cleanupVisionDataClient = runtime.Plan[VisionDataClient, cleanupVisionDataClientRefs]{
+	Type:    "vision.VisionDataClient",
+	Timeout: 5 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "streams", Timeout: 500 * time.Millisecond},
+		{Name: "telemetry", Phase: 1, Timeout: 1 * time.Second},
+		{Name: "session", Phase: 2, Timeout: 1 * time.Second},
+		{Name: "cancel", Phase: 3},
+		{Name: "wg", Phase: 4, Timeout: 1 * time.Second},
+		{Name: "transport", Phase: 5},
+	},
+}
+
+// cleanupVisionDataClientRefs holds the fields of VisionDataClient that its steps use.
 type cleanupVisionDataClientRefs struct {
 	streams   *streamSet
 	telemetry *telemetry
@@ -65,9 +56,10 @@ type cleanupVisionDataClientRefs struct {
 	transport *http.Transport
 }
 
-// If this does not compile, a field of VisionDataClient that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of VisionDataClient that it manages was
+// renamed, removed or retyped.
 func _(x *VisionDataClient) {
+	var _ runtime.Refs[VisionDataClient] = (*cleanupVisionDataClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **api = &x.api
 	var _ **frameCache = &x.cache
@@ -81,190 +73,136 @@ func _(x *VisionDataClient) {
 	var _ **http.Transport = &x.transport
 }
 
-// cleanupVisionDataClient is the teardown plan of VisionDataClient.
-var cleanupVisionDataClient runtime.Teardown[VisionDataClient, cleanupVisionDataClientRefs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// VisionDataClient.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupVisionDataClient = runtime.Teardown[VisionDataClient, cleanupVisionDataClientRefs]{
-		Type:    "vision.VisionDataClient",
-		Timeout: 5 * time.Second,
-		Refs: func(x *VisionDataClient) cleanupVisionDataClientRefs {
-			return cleanupVisionDataClientRefs{
-				streams:   x.streams,
-				telemetry: x.telemetry,
-				session:   x.session,
-				cancel:    x.cancel,
-				wg:        x.wg,
-				transport: x.transport,
-			}
-		},
-		Drop: func(x *VisionDataClient) {
-			x.api = nil
-			x.cache = nil
-			x.ctx = nil
-			x.life = nil
-			x.streams = nil
-			x.telemetry = nil
-			x.session = nil
-			x.cancel = nil
-			x.wg = nil
-			x.transport = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupVisionDataClientRefs]{
-			{
-				Name:    "streams",
-				Phase:   0,
-				Timeout: 500 * time.Millisecond,
-				Close: func(ctx context.Context, r *cleanupVisionDataClientRefs) error {
-					if r.streams == nil {
-						return nil
-					}
-					return r.streams.Drain(ctx)
-				},
-			},
-			{
-				Name:    "telemetry",
-				Phase:   1,
-				Timeout: 1 * time.Second,
-				Close: func(ctx context.Context, r *cleanupVisionDataClientRefs) error {
-					if r.telemetry == nil {
-						return nil
-					}
-					return r.telemetry.Flush(ctx)
-				},
-			},
-			{
-				Name:    "session",
-				Phase:   2,
-				Timeout: 1 * time.Second,
-				Close: func(ctx context.Context, r *cleanupVisionDataClientRefs) error {
-					if r.session == nil {
-						return nil
-					}
-					return r.session.End(ctx)
-				},
-			},
-			{
-				Name:  "cancel",
-				Phase: 3,
-				Close: func(_ context.Context, r *cleanupVisionDataClientRefs) error {
-					if r.cancel == nil {
-						return nil
-					}
-					r.cancel()
-					return nil
-				},
-			},
-			{
-				Name:    "wg",
-				Phase:   4,
-				Timeout: 1 * time.Second,
-				Close: func(_ context.Context, r *cleanupVisionDataClientRefs) error {
-					if r.wg == nil {
-						return nil
-					}
-					r.wg.Wait()
-					return nil
-				},
-			},
-			{
-				Name:  "transport",
-				Phase: 5,
-				Close: func(_ context.Context, r *cleanupVisionDataClientRefs) error {
-					if r.transport == nil {
-						return nil
-					}
-					r.transport.CloseIdleConnections()
-					return nil
-				},
-			},
-		},
-	}
+func (r *cleanupVisionDataClientRefs) Take(x *VisionDataClient) {
+	r.streams = x.streams
+	r.telemetry = x.telemetry
+	r.session = x.session
+	r.cancel = x.cancel
+	r.wg = x.wg
+	r.transport = x.transport
 }
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 5s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes DataSourceManager an io.Closer.
+func (*cleanupVisionDataClientRefs) Drop(x *VisionDataClient) {
+	x.api = nil
+	x.cache = nil
+	x.ctx = nil
+	x.life = nil
+	x.streams = nil
+	x.telemetry = nil
+	x.session = nil
+	x.cancel = nil
+	x.wg = nil
+	x.transport = nil
+}
+
+func (*cleanupVisionDataClientRefs) Len(int) int {
+	return 0
+}
+
+func (*cleanupVisionDataClientRefs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupVisionDataClientRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.streams != nil {
+			return r.streams.Drain(ctx)
+		}
+	case 1:
+		if r.telemetry != nil {
+			return r.telemetry.Flush(ctx)
+		}
+	case 2:
+		if r.session != nil {
+			return r.session.End(ctx)
+		}
+	case 3:
+		if r.cancel != nil {
+			r.cancel()
+		}
+	case 4:
+		if r.wg != nil {
+			r.wg.Wait()
+		}
+	case 5:
+		if r.transport != nil {
+			r.transport.CloseIdleConnections()
+		}
+	}
+	return nil
+}
+
+// Close is CloseContext(context.Background()): it returns within 5s.
 func (x *DataSourceManager) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 5s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 5s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets sources to their zero values,
-//     once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: sources[...] (CloseContext)
 //
-// The steps, by phase:
-//
-//   - phase 2, sources: calls e.CloseContext(ctx) for each element e of x.sources, concurrently
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets sources to its zero value. See runtime.Plan.Close for the contract.
 func (x *DataSourceManager) CloseContext(ctx context.Context) error {
 	return cleanupDataSourceManager.Close(ctx, &x.guard, x)
 }
 
-// cleanupDataSourceManagerRefs holds what the teardown of DataSourceManager uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
-type cleanupDataSourceManagerRefs struct {
-	sources map[string]Source
+// cleanupDataSourceManager is the teardown plan of DataSourceManager.
+var cleanupDataSourceManager = runtime.Plan[DataSourceManager, cleanupDataSourceManagerRefs]{
+	Type:    "vision.DataSourceManager",
+	Timeout: 5 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "sources", Phase: 2, Each: true},
+	},
 }
 
-// If this does not compile, a field of DataSourceManager that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// cleanupDataSourceManagerRefs holds the fields of DataSourceManager that its steps use.
+type cleanupDataSourceManagerRefs struct {
+	sources     []Source
+	sourcesKeys []string
+}
+
+// If this does not compile, run cleanupgen again: a field of DataSourceManager that it manages was
+// renamed, removed or retyped.
 func _(x *DataSourceManager) {
+	var _ runtime.Refs[DataSourceManager] = (*cleanupDataSourceManagerRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *map[string]Source = &x.sources
 }
 
-// cleanupDataSourceManager is the teardown plan of DataSourceManager.
-var cleanupDataSourceManager runtime.Teardown[DataSourceManager, cleanupDataSourceManagerRefs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// DataSourceManager.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupDataSourceManager = runtime.Teardown[DataSourceManager, cleanupDataSourceManagerRefs]{
-		Type:    "vision.DataSourceManager",
-		Timeout: 5 * time.Second,
-		Refs: func(x *DataSourceManager) cleanupDataSourceManagerRefs {
-			return cleanupDataSourceManagerRefs{
-				sources: x.sources,
-			}
-		},
-		Drop: func(x *DataSourceManager) {
-			x.sources = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupDataSourceManagerRefs]{
-			{
-				Name:  "sources",
-				Phase: 2,
-				Each: func(r *cleanupDataSourceManagerRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for k, e := range r.sources {
-						if e == nil {
-							continue
-						}
-						add("sources["+strconv.Quote(k)+"]", func(ctx context.Context) error {
-							return e.CloseContext(ctx)
-						}, nil)
-					}
-				},
-			},
-		},
+func (r *cleanupDataSourceManagerRefs) Take(x *DataSourceManager) {
+	for k, e := range x.sources {
+		if e != nil {
+			r.sources = append(r.sources, e)
+			r.sourcesKeys = append(r.sourcesKeys, k)
+		}
 	}
+}
+
+func (*cleanupDataSourceManagerRefs) Drop(x *DataSourceManager) {
+	x.sources = nil
+}
+
+func (r *cleanupDataSourceManagerRefs) Len(step int) int {
+	switch step {
+	case 0:
+		return len(r.sources)
+	}
+	return 0
+}
+
+func (r *cleanupDataSourceManagerRefs) Name(step, elem int) string {
+	switch step {
+	case 0:
+		return "sources[" + strconv.Quote(r.sourcesKeys[elem]) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupDataSourceManagerRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		return r.sources[elem].CloseContext(ctx)
+	}
+	return nil
 }

@@ -40,7 +40,6 @@ import (
 	"bytes"
 	"fmt"
 	"go/ast"
-	"go/token"
 	"go/types"
 	"path/filepath"
 	"strings"
@@ -98,17 +97,22 @@ func run(pass *analysis.Pass) (any, error) {
 		pass.Report(analysis.Diagnostic{Pos: d.Pos, Category: "directive", Message: d.Msg})
 	}
 
-	clients := clientDecls(files)
+	var clients []*generator.TypeDecl
+	for _, d := range report.Decls {
+		if d.Client() && d.Struct != nil {
+			clients = append(clients, d)
+		}
+	}
 	if len(report.Diagnostics) == 0 {
 		stale(pass, files, report, clients)
 	}
 
 	a := &fieldChecker{pass: pass, clients: map[string]bool{}, made: madeChans(pass, files)}
-	for _, cd := range clients {
-		a.clients[cd.ts.Name.Name] = true
+	for _, d := range clients {
+		a.clients[d.Spec.Name.Name] = true
 	}
-	for _, cd := range clients {
-		a.client(cd)
+	for _, d := range clients {
+		a.client(d)
 	}
 	return nil, nil
 }
@@ -125,52 +129,9 @@ func hasDirective(f *ast.File) bool {
 	return false
 }
 
-// clientDecl is a struct type declared with a //cleanup:client directive,
-// valid or not.
-type clientDecl struct {
-	file *ast.File
-	ts   *ast.TypeSpec
-	st   *ast.StructType
-}
-
-func clientDecls(files []*ast.File) []clientDecl {
-	var out []clientDecl
-	for _, f := range files {
-		for _, decl := range f.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.TYPE {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				ts := spec.(*ast.TypeSpec)
-				st, ok := ts.Type.(*ast.StructType)
-				if !ok || ts.Assign.IsValid() || !isClient(generator.TypeComments(gd, ts)) {
-					continue
-				}
-				out = append(out, clientDecl{file: f, ts: ts, st: st})
-			}
-		}
-	}
-	return out
-}
-
-func isClient(groups []*ast.CommentGroup) bool {
-	for _, g := range groups {
-		if g == nil {
-			continue
-		}
-		for _, c := range g.List {
-			if d, ok, _ := generator.ParseDirective(c.Slash, c.Text); ok && d.Verb == "client" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // stale reports a generated file that is missing, differs from what
 // cleanupgen would write now, or has no client left to serve.
-func stale(pass *analysis.Pass, files []*ast.File, report *generator.Report, clients []clientDecl) {
+func stale(pass *analysis.Pass, files []*ast.File, report *generator.Report, clients []*generator.TypeDecl) {
 	var output *ast.File
 	for _, f := range files {
 		if pass.Fset.File(f.FileStart).Name() == report.Output {
@@ -194,8 +155,8 @@ func stale(pass *analysis.Pass, files []*ast.File, report *generator.Report, cli
 	} else {
 		return
 	}
-	for _, cd := range clients {
-		pass.Reportf(cd.ts.Name.Pos(), "%s %s for //cleanup:client %s; run cleanupgen (go generate)", base, problem, cd.ts.Name.Name)
+	for _, d := range clients {
+		pass.Reportf(d.Spec.Name.Pos(), "%s %s for //cleanup:client %s; run cleanupgen (go generate)", base, problem, d.Spec.Name.Name)
 	}
 }
 
@@ -221,45 +182,28 @@ type fieldChecker struct {
 	made    map[*types.Var]bool // chan fields the package stores a make(chan) in
 }
 
-func (a *fieldChecker) client(cd clientDecl) {
-	obj, _ := a.pass.TypesInfo.Defs[cd.ts.Name].(*types.TypeName)
-	if obj == nil {
-		return
-	}
-	tstruct, _ := obj.Type().Underlying().(*types.Struct)
-	if tstruct == nil {
-		return
-	}
-	vi := 0
-	for fi, f := range cd.st.Fields.List {
-		n := max(len(f.Names), 1)
-		directive := hasFieldDirective(f)
-		for k := 0; k < n && vi < tstruct.NumFields(); k++ {
-			v := tstruct.Field(vi)
-			vi++
-			if directive || generator.IsGuard(v.Type()) {
-				continue
-			}
-			what, fix, ok := a.resource(v)
-			if !ok {
-				continue
-			}
-			pos := f.Type.Pos()
-			if len(f.Names) > 0 {
-				pos = f.Names[k].Pos()
-			}
-			d := analysis.Diagnostic{
-				Pos:      pos,
-				End:      f.Type.End(),
-				Category: "resource",
-				Message: fmt.Sprintf("field %s of %s holds a resource (%s) that no //cleanup: directive tears down; %s, or //cleanup:ignore if %s does not own it",
-					v.Name(), cd.ts.Name.Name, what, advice(v.Type(), fix), cd.ts.Name.Name),
-			}
-			if fix != "" && k == 0 {
-				d.SuggestedFixes = a.fix(cd, fi, fix)
-			}
-			a.pass.Report(d)
+func (a *fieldChecker) client(d *generator.TypeDecl) {
+	name := d.Spec.Name.Name
+	for _, fd := range d.Fields {
+		v := fd.Var
+		if v == nil || fd.Marked || generator.IsGuard(v.Type()) {
+			continue
 		}
+		what, fix, ok := a.resource(v)
+		if !ok {
+			continue
+		}
+		diag := analysis.Diagnostic{
+			Pos:      fd.Pos,
+			End:      fd.Field.Type.End(),
+			Category: "resource",
+			Message: fmt.Sprintf("field %s of %s holds a resource (%s) that no //cleanup: directive tears down; %s, or //cleanup:ignore if %s does not own it",
+				v.Name(), name, what, advice(v.Type(), fix), name),
+		}
+		if fix != "" && fd.NameIndex == 0 {
+			diag.SuggestedFixes = a.fix(d, fd.Index, fix)
+		}
+		a.pass.Report(diag)
 	}
 }
 
@@ -276,28 +220,14 @@ func advice(t types.Type, fix string) string {
 	return "//cleanup:close cannot call a Stop that returns a bool: hold the timer in a type whose Stop() returns nothing and close that, or drop it with //cleanup:nil"
 }
 
-func hasFieldDirective(f *ast.Field) bool {
-	for _, g := range []*ast.CommentGroup{f.Doc, f.Comment} {
-		if g == nil {
-			continue
-		}
-		for _, c := range g.List {
-			if generator.IsDirective(c.Text) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // fix adds directive to field fi of the client: as its line comment, or,
 // when it has a line comment already, as the last line of its doc comment.
 // A field that shares its line with the next one gets no fix.
-func (a *fieldChecker) fix(cd clientDecl, fi int, directive string) []analysis.SuggestedFix {
-	fields := cd.st.Fields.List
+func (a *fieldChecker) fix(d *generator.TypeDecl, fi int, directive string) []analysis.SuggestedFix {
+	fields := d.Struct.Fields.List
 	f := fields[fi]
 	tf := a.pass.Fset.File(f.Pos())
-	next := cd.st.Fields.Closing
+	next := d.Struct.Fields.Closing
 	if fi+1 < len(fields) {
 		next = fields[fi+1].Pos()
 		if fields[fi+1].Doc != nil {

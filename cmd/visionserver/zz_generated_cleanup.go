@@ -10,101 +10,76 @@ import (
 	"github.com/cleanupgen/cleanupgen/vision/visiontest"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 1h0m0s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes process an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 1h0m0s.
 func (x *process) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 1h0m0s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 1h0m0s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets srv to their zero values, once
-//     no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 0: drain (Wait)
+//   - 1: srv (Shutdown, force Close)
 //
-// The steps, by phase:
-//
-//   - phase 0, drain: calls x.drain.Wait(ctx)
-//   - phase 1, srv: calls x.srv.Shutdown(ctx), then x.srv.Close() if that has not returned in time
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets srv to its zero value. See runtime.Plan.Close for the contract.
 func (x *process) CloseContext(ctx context.Context) error {
 	return cleanupprocess.Close(ctx, &x.guard, x)
 }
 
-// cleanupprocessRefs holds what the teardown of process uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupprocess is the teardown plan of process.
+var cleanupprocess = runtime.Plan[process, cleanupprocessRefs]{
+	Type:    "main.process",
+	Timeout: 1 * time.Hour,
+	Steps: []runtime.Step{
+		{Name: "drain"},
+		{Name: "srv", Phase: 1, Force: true},
+	},
+}
+
+// cleanupprocessRefs holds the fields of process that its steps use.
 type cleanupprocessRefs struct {
 	drain *drainDelay
 	srv   *visiontest.Server
 }
 
-// If this does not compile, a field of process that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of process that it manages was
+// renamed, removed or retyped.
 func _(x *process) {
+	var _ runtime.Refs[process] = (*cleanupprocessRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *drainDelay = &x.drain
 	var _ **visiontest.Server = &x.srv
 }
 
-// cleanupprocess is the teardown plan of process.
-var cleanupprocess runtime.Teardown[process, cleanupprocessRefs]
+func (r *cleanupprocessRefs) Take(x *process) {
+	r.drain = &x.drain
+	r.srv = x.srv
+}
 
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// process.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupprocess = runtime.Teardown[process, cleanupprocessRefs]{
-		Type:    "main.process",
-		Timeout: 1 * time.Hour,
-		Refs: func(x *process) cleanupprocessRefs {
-			return cleanupprocessRefs{
-				drain: &x.drain,
-				srv:   x.srv,
-			}
-		},
-		Drop: func(x *process) {
-			x.srv = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupprocessRefs]{
-			{
-				Name:  "drain",
-				Phase: 0,
-				Close: func(ctx context.Context, r *cleanupprocessRefs) error {
-					return r.drain.Wait(ctx)
-				},
-			},
-			{
-				Name:  "srv",
-				Phase: 1,
-				Close: func(ctx context.Context, r *cleanupprocessRefs) error {
-					if r.srv == nil {
-						return nil
-					}
-					return r.srv.Shutdown(ctx)
-				},
-				Force: func(_ context.Context, r *cleanupprocessRefs) error {
-					if r.srv == nil {
-						return nil
-					}
-					r.srv.Close()
-					return nil
-				},
-			},
-		},
+func (*cleanupprocessRefs) Drop(x *process) {
+	x.srv = nil
+}
+
+func (*cleanupprocessRefs) Len(int) int {
+	return 0
+}
+
+func (*cleanupprocessRefs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupprocessRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		return r.drain.Wait(ctx)
+	case 1:
+		if r.srv == nil {
+			return nil
+		}
+		if force {
+			r.srv.Close()
+			return nil
+		}
+		return r.srv.Shutdown(ctx)
 	}
+	return nil
 }

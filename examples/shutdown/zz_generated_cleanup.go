@@ -12,49 +12,40 @@ import (
 	"github.com/cleanupgen/cleanupgen/vision"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 30s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes server an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 30s.
 func (x *server) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 30s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 30s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets ready, srv, cancel, vision to
-//     their zero values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 0: ready (Off), drain (Wait)
+//   - 1: srv (Shutdown, force Close)
+//   - 2: cancel
+//   - 3: loops
+//   - 4: vision (CloseContext)
 //
-// The steps, by phase:
-//
-//   - phase 0, ready: calls x.ready.Off()
-//   - phase 0, drain: calls x.drain.Wait(ctx)
-//   - phase 1, srv: calls x.srv.Shutdown(ctx), then x.srv.Close() if that has not returned in time
-//   - phase 2, cancel: calls x.cancel()
-//   - phase 3, loops: waits for x.loops to reach zero
-//   - phase 4, vision: calls x.vision.CloseContext(ctx)
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets ready, srv, cancel and vision to their zero values. See runtime.Plan.Close for
+// the contract.
 func (x *server) CloseContext(ctx context.Context) error {
 	return cleanupserver.Close(ctx, &x.guard, x)
 }
 
-// cleanupserverRefs holds what the teardown of server uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupserver is the teardown plan of server.
+var cleanupserver = runtime.Plan[server, cleanupserverRefs]{
+	Type:    "main.server",
+	Timeout: 30 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "ready"},
+		{Name: "drain"},
+		{Name: "srv", Phase: 1, Force: true},
+		{Name: "cancel", Phase: 2},
+		{Name: "loops", Phase: 3},
+		{Name: "vision", Phase: 4},
+	},
+}
+
+// cleanupserverRefs holds the fields of server that its steps use.
 type cleanupserverRefs struct {
 	ready  *readiness
 	drain  *drainDelay
@@ -64,9 +55,10 @@ type cleanupserverRefs struct {
 	vision *vision.VisionDataClient
 }
 
-// If this does not compile, a field of server that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of server that it manages was
+// renamed, removed or retyped.
 func _(x *server) {
+	var _ runtime.Refs[server] = (*cleanupserverRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **readiness = &x.ready
 	var _ *drainDelay = &x.drain
@@ -76,95 +68,56 @@ func _(x *server) {
 	var _ **vision.VisionDataClient = &x.vision
 }
 
-// cleanupserver is the teardown plan of server.
-var cleanupserver runtime.Teardown[server, cleanupserverRefs]
+func (r *cleanupserverRefs) Take(x *server) {
+	r.ready = x.ready
+	r.drain = &x.drain
+	r.srv = x.srv
+	r.cancel = x.cancel
+	r.loops = &x.loops
+	r.vision = x.vision
+}
 
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// server.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupserver = runtime.Teardown[server, cleanupserverRefs]{
-		Type:    "main.server",
-		Timeout: 30 * time.Second,
-		Refs: func(x *server) cleanupserverRefs {
-			return cleanupserverRefs{
-				ready:  x.ready,
-				drain:  &x.drain,
-				srv:    x.srv,
-				cancel: x.cancel,
-				loops:  &x.loops,
-				vision: x.vision,
-			}
-		},
-		Drop: func(x *server) {
-			x.ready = nil
-			x.srv = nil
-			x.cancel = nil
-			x.vision = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupserverRefs]{
-			{
-				Name:  "ready",
-				Phase: 0,
-				Close: func(_ context.Context, r *cleanupserverRefs) error {
-					if r.ready == nil {
-						return nil
-					}
-					r.ready.Off()
-					return nil
-				},
-			},
-			{
-				Name:  "drain",
-				Phase: 0,
-				Close: func(ctx context.Context, r *cleanupserverRefs) error {
-					return r.drain.Wait(ctx)
-				},
-			},
-			{
-				Name:  "srv",
-				Phase: 1,
-				Close: func(ctx context.Context, r *cleanupserverRefs) error {
-					if r.srv == nil {
-						return nil
-					}
-					return r.srv.Shutdown(ctx)
-				},
-				Force: func(_ context.Context, r *cleanupserverRefs) error {
-					if r.srv == nil {
-						return nil
-					}
-					return r.srv.Close()
-				},
-			},
-			{
-				Name:  "cancel",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupserverRefs) error {
-					if r.cancel == nil {
-						return nil
-					}
-					r.cancel()
-					return nil
-				},
-			},
-			{
-				Name:  "loops",
-				Phase: 3,
-				Close: func(_ context.Context, r *cleanupserverRefs) error {
-					r.loops.Wait()
-					return nil
-				},
-			},
-			{
-				Name:  "vision",
-				Phase: 4,
-				Close: func(ctx context.Context, r *cleanupserverRefs) error {
-					if r.vision == nil {
-						return nil
-					}
-					return r.vision.CloseContext(ctx)
-				},
-			},
-		},
+func (*cleanupserverRefs) Drop(x *server) {
+	x.ready = nil
+	x.srv = nil
+	x.cancel = nil
+	x.vision = nil
+}
+
+func (*cleanupserverRefs) Len(int) int {
+	return 0
+}
+
+func (*cleanupserverRefs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupserverRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.ready != nil {
+			r.ready.Off()
+		}
+	case 1:
+		return r.drain.Wait(ctx)
+	case 2:
+		if r.srv == nil {
+			return nil
+		}
+		if force {
+			return r.srv.Close()
+		}
+		return r.srv.Shutdown(ctx)
+	case 3:
+		if r.cancel != nil {
+			r.cancel()
+		}
+	case 4:
+		r.loops.Wait()
+	case 5:
+		if r.vision != nil {
+			return r.vision.CloseContext(ctx)
+		}
 	}
+	return nil
 }

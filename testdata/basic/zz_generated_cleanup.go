@@ -13,63 +13,55 @@ import (
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 3s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Client an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 3s.
 func (x *Client) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 3s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 3s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets cancel, done, conn, srv,
-//     items, byName, buf to their zero values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 0: cancel
+//   - 1: wg, done (1s), srv (Shutdown, force Close)
+//   - 2: conn, items[...], byName[...]
 //
-// The steps, by phase:
-//
-//   - phase 0, cancel: calls x.cancel()
-//   - phase 1, wg: waits for x.wg to reach zero
-//   - phase 1, done: waits for x.done to be closed, discarding values; budget 1s
-//   - phase 1, srv: calls x.srv.Shutdown(ctx), then x.srv.Close() if that has not returned in time
-//   - phase 2, conn: calls x.conn.Close()
-//   - phase 2, items: calls e.Close() for each element e of x.items, concurrently
-//   - phase 2, byName: calls e.Close() for each element e of x.byName, concurrently
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets cancel, done, conn, srv, items, byName and buf to their zero values. See
+// runtime.Plan.Close for the contract.
 func (x *Client) CloseContext(ctx context.Context) error {
 	return cleanupClient.Close(ctx, &x.guard, x)
 }
 
-// cleanupClientRefs holds what the teardown of Client uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
-type cleanupClientRefs struct {
-	cancel context.CancelFunc
-	wg     *sync.WaitGroup
-	done   chan struct{}
-	conn   net.Conn
-	srv    *Server
-	items  []*Item
-	byName map[string]io.Closer
+// cleanupClient is the teardown plan of Client.
+var cleanupClient = runtime.Plan[Client, cleanupClientRefs]{
+	Type:    "basic.Client",
+	Timeout: 3 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "cancel"},
+		{Name: "wg", Phase: 1},
+		{Name: "done", Phase: 1, Timeout: 1 * time.Second},
+		{Name: "srv", Phase: 1, Force: true},
+		{Name: "conn", Phase: 2},
+		{Name: "items", Phase: 2, Each: true},
+		{Name: "byName", Phase: 2, Each: true},
+	},
 }
 
-// If this does not compile, a field of Client that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// cleanupClientRefs holds the fields of Client that its steps use.
+type cleanupClientRefs struct {
+	cancel     context.CancelFunc
+	wg         *sync.WaitGroup
+	done       chan struct{}
+	conn       net.Conn
+	srv        *Server
+	items      []*Item
+	itemsAt    []int
+	byName     []io.Closer
+	byNameKeys []string
+}
+
+// If this does not compile, run cleanupgen again: a field of Client that it manages was
+// renamed, removed or retyped.
 func _(x *Client) {
+	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *context.CancelFunc = &x.cancel
 	var _ *sync.WaitGroup = &x.wg
@@ -81,130 +73,93 @@ func _(x *Client) {
 	var _ *[]byte = &x.buf
 }
 
-// cleanupClient is the teardown plan of Client.
-var cleanupClient runtime.Teardown[Client, cleanupClientRefs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Client.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupClient = runtime.Teardown[Client, cleanupClientRefs]{
-		Type:    "basic.Client",
-		Timeout: 3 * time.Second,
-		Refs: func(x *Client) cleanupClientRefs {
-			return cleanupClientRefs{
-				cancel: x.cancel,
-				wg:     &x.wg,
-				done:   x.done,
-				conn:   x.conn,
-				srv:    x.srv,
-				items:  x.items,
-				byName: x.byName,
-			}
-		},
-		Drop: func(x *Client) {
-			x.cancel = nil
-			x.done = nil
-			x.conn = nil
-			x.srv = nil
-			x.items = nil
-			x.byName = nil
-			x.buf = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupClientRefs]{
-			{
-				Name:  "cancel",
-				Phase: 0,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					if r.cancel == nil {
-						return nil
-					}
-					r.cancel()
-					return nil
-				},
-			},
-			{
-				Name:  "wg",
-				Phase: 1,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					r.wg.Wait()
-					return nil
-				},
-			},
-			{
-				Name:    "done",
-				Phase:   1,
-				Timeout: 1 * time.Second,
-				Close: func(ctx context.Context, r *cleanupClientRefs) error {
-					if r.done == nil {
-						return nil
-					}
-					for {
-						select {
-						case _, ok := <-r.done:
-							if !ok {
-								return nil
-							}
-						case <-ctx.Done():
-							return context.Cause(ctx)
-						}
-					}
-				},
-			},
-			{
-				Name:  "srv",
-				Phase: 1,
-				Close: func(ctx context.Context, r *cleanupClientRefs) error {
-					if r.srv == nil {
-						return nil
-					}
-					return r.srv.Shutdown(ctx)
-				},
-				Force: func(_ context.Context, r *cleanupClientRefs) error {
-					if r.srv == nil {
-						return nil
-					}
-					return r.srv.Close()
-				},
-			},
-			{
-				Name:  "conn",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					if r.conn == nil {
-						return nil
-					}
-					return r.conn.Close()
-				},
-			},
-			{
-				Name:  "items",
-				Phase: 2,
-				Each: func(r *cleanupClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for i := range r.items {
-						e := r.items[i]
-						if e == nil {
-							continue
-						}
-						add("items["+strconv.Itoa(i)+"]", func(context.Context) error {
-							return e.Close()
-						}, nil)
-					}
-				},
-			},
-			{
-				Name:  "byName",
-				Phase: 2,
-				Each: func(r *cleanupClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for k, e := range r.byName {
-						if e == nil {
-							continue
-						}
-						add("byName["+strconv.Quote(k)+"]", func(context.Context) error {
-							return e.Close()
-						}, nil)
-					}
-				},
-			},
-		},
+func (r *cleanupClientRefs) Take(x *Client) {
+	r.cancel = x.cancel
+	r.wg = &x.wg
+	r.done = x.done
+	r.conn = x.conn
+	r.srv = x.srv
+	for i, e := range x.items {
+		if e != nil {
+			r.items = append(r.items, e)
+			r.itemsAt = append(r.itemsAt, i)
+		}
 	}
+	for k, e := range x.byName {
+		if e != nil {
+			r.byName = append(r.byName, e)
+			r.byNameKeys = append(r.byNameKeys, k)
+		}
+	}
+}
+
+func (*cleanupClientRefs) Drop(x *Client) {
+	x.cancel = nil
+	x.done = nil
+	x.conn = nil
+	x.srv = nil
+	x.items = nil
+	x.byName = nil
+	x.buf = nil
+}
+
+func (r *cleanupClientRefs) Len(step int) int {
+	switch step {
+	case 5:
+		return len(r.items)
+	case 6:
+		return len(r.byName)
+	}
+	return 0
+}
+
+func (r *cleanupClientRefs) Name(step, elem int) string {
+	switch step {
+	case 5:
+		return "items[" + strconv.Itoa(r.itemsAt[elem]) + "]"
+	case 6:
+		return "byName[" + strconv.Quote(r.byNameKeys[elem]) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.cancel != nil {
+			r.cancel()
+		}
+	case 1:
+		r.wg.Wait()
+	case 2:
+		if r.done != nil {
+			for {
+				select {
+				case _, ok := <-r.done:
+					if !ok {
+						return nil
+					}
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				}
+			}
+		}
+	case 3:
+		if r.srv == nil {
+			return nil
+		}
+		if force {
+			return r.srv.Close()
+		}
+		return r.srv.Shutdown(ctx)
+	case 4:
+		if r.conn != nil {
+			return r.conn.Close()
+		}
+	case 5:
+		return r.items[elem].Close()
+	case 6:
+		return r.byName[elem].Close()
+	}
+	return nil
 }

@@ -9,49 +9,37 @@ import (
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 5s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Client an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 5s.
 func (x *Client) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 5s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 5s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.Guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets plain, withErr, withCtx,
-//     withCtxErr, grpc, first to their zero values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 0: first (Stop)
+//   - 2: plain, withErr, withCtx, withCtxErr (250ms), grpc (GracefulStop, force Stop, 2s)
 //
-// The steps, by phase:
-//
-//   - phase 0, first: calls x.first.Stop()
-//   - phase 2, plain: calls x.plain.Close()
-//   - phase 2, withErr: calls x.withErr.Close()
-//   - phase 2, withCtx: calls x.withCtx.Close(ctx)
-//   - phase 2, withCtxErr: calls x.withCtxErr.Close(ctx); budget 250ms
-//   - phase 2, grpc: calls x.grpc.GracefulStop(), then x.grpc.Stop() if that has not returned in time; budget 2s
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets plain, withErr, withCtx, withCtxErr, grpc and first to their zero values. See
+// runtime.Plan.Close for the contract.
 func (x *Client) CloseContext(ctx context.Context) error {
 	return cleanupClient.Close(ctx, &x.Guard, x)
 }
 
-// cleanupClientRefs holds what the teardown of Client uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupClient is the teardown plan of Client.
+var cleanupClient = runtime.Plan[Client, cleanupClientRefs]{
+	Type:    "closeshapes.Client",
+	Timeout: 5 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "first"},
+		{Name: "plain", Phase: 2},
+		{Name: "withErr", Phase: 2},
+		{Name: "withCtx", Phase: 2},
+		{Name: "withCtxErr", Phase: 2, Timeout: 250 * time.Millisecond},
+		{Name: "grpc", Phase: 2, Timeout: 2 * time.Second, Force: true},
+	},
+}
+
+// cleanupClientRefs holds the fields of Client that its steps use.
 type cleanupClientRefs struct {
 	plain      *Plain
 	withErr    *WithErr
@@ -61,9 +49,10 @@ type cleanupClientRefs struct {
 	first      Stopper
 }
 
-// If this does not compile, a field of Client that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of Client that it manages was
+// renamed, removed or retyped.
 func _(x *Client) {
+	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.Guard
 	var _ **Plain = &x.plain
 	var _ **WithErr = &x.withErr
@@ -73,107 +62,63 @@ func _(x *Client) {
 	var _ *Stopper = &x.first
 }
 
-// cleanupClient is the teardown plan of Client.
-var cleanupClient runtime.Teardown[Client, cleanupClientRefs]
+func (r *cleanupClientRefs) Take(x *Client) {
+	r.plain = x.plain
+	r.withErr = x.withErr
+	r.withCtx = x.withCtx
+	r.withCtxErr = x.withCtxErr
+	r.grpc = x.grpc
+	r.first = x.first
+}
 
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Client.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupClient = runtime.Teardown[Client, cleanupClientRefs]{
-		Type:    "closeshapes.Client",
-		Timeout: 5 * time.Second,
-		Refs: func(x *Client) cleanupClientRefs {
-			return cleanupClientRefs{
-				plain:      x.plain,
-				withErr:    x.withErr,
-				withCtx:    x.withCtx,
-				withCtxErr: x.withCtxErr,
-				grpc:       x.grpc,
-				first:      x.first,
-			}
-		},
-		Drop: func(x *Client) {
-			x.plain = nil
-			x.withErr = nil
-			x.withCtx = nil
-			x.withCtxErr = nil
-			x.grpc = nil
-			x.first = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupClientRefs]{
-			{
-				Name:  "first",
-				Phase: 0,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					if r.first == nil {
-						return nil
-					}
-					r.first.Stop()
-					return nil
-				},
-			},
-			{
-				Name:  "plain",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					if r.plain == nil {
-						return nil
-					}
-					r.plain.Close()
-					return nil
-				},
-			},
-			{
-				Name:  "withErr",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					if r.withErr == nil {
-						return nil
-					}
-					return r.withErr.Close()
-				},
-			},
-			{
-				Name:  "withCtx",
-				Phase: 2,
-				Close: func(ctx context.Context, r *cleanupClientRefs) error {
-					if r.withCtx == nil {
-						return nil
-					}
-					r.withCtx.Close(ctx)
-					return nil
-				},
-			},
-			{
-				Name:    "withCtxErr",
-				Phase:   2,
-				Timeout: 250 * time.Millisecond,
-				Close: func(ctx context.Context, r *cleanupClientRefs) error {
-					if r.withCtxErr == nil {
-						return nil
-					}
-					return r.withCtxErr.Close(ctx)
-				},
-			},
-			{
-				Name:    "grpc",
-				Phase:   2,
-				Timeout: 2 * time.Second,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					if r.grpc == nil {
-						return nil
-					}
-					r.grpc.GracefulStop()
-					return nil
-				},
-				Force: func(_ context.Context, r *cleanupClientRefs) error {
-					if r.grpc == nil {
-						return nil
-					}
-					r.grpc.Stop()
-					return nil
-				},
-			},
-		},
+func (*cleanupClientRefs) Drop(x *Client) {
+	x.plain = nil
+	x.withErr = nil
+	x.withCtx = nil
+	x.withCtxErr = nil
+	x.grpc = nil
+	x.first = nil
+}
+
+func (*cleanupClientRefs) Len(int) int {
+	return 0
+}
+
+func (*cleanupClientRefs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.first != nil {
+			r.first.Stop()
+		}
+	case 1:
+		if r.plain != nil {
+			r.plain.Close()
+		}
+	case 2:
+		if r.withErr != nil {
+			return r.withErr.Close()
+		}
+	case 3:
+		if r.withCtx != nil {
+			r.withCtx.Close(ctx)
+		}
+	case 4:
+		if r.withCtxErr != nil {
+			return r.withCtxErr.Close(ctx)
+		}
+	case 5:
+		if r.grpc == nil {
+			return nil
+		}
+		if force {
+			r.grpc.Stop()
+			return nil
+		}
+		r.grpc.GracefulStop()
 	}
+	return nil
 }

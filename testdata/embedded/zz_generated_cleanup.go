@@ -10,48 +10,35 @@ import (
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 5s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Client an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 5s.
 func (x *Client) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 5s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 5s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.Guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets Conn, sessions to their zero
-//     values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: Conn, Closer, session, wrapper, sessions[...]
 //
-// The steps, by phase:
-//
-//   - phase 2, Conn: calls x.Conn.Close()
-//   - phase 2, Closer: calls x.Closer.Close()
-//   - phase 2, session: calls x.session.Close()
-//   - phase 2, wrapper: calls x.wrapper.Close()
-//   - phase 2, sessions: calls e.Close() for each element e of x.sessions, concurrently
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets Conn and sessions to their zero values. See runtime.Plan.Close for the
+// contract.
 func (x *Client) CloseContext(ctx context.Context) error {
 	return cleanupClient.Close(ctx, &x.Guard, x)
 }
 
-// cleanupClientRefs holds what the teardown of Client uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupClient is the teardown plan of Client.
+var cleanupClient = runtime.Plan[Client, cleanupClientRefs]{
+	Type:    "embedded.Client",
+	Timeout: 5 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "Conn", Phase: 2},
+		{Name: "Closer", Phase: 2},
+		{Name: "session", Phase: 2},
+		{Name: "wrapper", Phase: 2},
+		{Name: "sessions", Phase: 2, Each: true},
+	},
+}
+
+// cleanupClientRefs holds the fields of Client that its steps use.
 type cleanupClientRefs struct {
 	Conn     *Conn
 	Closer   *Closer
@@ -60,9 +47,10 @@ type cleanupClientRefs struct {
 	sessions []Session
 }
 
-// If this does not compile, a field of Client that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of Client that it manages was
+// renamed, removed or retyped.
 func _(x *Client) {
+	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.Guard
 	var _ **Conn = &x.Conn
 	var _ *Closer = &x.Closer
@@ -71,72 +59,49 @@ func _(x *Client) {
 	var _ *[]Session = &x.sessions
 }
 
-// cleanupClient is the teardown plan of Client.
-var cleanupClient runtime.Teardown[Client, cleanupClientRefs]
+func (r *cleanupClientRefs) Take(x *Client) {
+	r.Conn = x.Conn
+	r.Closer = &x.Closer
+	r.session = &x.session
+	r.wrapper = &x.wrapper
+	r.sessions = x.sessions
+}
 
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Client.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupClient = runtime.Teardown[Client, cleanupClientRefs]{
-		Type:    "embedded.Client",
-		Timeout: 5 * time.Second,
-		Refs: func(x *Client) cleanupClientRefs {
-			return cleanupClientRefs{
-				Conn:     x.Conn,
-				Closer:   &x.Closer,
-				session:  &x.session,
-				wrapper:  &x.wrapper,
-				sessions: x.sessions,
-			}
-		},
-		Drop: func(x *Client) {
-			x.Conn = nil
-			x.sessions = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupClientRefs]{
-			{
-				Name:  "Conn",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					if r.Conn == nil {
-						return nil
-					}
-					return r.Conn.Close()
-				},
-			},
-			{
-				Name:  "Closer",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					return r.Closer.Close()
-				},
-			},
-			{
-				Name:  "session",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					return r.session.Close()
-				},
-			},
-			{
-				Name:  "wrapper",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					return r.wrapper.Close()
-				},
-			},
-			{
-				Name:  "sessions",
-				Phase: 2,
-				Each: func(r *cleanupClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for i := range r.sessions {
-						e := &r.sessions[i]
-						add("sessions["+strconv.Itoa(i)+"]", func(context.Context) error {
-							return e.Close()
-						}, nil)
-					}
-				},
-			},
-		},
+func (*cleanupClientRefs) Drop(x *Client) {
+	x.Conn = nil
+	x.sessions = nil
+}
+
+func (r *cleanupClientRefs) Len(step int) int {
+	switch step {
+	case 4:
+		return len(r.sessions)
 	}
+	return 0
+}
+
+func (r *cleanupClientRefs) Name(step, elem int) string {
+	switch step {
+	case 4:
+		return "sessions[" + strconv.Itoa(elem) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.Conn != nil {
+			return r.Conn.Close()
+		}
+	case 1:
+		return r.Closer.Close()
+	case 2:
+		return r.session.Close()
+	case 3:
+		return r.wrapper.Close()
+	case 4:
+		return r.sessions[elem].Close()
+	}
+	return nil
 }

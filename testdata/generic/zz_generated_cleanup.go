@@ -4,7 +4,6 @@ package generic
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -12,55 +11,42 @@ import (
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 1.5s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Pool an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 1.5s.
 func (x *Pool[E]) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 1.5s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 1.5s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets items, spare, byKey, next to
-//     their zero values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: items[...], spare, byKey[...]
 //
-// The steps, by phase:
-//
-//   - phase 2, items: calls e.Close() for each element e of x.items, concurrently
-//   - phase 2, spare: calls x.spare.Close()
-//   - phase 2, byKey: calls e.Close() for each element e of x.byKey, concurrently
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets items, spare, byKey and next to their zero values. See runtime.Plan.Close for
+// the contract.
 func (x *Pool[E]) CloseContext(ctx context.Context) error {
-	return cleanupPool[E]().Close(ctx, &x.guard, x)
+	p := runtime.Plan[Pool[E], cleanupPoolRefs[E]]{Type: "generic.Pool", Timeout: 1500 * time.Millisecond, Steps: cleanupPoolSteps}
+	return p.Close(ctx, &x.guard, x)
 }
 
-// cleanupPoolRefs holds what the teardown of Pool uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupPoolSteps are the teardown steps of Pool.
+var cleanupPoolSteps = []runtime.Step{
+	{Name: "items", Phase: 2, Each: true},
+	{Name: "spare", Phase: 2},
+	{Name: "byKey", Phase: 2, Each: true},
+}
+
+// cleanupPoolRefs holds the fields of Pool that its steps use.
 type cleanupPoolRefs[E io.Closer] struct {
-	items []E
-	spare E
-	byKey map[string]E
+	items     []E
+	itemsAt   []int
+	spare     E
+	byKey     []E
+	byKeyKeys []string
 }
 
-// If this does not compile, a field of Pool that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of Pool that it manages was
+// renamed, removed or retyped.
 func _[E io.Closer](x *Pool[E]) {
+	var _ runtime.Refs[Pool[E]] = (*cleanupPoolRefs[E])(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *[]E = &x.items
 	var _ *E = &x.spare
@@ -68,152 +54,164 @@ func _[E io.Closer](x *Pool[E]) {
 	var _ **Pool[E] = &x.next
 }
 
-// cleanupPool returns the teardown plan of Pool: a generic type's plan cannot be a
-// package-level variable.
-func cleanupPool[E io.Closer]() *runtime.Teardown[Pool[E], cleanupPoolRefs[E]] {
-	return &runtime.Teardown[Pool[E], cleanupPoolRefs[E]]{
-		Type:    "generic.Pool",
-		Timeout: 1500 * time.Millisecond,
-		Refs: func(x *Pool[E]) cleanupPoolRefs[E] {
-			return cleanupPoolRefs[E]{
-				items: x.items,
-				spare: x.spare,
-				byKey: x.byKey,
-			}
-		},
-		Drop: func(x *Pool[E]) {
-			x.items = nil
-			x.spare = *new(E)
-			x.byKey = nil
-			x.next = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupPoolRefs[E]]{
-			{
-				Name:  "items",
-				Phase: 2,
-				Each: func(r *cleanupPoolRefs[E], add func(string, func(context.Context) error, func(context.Context) error)) {
-					for i := range r.items {
-						e := r.items[i]
-						add("items["+strconv.Itoa(i)+"]", func(context.Context) error {
-							return e.Close()
-						}, nil)
-					}
-				},
-			},
-			{
-				Name:  "spare",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupPoolRefs[E]) error {
-					return r.spare.Close()
-				},
-			},
-			{
-				Name:  "byKey",
-				Phase: 2,
-				Each: func(r *cleanupPoolRefs[E], add func(string, func(context.Context) error, func(context.Context) error)) {
-					for k, e := range r.byKey {
-						add("byKey["+strconv.Quote(k)+"]", func(context.Context) error {
-							return e.Close()
-						}, nil)
-					}
-				},
-			},
-		},
+func (r *cleanupPoolRefs[E]) Take(x *Pool[E]) {
+	for i, e := range x.items {
+		if !r.zeroE(e) {
+			r.items = append(r.items, e)
+			r.itemsAt = append(r.itemsAt, i)
+		}
+	}
+	r.spare = x.spare
+	for k, e := range x.byKey {
+		if !r.zeroE(e) {
+			r.byKey = append(r.byKey, e)
+			r.byKeyKeys = append(r.byKeyKeys, k)
+		}
 	}
 }
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 5s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Cache an io.Closer.
+func (*cleanupPoolRefs[E]) Drop(x *Pool[E]) {
+	var zeroE E
+	x.items = nil
+	x.spare = zeroE
+	x.byKey = nil
+	x.next = nil
+}
+
+func (r *cleanupPoolRefs[E]) Len(step int) int {
+	switch step {
+	case 0:
+		return len(r.items)
+	case 2:
+		return len(r.byKey)
+	}
+	return 0
+}
+
+func (r *cleanupPoolRefs[E]) Name(step, elem int) string {
+	switch step {
+	case 0:
+		return "items[" + strconv.Itoa(r.itemsAt[elem]) + "]"
+	case 2:
+		return "byKey[" + strconv.Quote(r.byKeyKeys[elem]) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupPoolRefs[E]) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		return r.items[elem].Close()
+	case 1:
+		if !r.zeroE(r.spare) {
+			return r.spare.Close()
+		}
+	case 2:
+		return r.byKey[elem].Close()
+	}
+	return nil
+}
+
+// zeroE reports whether e is the zero value of E, nil for a pointer or interface: there is
+// nothing to tear down. A value of a type that cannot be compared is not zero.
+func (*cleanupPoolRefs[E]) zeroE(e E) bool {
+	defer func() {
+		_ = recover()
+	}()
+	var zero E
+	return any(e) == any(zero)
+}
+
+// Close is CloseContext(context.Background()): it returns within 5s.
 func (x *Cache[K, V, N]) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 5s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 5s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets entries, last, pool to their
-//     zero values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: entries[...], pool (CloseContext)
 //
-// The steps, by phase:
-//
-//   - phase 2, entries: calls e.Close() for each element e of x.entries, concurrently
-//   - phase 2, pool: calls x.pool.Close()
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets entries, last and pool to their zero values. See runtime.Plan.Close for the
+// contract.
 func (x *Cache[K, V, N]) CloseContext(ctx context.Context) error {
-	return cleanupCache[K, V, N]().Close(ctx, &x.guard, x)
+	p := runtime.Plan[Cache[K, V, N], cleanupCacheRefs[K, V, N]]{Type: "generic.Cache", Timeout: 5 * time.Second, Steps: cleanupCacheSteps}
+	return p.Close(ctx, &x.guard, x)
 }
 
-// cleanupCacheRefs holds what the teardown of Cache uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupCacheSteps are the teardown steps of Cache.
+var cleanupCacheSteps = []runtime.Step{
+	{Name: "entries", Phase: 2, Each: true},
+	{Name: "pool", Phase: 2},
+}
+
+// cleanupCacheRefs holds the fields of Cache that its steps use.
 type cleanupCacheRefs[K comparable, V io.Closer, N Number] struct {
-	entries map[K]V
-	pool    *Pool[V]
+	entries     []V
+	entriesKeys []K
+	pool        *Pool[V]
 }
 
-// If this does not compile, a field of Cache that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of Cache that it manages was
+// renamed, removed or retyped.
 func _[K comparable, V io.Closer, N Number](x *Cache[K, V, N]) {
+	var _ runtime.Refs[Cache[K, V, N]] = (*cleanupCacheRefs[K, V, N])(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *map[K]V = &x.entries
 	var _ *V = &x.last
 	var _ **Pool[V] = &x.pool
 }
 
-// cleanupCache returns the teardown plan of Cache: a generic type's plan cannot be a
-// package-level variable.
-func cleanupCache[K comparable, V io.Closer, N Number]() *runtime.Teardown[Cache[K, V, N], cleanupCacheRefs[K, V, N]] {
-	return &runtime.Teardown[Cache[K, V, N], cleanupCacheRefs[K, V, N]]{
-		Type:    "generic.Cache",
-		Timeout: 5 * time.Second,
-		Refs: func(x *Cache[K, V, N]) cleanupCacheRefs[K, V, N] {
-			return cleanupCacheRefs[K, V, N]{
-				entries: x.entries,
-				pool:    x.pool,
-			}
-		},
-		Drop: func(x *Cache[K, V, N]) {
-			x.entries = nil
-			x.last = *new(V)
-			x.pool = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupCacheRefs[K, V, N]]{
-			{
-				Name:  "entries",
-				Phase: 2,
-				Each: func(r *cleanupCacheRefs[K, V, N], add func(string, func(context.Context) error, func(context.Context) error)) {
-					for k, e := range r.entries {
-						add("entries["+fmt.Sprint(k)+"]", func(context.Context) error {
-							return e.Close()
-						}, nil)
-					}
-				},
-			},
-			{
-				Name:  "pool",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupCacheRefs[K, V, N]) error {
-					if r.pool == nil {
-						return nil
-					}
-					return r.pool.Close()
-				},
-			},
-		},
+func (r *cleanupCacheRefs[K, V, N]) Take(x *Cache[K, V, N]) {
+	for k, e := range x.entries {
+		if !r.zeroV(e) {
+			r.entries = append(r.entries, e)
+			r.entriesKeys = append(r.entriesKeys, k)
+		}
 	}
+	r.pool = x.pool
+}
+
+func (*cleanupCacheRefs[K, V, N]) Drop(x *Cache[K, V, N]) {
+	var zeroV V
+	x.entries = nil
+	x.last = zeroV
+	x.pool = nil
+}
+
+func (r *cleanupCacheRefs[K, V, N]) Len(step int) int {
+	switch step {
+	case 0:
+		return len(r.entries)
+	}
+	return 0
+}
+
+func (r *cleanupCacheRefs[K, V, N]) Name(step, elem int) string {
+	switch step {
+	case 0:
+		return "entries[" + runtime.KeyString(r.entriesKeys[elem]) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupCacheRefs[K, V, N]) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		return r.entries[elem].Close()
+	case 1:
+		if r.pool != nil {
+			return r.pool.CloseContext(ctx)
+		}
+	}
+	return nil
+}
+
+// zeroV reports whether e is the zero value of V, nil for a pointer or interface: there is
+// nothing to tear down. A value of a type that cannot be compared is not zero.
+func (*cleanupCacheRefs[K, V, N]) zeroV(e V) bool {
+	defer func() {
+		_ = recover()
+	}()
+	var zero V
+	return any(e) == any(zero)
 }

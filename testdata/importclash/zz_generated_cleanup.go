@@ -10,105 +10,86 @@ import (
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 5s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Client an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 5s.
 func (x *Client) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 5s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 5s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets cancel, items to their zero
-//     values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 0: cancel (1s)
+//   - 2: items[...]
 //
-// The steps, by phase:
-//
-//   - phase 0, cancel: calls x.cancel(); budget 1s
-//   - phase 2, items: calls e.Close(ctx) for each element e of x.items, concurrently
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets cancel and items to their zero values. See runtime.Plan.Close for the contract.
 func (x *Client) CloseContext(ctx context.Context) error {
 	return cleanupClient.Close(ctx, &x.guard, x)
 }
 
-// cleanupClientRefs holds what the teardown of Client uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
-type cleanupClientRefs struct {
-	cancel context.CancelFunc
-	items  []*Item
+// cleanupClient is the teardown plan of Client.
+var cleanupClient = runtime.Plan[Client, cleanupClientRefs]{
+	Type:    "importclash.Client",
+	Timeout: 5 * time1.Second,
+	Steps: []runtime.Step{
+		{Name: "cancel", Timeout: 1 * time1.Second},
+		{Name: "items", Phase: 2, Each: true},
+	},
 }
 
-// If this does not compile, a field of Client that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// cleanupClientRefs holds the fields of Client that its steps use.
+type cleanupClientRefs struct {
+	cancel  context.CancelFunc
+	items   []*Item
+	itemsAt []int
+}
+
+// If this does not compile, run cleanupgen again: a field of Client that it manages was
+// renamed, removed or retyped.
 func _(x *Client) {
+	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *context.CancelFunc = &x.cancel
 	var _ *[]*Item = &x.items
 }
 
-// cleanupClient is the teardown plan of Client.
-var cleanupClient runtime.Teardown[Client, cleanupClientRefs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Client.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupClient = runtime.Teardown[Client, cleanupClientRefs]{
-		Type:    "importclash.Client",
-		Timeout: 5 * time1.Second,
-		Refs: func(x *Client) cleanupClientRefs {
-			return cleanupClientRefs{
-				cancel: x.cancel,
-				items:  x.items,
-			}
-		},
-		Drop: func(x *Client) {
-			x.cancel = nil
-			x.items = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupClientRefs]{
-			{
-				Name:    "cancel",
-				Phase:   0,
-				Timeout: 1 * time1.Second,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					if r.cancel == nil {
-						return nil
-					}
-					r.cancel()
-					return nil
-				},
-			},
-			{
-				Name:  "items",
-				Phase: 2,
-				Each: func(r *cleanupClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for i := range r.items {
-						e := r.items[i]
-						if e == nil {
-							continue
-						}
-						add("items["+strconv1.Itoa(i)+"]", func(ctx context.Context) error {
-							return e.Close(ctx)
-						}, nil)
-					}
-				},
-			},
-		},
+func (r *cleanupClientRefs) Take(x *Client) {
+	r.cancel = x.cancel
+	for i, e := range x.items {
+		if e != nil {
+			r.items = append(r.items, e)
+			r.itemsAt = append(r.itemsAt, i)
+		}
 	}
+}
+
+func (*cleanupClientRefs) Drop(x *Client) {
+	x.cancel = nil
+	x.items = nil
+}
+
+func (r *cleanupClientRefs) Len(step int) int {
+	switch step {
+	case 1:
+		return len(r.items)
+	}
+	return 0
+}
+
+func (r *cleanupClientRefs) Name(step, elem int) string {
+	switch step {
+	case 1:
+		return "items[" + strconv1.Itoa(r.itemsAt[elem]) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.cancel != nil {
+			r.cancel()
+		}
+	case 1:
+		return r.items[elem].Close(ctx)
+	}
+	return nil
 }

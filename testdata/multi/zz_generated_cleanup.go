@@ -10,264 +10,210 @@ import (
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 10s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Parent an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 10s.
 func (x *Parent) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 10s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 10s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets children, named, stop to their
-//     zero values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: children[...] (CloseContext), named[...] (CloseContext)
+//   - 3: stop
 //
-// The steps, by phase:
-//
-//   - phase 2, children: calls e.Close() for each element e of x.children, concurrently
-//   - phase 2, named: calls e.Close() for each element e of x.named, concurrently
-//   - phase 3, stop: calls x.stop()
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets children, named and stop to their zero values. See runtime.Plan.Close for the
+// contract.
 func (x *Parent) CloseContext(ctx context.Context) error {
 	return cleanupParent.Close(ctx, &x.guard, x)
 }
 
-// cleanupParentRefs holds what the teardown of Parent uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
-type cleanupParentRefs struct {
-	children []*Child
-	named    map[string]*Child
-	stop     context.CancelFunc
+// cleanupParent is the teardown plan of Parent.
+var cleanupParent = runtime.Plan[Parent, cleanupParentRefs]{
+	Type:    "multi.Parent",
+	Timeout: 10 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "children", Phase: 2, Each: true},
+		{Name: "named", Phase: 2, Each: true},
+		{Name: "stop", Phase: 3},
+	},
 }
 
-// If this does not compile, a field of Parent that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// cleanupParentRefs holds the fields of Parent that its steps use.
+type cleanupParentRefs struct {
+	children   []*Child
+	childrenAt []int
+	named      []*Child
+	namedKeys  []string
+	stop       context.CancelFunc
+}
+
+// If this does not compile, run cleanupgen again: a field of Parent that it manages was
+// renamed, removed or retyped.
 func _(x *Parent) {
+	var _ runtime.Refs[Parent] = (*cleanupParentRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *[]*Child = &x.children
 	var _ *map[string]*Child = &x.named
 	var _ *context.CancelFunc = &x.stop
 }
 
-// cleanupParent is the teardown plan of Parent.
-var cleanupParent runtime.Teardown[Parent, cleanupParentRefs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Parent.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupParent = runtime.Teardown[Parent, cleanupParentRefs]{
-		Type:    "multi.Parent",
-		Timeout: 10 * time.Second,
-		Refs: func(x *Parent) cleanupParentRefs {
-			return cleanupParentRefs{
-				children: x.children,
-				named:    x.named,
-				stop:     x.stop,
-			}
-		},
-		Drop: func(x *Parent) {
-			x.children = nil
-			x.named = nil
-			x.stop = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupParentRefs]{
-			{
-				Name:  "children",
-				Phase: 2,
-				Each: func(r *cleanupParentRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for i := range r.children {
-						e := r.children[i]
-						if e == nil {
-							continue
-						}
-						add("children["+strconv.Itoa(i)+"]", func(context.Context) error {
-							return e.Close()
-						}, nil)
-					}
-				},
-			},
-			{
-				Name:  "named",
-				Phase: 2,
-				Each: func(r *cleanupParentRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for k, e := range r.named {
-						if e == nil {
-							continue
-						}
-						add("named["+strconv.Quote(k)+"]", func(context.Context) error {
-							return e.Close()
-						}, nil)
-					}
-				},
-			},
-			{
-				Name:  "stop",
-				Phase: 3,
-				Close: func(_ context.Context, r *cleanupParentRefs) error {
-					if r.stop == nil {
-						return nil
-					}
-					r.stop()
-					return nil
-				},
-			},
-		},
+func (r *cleanupParentRefs) Take(x *Parent) {
+	for i, e := range x.children {
+		if e != nil {
+			r.children = append(r.children, e)
+			r.childrenAt = append(r.childrenAt, i)
+		}
 	}
+	for k, e := range x.named {
+		if e != nil {
+			r.named = append(r.named, e)
+			r.namedKeys = append(r.namedKeys, k)
+		}
+	}
+	r.stop = x.stop
 }
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 2m0s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Child an io.Closer.
+func (*cleanupParentRefs) Drop(x *Parent) {
+	x.children = nil
+	x.named = nil
+	x.stop = nil
+}
+
+func (r *cleanupParentRefs) Len(step int) int {
+	switch step {
+	case 0:
+		return len(r.children)
+	case 1:
+		return len(r.named)
+	}
+	return 0
+}
+
+func (r *cleanupParentRefs) Name(step, elem int) string {
+	switch step {
+	case 0:
+		return "children[" + strconv.Itoa(r.childrenAt[elem]) + "]"
+	case 1:
+		return "named[" + strconv.Quote(r.namedKeys[elem]) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupParentRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		return r.children[elem].CloseContext(ctx)
+	case 1:
+		return r.named[elem].CloseContext(ctx)
+	case 2:
+		if r.stop != nil {
+			r.stop()
+		}
+	}
+	return nil
+}
+
+// Close is CloseContext(context.Background()): it returns within 2m0s.
 func (x *Child) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 2m0s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 2m0s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets parent to their zero values,
-//     once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: parent (CloseContext)
 //
-// The steps, by phase:
-//
-//   - phase 2, parent: calls x.parent.Close()
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets parent to its zero value. See runtime.Plan.Close for the contract.
 func (x *Child) CloseContext(ctx context.Context) error {
 	return cleanupChild.Close(ctx, &x.guard, x)
 }
 
-// cleanupChildRefs holds what the teardown of Child uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupChild is the teardown plan of Child.
+var cleanupChild = runtime.Plan[Child, cleanupChildRefs]{
+	Type:    "multi.Child",
+	Timeout: 2 * time.Minute,
+	Steps: []runtime.Step{
+		{Name: "parent", Phase: 2},
+	},
+}
+
+// cleanupChildRefs holds the fields of Child that its steps use.
 type cleanupChildRefs struct {
 	parent *Parent
 }
 
-// If this does not compile, a field of Child that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of Child that it manages was
+// renamed, removed or retyped.
 func _(x *Child) {
+	var _ runtime.Refs[Child] = (*cleanupChildRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Parent = &x.parent
 }
 
-// cleanupChild is the teardown plan of Child.
-var cleanupChild runtime.Teardown[Child, cleanupChildRefs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Child.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupChild = runtime.Teardown[Child, cleanupChildRefs]{
-		Type:    "multi.Child",
-		Timeout: 2 * time.Minute,
-		Refs: func(x *Child) cleanupChildRefs {
-			return cleanupChildRefs{
-				parent: x.parent,
-			}
-		},
-		Drop: func(x *Child) {
-			x.parent = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupChildRefs]{
-			{
-				Name:  "parent",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupChildRefs) error {
-					if r.parent == nil {
-						return nil
-					}
-					return r.parent.Close()
-				},
-			},
-		},
-	}
+func (r *cleanupChildRefs) Take(x *Child) {
+	r.parent = x.parent
 }
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 5s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Empty an io.Closer.
+func (*cleanupChildRefs) Drop(x *Child) {
+	x.parent = nil
+}
+
+func (*cleanupChildRefs) Len(int) int {
+	return 0
+}
+
+func (*cleanupChildRefs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupChildRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.parent != nil {
+			return r.parent.CloseContext(ctx)
+		}
+	}
+	return nil
+}
+
+// Close is CloseContext(context.Background()): it returns within 5s.
 func (x *Empty) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 5s from now, whatever x's resources do. In order:
-//
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It has no references to drop.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
-//
-// There are no steps.
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// CloseContext tears x down by the earlier of ctx's deadline and 5s from now; it has no steps.
+// See runtime.Plan.Close for the contract.
 func (x *Empty) CloseContext(ctx context.Context) error {
 	return cleanupEmpty.Close(ctx, &x.guard, x)
 }
 
-// cleanupEmptyRefs holds what the teardown of Empty uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupEmpty is the teardown plan of Empty.
+var cleanupEmpty = runtime.Plan[Empty, cleanupEmptyRefs]{
+	Type:    "multi.Empty",
+	Timeout: 5 * time.Second,
+	Steps:   []runtime.Step{},
+}
+
+// cleanupEmptyRefs holds the fields of Empty that its steps use.
 type cleanupEmptyRefs struct{}
 
-// If this does not compile, a field of Empty that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of Empty that it manages was
+// renamed, removed or retyped.
 func _(x *Empty) {
+	var _ runtime.Refs[Empty] = (*cleanupEmptyRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 }
 
-// cleanupEmpty is the teardown plan of Empty.
-var cleanupEmpty runtime.Teardown[Empty, cleanupEmptyRefs]
+func (r *cleanupEmptyRefs) Take(x *Empty) {}
 
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Empty.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupEmpty = runtime.Teardown[Empty, cleanupEmptyRefs]{
-		Type:    "multi.Empty",
-		Timeout: 5 * time.Second,
-		Refs: func(x *Empty) cleanupEmptyRefs {
-			return cleanupEmptyRefs{}
-		},
-		Drop:  func(x *Empty) {},
-		Steps: []runtime.TeardownStep[cleanupEmptyRefs]{},
-	}
+func (*cleanupEmptyRefs) Drop(x *Empty) {}
+
+func (*cleanupEmptyRefs) Len(int) int {
+	return 0
+}
+
+func (*cleanupEmptyRefs) Name(int, int) string {
+	return ""
+}
+
+func (*cleanupEmptyRefs) Close(context.Context, int, int, bool) error {
+	return nil
 }

@@ -4,7 +4,6 @@ package valuefields
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -12,61 +11,53 @@ import (
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 100ms,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Client an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 100ms.
 func (x *Client) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 100ms from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 100ms from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets tokens, named, wg, done,
-//     cache, hook to their zero values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 1: wg
+//   - 2: flusher (Flush), flushers[...] (Flush), tokens[...] (Revoke), named[...] (Revoke)
+//   - 5: done
 //
-// The steps, by phase:
-//
-//   - phase 1, wg: waits for x.wg to reach zero
-//   - phase 2, flusher: calls x.flusher.Flush()
-//   - phase 2, flushers: calls e.Flush() for each element e of x.flushers, concurrently
-//   - phase 2, tokens: calls e.Revoke() for each element e of x.tokens, concurrently
-//   - phase 2, named: calls e.Revoke() for each element e of x.named, concurrently
-//   - phase 5, done: waits for x.done to be closed, discarding values
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets tokens, named, wg, done, cache and hook to their zero values. See
+// runtime.Plan.Close for the contract.
 func (x *Client) CloseContext(ctx context.Context) error {
 	return cleanupClient.Close(ctx, &x.guard, x)
 }
 
-// cleanupClientRefs holds what the teardown of Client uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
-type cleanupClientRefs struct {
-	flusher  *Flusher
-	flushers *[3]Flusher
-	tokens   map[int]Token
-	named    map[Token]Token
-	wg       *sync.WaitGroup
-	done     <-chan struct{}
+// cleanupClient is the teardown plan of Client.
+var cleanupClient = runtime.Plan[Client, cleanupClientRefs]{
+	Type:    "valuefields.Client",
+	Timeout: 100 * time.Millisecond,
+	Steps: []runtime.Step{
+		{Name: "wg", Phase: 1},
+		{Name: "flusher", Phase: 2},
+		{Name: "flushers", Phase: 2, Each: true},
+		{Name: "tokens", Phase: 2, Each: true},
+		{Name: "named", Phase: 2, Each: true},
+		{Name: "done", Phase: 5},
+	},
 }
 
-// If this does not compile, a field of Client that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// cleanupClientRefs holds the fields of Client that its steps use.
+type cleanupClientRefs struct {
+	flusher    *Flusher
+	flushers   []Flusher
+	tokens     []Token
+	tokensKeys []int
+	named      []Token
+	namedKeys  []Token
+	wg         *sync.WaitGroup
+	done       <-chan struct{}
+}
+
+// If this does not compile, run cleanupgen again: a field of Client that it manages was
+// renamed, removed or retyped.
 func _(x *Client) {
+	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *Flusher = &x.flusher
 	var _ *[3]Flusher = &x.flushers
@@ -78,105 +69,81 @@ func _(x *Client) {
 	var _ *func(int) error = &x.hook
 }
 
-// cleanupClient is the teardown plan of Client.
-var cleanupClient runtime.Teardown[Client, cleanupClientRefs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Client.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupClient = runtime.Teardown[Client, cleanupClientRefs]{
-		Type:    "valuefields.Client",
-		Timeout: 100 * time.Millisecond,
-		Refs: func(x *Client) cleanupClientRefs {
-			return cleanupClientRefs{
-				flusher:  &x.flusher,
-				flushers: &x.flushers,
-				tokens:   x.tokens,
-				named:    x.named,
-				wg:       x.wg,
-				done:     x.done,
-			}
-		},
-		Drop: func(x *Client) {
-			x.tokens = nil
-			x.named = nil
-			x.wg = nil
-			x.done = nil
-			x.cache = nil
-			x.hook = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupClientRefs]{
-			{
-				Name:  "wg",
-				Phase: 1,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					if r.wg == nil {
-						return nil
-					}
-					r.wg.Wait()
-					return nil
-				},
-			},
-			{
-				Name:  "flusher",
-				Phase: 2,
-				Close: func(_ context.Context, r *cleanupClientRefs) error {
-					return r.flusher.Flush()
-				},
-			},
-			{
-				Name:  "flushers",
-				Phase: 2,
-				Each: func(r *cleanupClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for i := range r.flushers {
-						e := &r.flushers[i]
-						add("flushers["+strconv.Itoa(i)+"]", func(context.Context) error {
-							return e.Flush()
-						}, nil)
-					}
-				},
-			},
-			{
-				Name:  "tokens",
-				Phase: 2,
-				Each: func(r *cleanupClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for k, e := range r.tokens {
-						add("tokens["+fmt.Sprint(k)+"]", func(context.Context) error {
-							return e.Revoke()
-						}, nil)
-					}
-				},
-			},
-			{
-				Name:  "named",
-				Phase: 2,
-				Each: func(r *cleanupClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for k, e := range r.named {
-						add("named["+strconv.Quote(string(k))+"]", func(context.Context) error {
-							return e.Revoke()
-						}, nil)
-					}
-				},
-			},
-			{
-				Name:  "done",
-				Phase: 5,
-				Close: func(ctx context.Context, r *cleanupClientRefs) error {
-					if r.done == nil {
-						return nil
-					}
-					for {
-						select {
-						case _, ok := <-r.done:
-							if !ok {
-								return nil
-							}
-						case <-ctx.Done():
-							return context.Cause(ctx)
-						}
-					}
-				},
-			},
-		},
+func (r *cleanupClientRefs) Take(x *Client) {
+	r.flusher = &x.flusher
+	r.flushers = x.flushers[:]
+	for k, e := range x.tokens {
+		r.tokens = append(r.tokens, e)
+		r.tokensKeys = append(r.tokensKeys, k)
 	}
+	for k, e := range x.named {
+		r.named = append(r.named, e)
+		r.namedKeys = append(r.namedKeys, k)
+	}
+	r.wg = x.wg
+	r.done = x.done
+}
+
+func (*cleanupClientRefs) Drop(x *Client) {
+	x.tokens = nil
+	x.named = nil
+	x.wg = nil
+	x.done = nil
+	x.cache = nil
+	x.hook = nil
+}
+
+func (r *cleanupClientRefs) Len(step int) int {
+	switch step {
+	case 2:
+		return len(r.flushers)
+	case 3:
+		return len(r.tokens)
+	case 4:
+		return len(r.named)
+	}
+	return 0
+}
+
+func (r *cleanupClientRefs) Name(step, elem int) string {
+	switch step {
+	case 2:
+		return "flushers[" + strconv.Itoa(elem) + "]"
+	case 3:
+		return "tokens[" + strconv.Itoa(r.tokensKeys[elem]) + "]"
+	case 4:
+		return "named[" + strconv.Quote(string(r.namedKeys[elem])) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.wg != nil {
+			r.wg.Wait()
+		}
+	case 1:
+		return r.flusher.Flush()
+	case 2:
+		return r.flushers[elem].Flush()
+	case 3:
+		return r.tokens[elem].Revoke()
+	case 4:
+		return r.named[elem].Revoke()
+	case 5:
+		if r.done != nil {
+			for {
+				select {
+				case _, ok := <-r.done:
+					if !ok {
+						return nil
+					}
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				}
+			}
+		}
+	}
+	return nil
 }

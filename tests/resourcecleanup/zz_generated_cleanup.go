@@ -12,259 +12,199 @@ import (
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 1s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes MatrixClient an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 1s.
 func (x *MatrixClient) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 1s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 1s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets res, srv, after to their zero
-//     values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: res (300ms), srv (Shutdown, force Close, 300ms)
+//   - 3: after
 //
-// The steps, by phase:
-//
-//   - phase 2, res: calls x.res.Close(ctx); budget 300ms
-//   - phase 2, srv: calls x.srv.Shutdown(ctx), then x.srv.Close() if that has not returned in time; budget 300ms
-//   - phase 3, after: calls x.after.Close(ctx)
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets res, srv and after to their zero values. See runtime.Plan.Close for the
+// contract.
 func (x *MatrixClient) CloseContext(ctx context.Context) error {
 	return cleanupMatrixClient.Close(ctx, &x.guard, x)
 }
 
-// cleanupMatrixClientRefs holds what the teardown of MatrixClient uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupMatrixClient is the teardown plan of MatrixClient.
+var cleanupMatrixClient = runtime.Plan[MatrixClient, cleanupMatrixClientRefs]{
+	Type:    "resourcecleanup.MatrixClient",
+	Timeout: 1 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "res", Phase: 2, Timeout: 300 * time.Millisecond},
+		{Name: "srv", Phase: 2, Timeout: 300 * time.Millisecond, Force: true},
+		{Name: "after", Phase: 3},
+	},
+}
+
+// cleanupMatrixClientRefs holds the fields of MatrixClient that its steps use.
 type cleanupMatrixClientRefs struct {
 	res   *Resource
 	srv   *Server
 	after *Resource
 }
 
-// If this does not compile, a field of MatrixClient that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of MatrixClient that it manages was
+// renamed, removed or retyped.
 func _(x *MatrixClient) {
+	var _ runtime.Refs[MatrixClient] = (*cleanupMatrixClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.res
 	var _ **Server = &x.srv
 	var _ **Resource = &x.after
 }
 
-// cleanupMatrixClient is the teardown plan of MatrixClient.
-var cleanupMatrixClient runtime.Teardown[MatrixClient, cleanupMatrixClientRefs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// MatrixClient.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupMatrixClient = runtime.Teardown[MatrixClient, cleanupMatrixClientRefs]{
-		Type:    "resourcecleanup.MatrixClient",
-		Timeout: 1 * time.Second,
-		Refs: func(x *MatrixClient) cleanupMatrixClientRefs {
-			return cleanupMatrixClientRefs{
-				res:   x.res,
-				srv:   x.srv,
-				after: x.after,
-			}
-		},
-		Drop: func(x *MatrixClient) {
-			x.res = nil
-			x.srv = nil
-			x.after = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupMatrixClientRefs]{
-			{
-				Name:    "res",
-				Phase:   2,
-				Timeout: 300 * time.Millisecond,
-				Close: func(ctx context.Context, r *cleanupMatrixClientRefs) error {
-					if r.res == nil {
-						return nil
-					}
-					return r.res.Close(ctx)
-				},
-			},
-			{
-				Name:    "srv",
-				Phase:   2,
-				Timeout: 300 * time.Millisecond,
-				Close: func(ctx context.Context, r *cleanupMatrixClientRefs) error {
-					if r.srv == nil {
-						return nil
-					}
-					return r.srv.Shutdown(ctx)
-				},
-				Force: func(_ context.Context, r *cleanupMatrixClientRefs) error {
-					if r.srv == nil {
-						return nil
-					}
-					return r.srv.Close()
-				},
-			},
-			{
-				Name:  "after",
-				Phase: 3,
-				Close: func(ctx context.Context, r *cleanupMatrixClientRefs) error {
-					if r.after == nil {
-						return nil
-					}
-					return r.after.Close(ctx)
-				},
-			},
-		},
-	}
+func (r *cleanupMatrixClientRefs) Take(x *MatrixClient) {
+	r.res = x.res
+	r.srv = x.srv
+	r.after = x.after
 }
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 100ms,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes StressClient an io.Closer.
+func (*cleanupMatrixClientRefs) Drop(x *MatrixClient) {
+	x.res = nil
+	x.srv = nil
+	x.after = nil
+}
+
+func (*cleanupMatrixClientRefs) Len(int) int {
+	return 0
+}
+
+func (*cleanupMatrixClientRefs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupMatrixClientRefs) Close(ctx context.Context, step2, elem int, force bool) error {
+	switch step2 {
+	case 0:
+		if r.res != nil {
+			return r.res.Close(ctx)
+		}
+	case 1:
+		if r.srv == nil {
+			return nil
+		}
+		if force {
+			return r.srv.Close()
+		}
+		return r.srv.Shutdown(ctx)
+	case 2:
+		if r.after != nil {
+			return r.after.Close(ctx)
+		}
+	}
+	return nil
+}
+
+// Close is CloseContext(context.Background()): it returns within 100ms.
 func (x *StressClient) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 100ms from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 100ms from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets res to their zero values, once
-//     no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 2: res
 //
-// The steps, by phase:
-//
-//   - phase 2, res: calls x.res.Close(ctx)
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets res to its zero value. See runtime.Plan.Close for the contract.
 func (x *StressClient) CloseContext(ctx context.Context) error {
 	return cleanupStressClient.Close(ctx, &x.guard, x)
 }
 
-// cleanupStressClientRefs holds what the teardown of StressClient uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupStressClient is the teardown plan of StressClient.
+var cleanupStressClient = runtime.Plan[StressClient, cleanupStressClientRefs]{
+	Type:    "resourcecleanup.StressClient",
+	Timeout: 100 * time.Millisecond,
+	Steps: []runtime.Step{
+		{Name: "res", Phase: 2},
+	},
+}
+
+// cleanupStressClientRefs holds the fields of StressClient that its steps use.
 type cleanupStressClientRefs struct {
 	res *Resource
 }
 
-// If this does not compile, a field of StressClient that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of StressClient that it manages was
+// renamed, removed or retyped.
 func _(x *StressClient) {
+	var _ runtime.Refs[StressClient] = (*cleanupStressClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.res
 }
 
-// cleanupStressClient is the teardown plan of StressClient.
-var cleanupStressClient runtime.Teardown[StressClient, cleanupStressClientRefs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// StressClient.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupStressClient = runtime.Teardown[StressClient, cleanupStressClientRefs]{
-		Type:    "resourcecleanup.StressClient",
-		Timeout: 100 * time.Millisecond,
-		Refs: func(x *StressClient) cleanupStressClientRefs {
-			return cleanupStressClientRefs{
-				res: x.res,
-			}
-		},
-		Drop: func(x *StressClient) {
-			x.res = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupStressClientRefs]{
-			{
-				Name:  "res",
-				Phase: 2,
-				Close: func(ctx context.Context, r *cleanupStressClientRefs) error {
-					if r.res == nil {
-						return nil
-					}
-					return r.res.Close(ctx)
-				},
-			},
-		},
-	}
+func (r *cleanupStressClientRefs) Take(x *StressClient) {
+	r.res = x.res
 }
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 2s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes RaceClient an io.Closer.
+func (*cleanupStressClientRefs) Drop(x *StressClient) {
+	x.res = nil
+}
+
+func (*cleanupStressClientRefs) Len(int) int {
+	return 0
+}
+
+func (*cleanupStressClientRefs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupStressClientRefs) Close(ctx context.Context, step2, elem int, force bool) error {
+	switch step2 {
+	case 0:
+		if r.res != nil {
+			return r.res.Close(ctx)
+		}
+	}
+	return nil
+}
+
+// Close is CloseContext(context.Background()): it returns within 2s.
 func (x *RaceClient) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 2s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 2s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets res, byName, list, cancel, wg,
-//     events, label, sink to their zero values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 0: cancel
+//   - 1: wg
+//   - 2: res, byName[...], list[...]
 //
-// The steps, by phase:
-//
-//   - phase 0, cancel: calls x.cancel()
-//   - phase 1, wg: waits for x.wg to reach zero
-//   - phase 2, res: calls x.res.Close(ctx)
-//   - phase 2, byName: calls e.Close(ctx) for each element e of x.byName, concurrently
-//   - phase 2, list: calls e.Close(ctx) for each element e of x.list, concurrently
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets res, byName, list, cancel, wg, events, label and sink to their zero values. See
+// runtime.Plan.Close for the contract.
 func (x *RaceClient) CloseContext(ctx context.Context) error {
 	return cleanupRaceClient.Close(ctx, &x.guard, x)
 }
 
-// cleanupRaceClientRefs holds what the teardown of RaceClient uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
-type cleanupRaceClientRefs struct {
-	res    *Resource
-	byName map[string]*Resource
-	list   []*Resource
-	cancel context.CancelFunc
-	wg     *sync.WaitGroup
+// cleanupRaceClient is the teardown plan of RaceClient.
+var cleanupRaceClient = runtime.Plan[RaceClient, cleanupRaceClientRefs]{
+	Type:    "resourcecleanup.RaceClient",
+	Timeout: 2 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "cancel"},
+		{Name: "wg", Phase: 1},
+		{Name: "res", Phase: 2},
+		{Name: "byName", Phase: 2, Each: true},
+		{Name: "list", Phase: 2, Each: true},
+	},
 }
 
-// If this does not compile, a field of RaceClient that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// cleanupRaceClientRefs holds the fields of RaceClient that its steps use.
+type cleanupRaceClientRefs struct {
+	res        *Resource
+	byName     []*Resource
+	byNameKeys []string
+	list       []*Resource
+	listAt     []int
+	cancel     context.CancelFunc
+	wg         *sync.WaitGroup
+}
+
+// If this does not compile, run cleanupgen again: a field of RaceClient that it manages was
+// renamed, removed or retyped.
 func _(x *RaceClient) {
+	var _ runtime.Refs[RaceClient] = (*cleanupRaceClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.res
 	var _ *map[string]*Resource = &x.byName
@@ -276,96 +216,73 @@ func _(x *RaceClient) {
 	var _ *io.Writer = &x.sink
 }
 
-// cleanupRaceClient is the teardown plan of RaceClient.
-var cleanupRaceClient runtime.Teardown[RaceClient, cleanupRaceClientRefs]
-
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// RaceClient.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupRaceClient = runtime.Teardown[RaceClient, cleanupRaceClientRefs]{
-		Type:    "resourcecleanup.RaceClient",
-		Timeout: 2 * time.Second,
-		Refs: func(x *RaceClient) cleanupRaceClientRefs {
-			return cleanupRaceClientRefs{
-				res:    x.res,
-				byName: x.byName,
-				list:   x.list,
-				cancel: x.cancel,
-				wg:     x.wg,
-			}
-		},
-		Drop: func(x *RaceClient) {
-			x.res = nil
-			x.byName = nil
-			x.list = nil
-			x.cancel = nil
-			x.wg = nil
-			x.events = nil
-			x.label = nil
-			x.sink = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupRaceClientRefs]{
-			{
-				Name:  "cancel",
-				Phase: 0,
-				Close: func(_ context.Context, r *cleanupRaceClientRefs) error {
-					if r.cancel == nil {
-						return nil
-					}
-					r.cancel()
-					return nil
-				},
-			},
-			{
-				Name:  "wg",
-				Phase: 1,
-				Close: func(_ context.Context, r *cleanupRaceClientRefs) error {
-					if r.wg == nil {
-						return nil
-					}
-					r.wg.Wait()
-					return nil
-				},
-			},
-			{
-				Name:  "res",
-				Phase: 2,
-				Close: func(ctx context.Context, r *cleanupRaceClientRefs) error {
-					if r.res == nil {
-						return nil
-					}
-					return r.res.Close(ctx)
-				},
-			},
-			{
-				Name:  "byName",
-				Phase: 2,
-				Each: func(r *cleanupRaceClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for k, e := range r.byName {
-						if e == nil {
-							continue
-						}
-						add("byName["+strconv.Quote(k)+"]", func(ctx context.Context) error {
-							return e.Close(ctx)
-						}, nil)
-					}
-				},
-			},
-			{
-				Name:  "list",
-				Phase: 2,
-				Each: func(r *cleanupRaceClientRefs, add func(string, func(context.Context) error, func(context.Context) error)) {
-					for i := range r.list {
-						e := r.list[i]
-						if e == nil {
-							continue
-						}
-						add("list["+strconv.Itoa(i)+"]", func(ctx context.Context) error {
-							return e.Close(ctx)
-						}, nil)
-					}
-				},
-			},
-		},
+func (r *cleanupRaceClientRefs) Take(x *RaceClient) {
+	r.res = x.res
+	for k, e := range x.byName {
+		if e != nil {
+			r.byName = append(r.byName, e)
+			r.byNameKeys = append(r.byNameKeys, k)
+		}
 	}
+	for i, e := range x.list {
+		if e != nil {
+			r.list = append(r.list, e)
+			r.listAt = append(r.listAt, i)
+		}
+	}
+	r.cancel = x.cancel
+	r.wg = x.wg
+}
+
+func (*cleanupRaceClientRefs) Drop(x *RaceClient) {
+	x.res = nil
+	x.byName = nil
+	x.list = nil
+	x.cancel = nil
+	x.wg = nil
+	x.events = nil
+	x.label = nil
+	x.sink = nil
+}
+
+func (r *cleanupRaceClientRefs) Len(step2 int) int {
+	switch step2 {
+	case 3:
+		return len(r.byName)
+	case 4:
+		return len(r.list)
+	}
+	return 0
+}
+
+func (r *cleanupRaceClientRefs) Name(step2, elem int) string {
+	switch step2 {
+	case 3:
+		return "byName[" + strconv.Quote(r.byNameKeys[elem]) + "]"
+	case 4:
+		return "list[" + strconv.Itoa(r.listAt[elem]) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupRaceClientRefs) Close(ctx context.Context, step2, elem int, force bool) error {
+	switch step2 {
+	case 0:
+		if r.cancel != nil {
+			r.cancel()
+		}
+	case 1:
+		if r.wg != nil {
+			r.wg.Wait()
+		}
+	case 2:
+		if r.res != nil {
+			return r.res.Close(ctx)
+		}
+	case 3:
+		return r.byName[elem].Close(ctx)
+	case 4:
+		return r.list[elem].Close(ctx)
+	}
+	return nil
 }

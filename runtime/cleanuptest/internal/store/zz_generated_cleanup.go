@@ -10,105 +10,78 @@ import (
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-// Close tears down x as CloseContext(context.Background()) does: it returns within 1s,
-// whatever x's resources do, with nil or a *runtime.CleanupError. It makes Store an io.Closer.
+// Close is CloseContext(context.Background()): it returns within 1s.
 func (x *Store) Close() error {
 	return x.CloseContext(context.Background())
 }
 
-// CloseContext tears down x and returns no later than the earlier of ctx's deadline and
-// 1s from now, whatever x's resources do. In order:
+// CloseContext tears x down by the earlier of ctx's deadline and 1s from now, in phases:
 //
-//  1. It closes the door: from the first call on, x.guard.Enter returns runtime.ErrClosed.
-//     Calls already inside (between Enter and Leave) are waited for, for up to half the
-//     time to the deadline.
-//  2. It runs the steps listed below, phase after phase. The steps of one phase run
-//     concurrently; a phase starts when the one before has ended or its budget has run
-//     out. A step still running at the deadline is abandoned: it keeps running, is listed
-//     by runtime.Abandoned until it returns, and is named in the error. Steps not started
-//     by then are started with an expired context and are not waited for. CloseContext
-//     returns at most runtime.Grace after the deadline.
-//  3. It drops its references, even when a step hangs: it sets index, db to their zero
-//     values, once no call holds the guard.
-//  4. It returns nil when every step succeeded, and otherwise a *runtime.CleanupError
-//     naming each step that failed, panicked, timed out or was abandoned. The error
-//     unwraps to the steps' errors, and errors.Is(err, context.DeadlineExceeded) holds
-//     when the deadline cut a step short.
+//   - 0: index (Shutdown, force Kill, 200ms)
+//   - 1: db
 //
-// The steps, by phase:
-//
-//   - phase 0, index: calls x.index.Shutdown(ctx), then x.index.Kill() if that has not returned in time; budget 200ms
-//   - phase 1, db: calls x.db.Close()
-//
-// Only the first call tears down. Later and concurrent calls wait for it, within their
-// own deadline, and return its result. CloseContext is safe to call concurrently.
+// It then sets index and db to their zero values. See runtime.Plan.Close for the contract.
 func (x *Store) CloseContext(ctx context.Context) error {
 	return cleanupStore.Close(ctx, &x.guard, x)
 }
 
-// cleanupStoreRefs holds what the teardown of Store uses: copies of its managed fields, taken
-// once the door has closed, so that dropping the fields does not disturb a running step, and
-// the addresses of fields that must not be copied.
+// cleanupStore is the teardown plan of Store.
+var cleanupStore = runtime.Plan[Store, cleanupStoreRefs]{
+	Type:    "store.Store",
+	Timeout: 1 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "index", Timeout: 200 * time.Millisecond, Force: true},
+		{Name: "db", Phase: 1},
+	},
+}
+
+// cleanupStoreRefs holds the fields of Store that its steps use.
 type cleanupStoreRefs struct {
 	index Index
 	db    io.Closer
 }
 
-// If this does not compile, a field of Store that cleanupgen manages was renamed, removed or
-// retyped since the file was generated: run cleanupgen again.
+// If this does not compile, run cleanupgen again: a field of Store that it manages was
+// renamed, removed or retyped.
 func _(x *Store) {
+	var _ runtime.Refs[Store] = (*cleanupStoreRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *Index = &x.index
 	var _ *io.Closer = &x.db
 }
 
-// cleanupStore is the teardown plan of Store.
-var cleanupStore runtime.Teardown[Store, cleanupStoreRefs]
+func (r *cleanupStoreRefs) Take(x *Store) {
+	r.index = x.index
+	r.db = x.db
+}
 
-// init, not a variable initializer: the steps call the fields' methods, which may lead back to
-// Store.Close (a tree of clients) and would make an initialization cycle.
-func init() {
-	cleanupStore = runtime.Teardown[Store, cleanupStoreRefs]{
-		Type:    "store.Store",
-		Timeout: 1 * time.Second,
-		Refs: func(x *Store) cleanupStoreRefs {
-			return cleanupStoreRefs{
-				index: x.index,
-				db:    x.db,
-			}
-		},
-		Drop: func(x *Store) {
-			x.index = nil
-			x.db = nil
-		},
-		Steps: []runtime.TeardownStep[cleanupStoreRefs]{
-			{
-				Name:    "index",
-				Phase:   0,
-				Timeout: 200 * time.Millisecond,
-				Close: func(ctx context.Context, r *cleanupStoreRefs) error {
-					if r.index == nil {
-						return nil
-					}
-					return r.index.Shutdown(ctx)
-				},
-				Force: func(_ context.Context, r *cleanupStoreRefs) error {
-					if r.index == nil {
-						return nil
-					}
-					return r.index.Kill()
-				},
-			},
-			{
-				Name:  "db",
-				Phase: 1,
-				Close: func(_ context.Context, r *cleanupStoreRefs) error {
-					if r.db == nil {
-						return nil
-					}
-					return r.db.Close()
-				},
-			},
-		},
+func (*cleanupStoreRefs) Drop(x *Store) {
+	x.index = nil
+	x.db = nil
+}
+
+func (*cleanupStoreRefs) Len(int) int {
+	return 0
+}
+
+func (*cleanupStoreRefs) Name(int, int) string {
+	return ""
+}
+
+func (r *cleanupStoreRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		if r.index == nil {
+			return nil
+		}
+		if force {
+			return r.index.Kill()
+		}
+		return r.index.Shutdown(ctx)
+	case 1:
+		if r.db != nil {
+			return r.db.Close()
+		}
 	}
+	return nil
 }

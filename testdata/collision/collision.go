@@ -1,5 +1,6 @@
-// Package diag_collision declares names that cleanupgen would generate.
-package diag_collision
+// Package collision declares names that cleanupgen would generate: it picks
+// free ones instead.
+package collision
 
 import "github.com/cleanupgen/cleanupgen/runtime"
 
@@ -21,5 +22,12 @@ func cleanupPool() {}
 //
 //cleanup:client
 type PoolRefs struct {
+	guard runtime.Guard
+}
+
+// Server's plan would be cleanupServer, declared in collision_test.go.
+//
+//cleanup:client
+type Server struct {
 	guard runtime.Guard
 }
