@@ -115,6 +115,7 @@ type run[T, R any] struct {
 	taken      bool   // Take has returned
 	dropped    bool   // Drop has run or is scheduled
 	lingering  int    // done units whose graceful call still runs
+	elems      int    // elements listed so far, to size the results
 	overAt     time.Duration
 	done       chan struct{} // closed when ended is set
 	err        error         // what the caller got
@@ -327,6 +328,7 @@ func (r *run[T, R]) list(first, last int) {
 		r.mu.Lock()
 		r.units[i].elems = elems
 		r.units[i].listed = true
+		r.elems += len(elems)
 		r.mu.Unlock()
 	}
 }
@@ -627,6 +629,11 @@ func (r *run[T, R]) conclude() error {
 	r.overAt = now
 	cause := r.cause()
 	var results []TaskResult
+	if r.elems > 0 {
+		// Sized for the worst case, so that a large collection does not
+		// grow the slice, and charge the caller for it, many times over.
+		results = make([]TaskResult, 0, len(r.units)+r.elems+1)
+	}
 	for i := range r.units {
 		u := &r.units[i]
 		switch {

@@ -3,17 +3,17 @@
 //
 // Usage:
 //
-//	go run ./cmd/overshoot [-clients 100,1000,10000] [-timeout 50ms] [-runs 5] [-log]
+//	go run ./cmd/overshoot [-clients 100,1000,10000] [-runs 5] [-discard] 2>/dev/null
 //
 // For each number of clients it starts that many goroutines, releases them
 // together, and has each close its own client and time it; the overshoot
 // is the close time minus the timeout. It prints p50, p99 and max over
 // every close of every run, for the generated Close (client timeout=50ms)
 // and, as the floor that Go's timers and scheduler set, for the
-// hand-written wrapper (one goroutine and a time.Timer). -log sends the
-// runtime's Warn events (one per abandoned step) to standard error, as a
-// program that keeps the default logger does; without it they are
-// discarded.
+// hand-written wrapper (one goroutine and a time.Timer). The runtime's
+// events (a Warn per abandoned step, an Info when it returns) go to the
+// default slog handler, which writes to standard error, as in a program
+// that keeps the default logger; -discard discards them instead.
 package main
 
 import (
@@ -40,7 +40,7 @@ const timeout = 50 * time.Millisecond
 func main() {
 	clients := flag.String("clients", "100,1000,10000", "comma-separated numbers of clients that close at once")
 	runs := flag.Int("runs", 5, "runs for each number of clients; percentiles are over all of them")
-	logEvents := flag.Bool("log", false, "log the runtime's events to standard error instead of discarding them")
+	discard := flag.Bool("discard", false, "discard the runtime's events instead of logging them through the default handler to standard error")
 	approaches := flag.String("approaches", "generated,handwritten", "comma-separated approaches: generated, handwritten")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the closes to `file`")
 	mutexProfile := flag.String("mutexprofile", "", "write a mutex contention profile to `file`")
@@ -59,10 +59,8 @@ func main() {
 		goruntime.SetMutexProfileFraction(1)
 		defer writeProfile("mutex", *mutexProfile)
 	}
-	if !*logEvents {
+	if *discard {
 		slog.SetDefault(slog.New(slog.DiscardHandler))
-	} else {
-		log.SetOutput(os.Stderr)
 	}
 	var ns []int
 	for f := range strings.SplitSeq(*clients, ",") {
@@ -74,8 +72,12 @@ func main() {
 		ns = append(ns, n)
 	}
 
-	fmt.Printf("close-time overshoot past a %v deadline, every client with a hung step, %d run(s) each, GOMAXPROCS=%d\n\n",
-		timeout, *runs, goruntime.GOMAXPROCS(0))
+	events := "default slog handler to standard error"
+	if *discard {
+		events = "discarded"
+	}
+	fmt.Printf("close-time overshoot past a %v deadline, every client with a hung step, %d run(s) each, GOMAXPROCS=%d, events %s\n\n",
+		timeout, *runs, goruntime.GOMAXPROCS(0), events)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "approach\tclients\tp50\tp99\tmax\tp99 of each run\t")
 	for approach := range strings.SplitSeq(*approaches, ",") {
