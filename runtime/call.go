@@ -37,6 +37,9 @@ func (budgetError) Is(target error) bool { return target == context.DeadlineExce
 type outcome struct {
 	err      error
 	panicked bool
+	// returned says the goroutine that ran the step got past it; see
+	// run.goexited.
+	returned bool
 }
 
 // protect calls fn and turns a panic into a *PanicError. If fn calls

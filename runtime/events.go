@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,7 +19,7 @@ import (
 // resumes.
 
 // queueSize bounds the events waiting for delivery.
-const queueSize = 1024
+const queueSize = 1 << 14
 
 // An event is what a teardown hands to the delivery: its Report, built on
 // the delivery goroutine, or one abandoned step that returned.
@@ -49,6 +50,16 @@ var delivery struct {
 	head, n int
 	running bool // a goroutine is delivering
 	dropped int  // events dropped since the last delivery
+	// queued and delivered count the events queued and delivered since
+	// the process started; flushers wait for delivered to reach theirs.
+	queued, delivered uint64
+	flushers          []flusher
+}
+
+// flusher is a Flush waiting for the events queued before it.
+type flusher struct {
+	until uint64
+	done  chan struct{}
 }
 
 // deliver queues e for delivery. It never blocks on, or calls, user code.
@@ -62,6 +73,7 @@ func deliver(e event) {
 	}
 	d.queue[(d.head+d.n)%len(d.queue)] = e
 	d.n++
+	d.queued++
 	start := !d.running
 	d.running = true
 	d.mu.Unlock()
@@ -70,22 +82,22 @@ func deliver(e event) {
 	}
 }
 
-// drain delivers queued events until none is left.
+// drain delivers queued events until none is left. It stops in the same
+// critical section that finds the queue empty and counts the last event
+// delivered, so that once Flush has returned no goroutine is delivering.
 func drain() {
 	// A goroutine inherits the labels of the one that started it, a step's.
 	pprof.SetGoroutineLabels(context.Background())
 	d := &delivery
-	for {
-		d.mu.Lock()
-		if d.n == 0 {
-			d.running = false
-			d.mu.Unlock()
-			return
+	d.mu.Lock()
+	for d.n > 0 || d.dropped > 0 {
+		var e event
+		if d.n > 0 {
+			e = d.queue[d.head]
+			d.queue[d.head] = event{}
+			d.head = (d.head + 1) % len(d.queue)
+			d.n--
 		}
-		e := d.queue[d.head]
-		d.queue[d.head] = event{}
-		d.head = (d.head + 1) % len(d.queue)
-		d.n--
 		dropped := d.dropped
 		d.dropped = 0
 		d.mu.Unlock()
@@ -96,7 +108,56 @@ func drain() {
 					slog.Int("dropped", dropped))
 			})
 		}
+		if e == (event{}) {
+			d.mu.Lock()
+			continue
+		}
 		e.deliver()
+		d.mu.Lock()
+		d.delivered++
+		d.flushers = slices.DeleteFunc(d.flushers, func(f flusher) bool {
+			if f.until <= d.delivered {
+				close(f.done)
+				return true
+			}
+			return false
+		})
+	}
+	d.running = false
+	d.mu.Unlock()
+}
+
+// Flush waits until the log records and observer calls of every teardown
+// that returned before it was called have been delivered, or until ctx is
+// done, and then returns ctx's error. Events are delivered after the fact,
+// off the caller's path (see the package documentation), so a program that
+// exits as soon as its last Close returns calls Flush first, with a
+// deadline, to keep the records of that Close. An event dropped because the
+// queue was full is not waited for.
+//
+// Once Flush has returned nil, no goroutine of the runtime is delivering
+// events until the next teardown ends. Tests that run teardowns inside a
+// testing/synctest bubble, with a log handler or an observer of their own,
+// call it before the bubble starts, so that no delivery goroutine from
+// outside the bubble calls them.
+func Flush(ctx context.Context) error {
+	d := &delivery
+	d.mu.Lock()
+	if d.delivered >= d.queued {
+		d.mu.Unlock()
+		return nil
+	}
+	f := flusher{until: d.queued, done: make(chan struct{})}
+	d.flushers = append(d.flushers, f)
+	d.mu.Unlock()
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		d.mu.Lock()
+		d.flushers = slices.DeleteFunc(d.flushers, func(g flusher) bool { return g.done == f.done })
+		d.mu.Unlock()
+		return ctx.Err()
 	}
 }
 

@@ -200,8 +200,15 @@ func (r *run[T, R]) stepAt(k int) int {
 func (r *run[T, R]) now() time.Duration { return time.Since(r.start) }
 
 // begin is the run's first goroutine: it waits for calls in flight, takes
-// the references and starts the first phase.
+// the references, starts the first phase and runs one of its units.
 func (r *run[T, R]) begin() {
+	r.exec(r.prepare())
+}
+
+// prepare waits for calls in flight, takes the references and starts the
+// first phase; it returns the unit to run. Its frame is gone by the time
+// the unit runs.
+func (r *run[T, R]) prepare() *unit {
 	if r.on && !r.g.isIdleNow() {
 		drain := time.NewTimer(r.deadline.Sub(r.start) / 2)
 		select {
@@ -215,7 +222,7 @@ func (r *run[T, R]) begin() {
 	r.mu.Lock()
 	r.taken = true
 	r.mu.Unlock()
-	r.exec(r.startNext(r.now()))
+	return r.startNext(r.now())
 }
 
 // startNext starts the next phase that has units and returns the unit the
@@ -406,40 +413,55 @@ func (r *run[T, R]) then(u *unit, nx next, now time.Duration) *unit {
 }
 
 // execOne runs unit u's graceful call, records its result, and says what
-// to do next.
+// to do next. Its frame is small, and so is the stack under a step that
+// hangs: a step's goroutine that stays in its first stack costs no copy.
 func (r *run[T, R]) execOne(u *unit) (nx next, now time.Duration) {
-	pprof.SetGoroutineLabels(r.info.labels[u.step])
-	var ctx context.Context = r
-	var end time.Time
-	var stop func() bool
 	if u.budget > 0 {
-		end = r.start.Add(u.start + u.budget)
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadlineCause(r, end, errBudget)
-		defer cancel()
-		stop = context.AfterFunc(ctx, func() { r.expire(u) })
+		return r.execBudget(u)
 	}
+	pprof.SetGoroutineLabels(r.info.labels[u.step])
 	o := goexited
-	completed := false
-	defer func() {
-		if stop != nil {
-			stop()
-		}
-		// Only a failed step, or one with a budget of its own, asks its
-		// context: Err takes the context's lock, which the steps of a phase
-		// would contend for.
-		gaveUp := o.err != nil && ctx.Err() != nil
-		overBudget := !end.IsZero() && ctx.Err() != nil && r.Err() == nil
-		nx, now = r.finish(u, o, gaveUp, overBudget)
-		if !completed && nx != nextNone {
-			// The step called runtime.Goexit: this goroutine ends with the
-			// deferred calls, so what comes next needs one of its own.
-			go r.exec(r.then(u, nx, now))
-			nx = nextNone
-		}
-	}()
+	defer r.goexited(u, &o)
+	o = protect(func() error { return r.rf.Close(r, int(u.step), int(u.elem), false) })
+	// Only a failed step asks the context: Err takes the context's lock,
+	// which the steps of a phase would contend for.
+	nx, now = r.finish(u, o, o.err != nil && r.Err() != nil, false)
+	o.returned = true
+	return nx, now
+}
+
+// goexited runs deferred by the goroutine that called unit u's graceful
+// call: if the call did not return, it called runtime.Goexit, and its
+// result is recorded here. What comes next then needs a goroutine of its
+// own, since this one ends with its deferred calls.
+func (r *run[T, R]) goexited(u *unit, o *outcome) {
+	if o.returned {
+		return
+	}
+	if nx, now := r.finish(u, *o, false, false); nx != nextNone {
+		go r.exec(r.then(u, nx, now))
+	}
+}
+
+// execBudget is execOne for a unit with a budget of its own: its context
+// ends at the budget, which calls expire. It is kept out of line, off the
+// stack of the common path.
+//
+//go:noinline
+func (r *run[T, R]) execBudget(u *unit) (nx next, now time.Duration) {
+	pprof.SetGoroutineLabels(r.info.labels[u.step])
+	end := r.start.Add(u.start + u.budget)
+	ctx, cancel := context.WithDeadlineCause(r, end, errBudget)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { r.expire(u) })
+	o := goexited
+	defer r.goexited(u, &o)
 	o = protect(func() error { return r.rf.Close(ctx, int(u.step), int(u.elem), false) })
-	completed = true
+	stop()
+	gaveUp := o.err != nil && ctx.Err() != nil
+	overBudget := ctx.Err() != nil && r.Err() == nil
+	nx, now = r.finish(u, o, gaveUp, overBudget)
+	o.returned = true
 	return nx, now
 }
 
@@ -647,11 +669,7 @@ func (r *run[T, R]) conclude() error {
 			}
 		}
 	}
-	// The one holding the right to start phases starts the rest late; if
-	// nobody holds it, the late goroutine takes it.
-	takeStart := !r.starting
-	r.starting = true
-	if r.liveUnits > 0 || !takeStart || r.next < len(r.units) {
+	if r.liveUnits > 0 || r.starting || r.next < len(r.units) {
 		r.registered = true
 		registerAbandoned(r)
 	}
@@ -659,6 +677,16 @@ func (r *run[T, R]) conclude() error {
 	// flight, it is done before the caller returns.
 	dropNow := !r.plan.Locked && r.taken && !r.dropped && r.g.isIdleNow()
 	r.dropped = r.dropped || dropNow
+	// The goroutine that holds the right to start phases starts the rest
+	// late. If none holds it, a goroutine of the run's own takes it, when
+	// there is anything left to start or to drop; so it does when a stuck
+	// step has a force method to call.
+	start := !r.starting && (r.next < len(r.units) || !r.dropped)
+	if !r.starting && !start {
+		r.finishLate()
+	}
+	r.starting = r.starting || start
+	late := start || r.on && r.info.force
 	r.mu.Unlock()
 	if dropNow {
 		r.rf.Drop(r.x)
@@ -668,7 +696,10 @@ func (r *run[T, R]) conclude() error {
 	}
 	err := &CleanupError{Type: r.plan.Type, Tasks: results}
 	r.err, r.end = err, r.start.Add(now)
-	go r.late(takeStart)
+	deliver(event{ended: r})
+	if late {
+		go r.late(start)
+	}
 	return err
 }
 
@@ -802,11 +833,9 @@ func (u *unit) taskResult(name string) TaskResult {
 }
 
 // late runs on a goroutine of its own once the caller has returned at the
-// deadline: it hands the report to the delivery, calls the force method of
-// the steps stuck at the deadline, and, if it holds the right to start
-// phases, starts the rest late.
+// deadline: it calls the force method of the steps stuck at the deadline,
+// and, if it holds the right to start phases, starts the rest late.
 func (r *run[T, R]) late(start bool) {
-	deliver(event{ended: r})
 	if r.on && r.info.force {
 		var forces []*unit
 		r.mu.Lock()

@@ -3,6 +3,8 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"log"
+	"log/slog"
 	"os"
 	"os/exec"
 	"runtime/pprof"
@@ -91,6 +93,7 @@ func (o *recordingObserver) Returned(_ string, s StepReport) {
 type reportCtxKey struct{}
 
 func TestObserverSeesEveryStep(t *testing.T) {
+	settleEvents(t)
 	synctest.Test(t, func(t *testing.T) {
 		o := &recordingObserver{}
 		remove := AddObserver(o)
@@ -150,6 +153,7 @@ func TestObserverSeesEveryStep(t *testing.T) {
 }
 
 func TestAddObserverRemove(t *testing.T) {
+	settleEvents(t)
 	synctest.Test(t, func(t *testing.T) {
 		o := &recordingObserver{}
 		remove := AddObserver(o)
@@ -169,6 +173,7 @@ func (panickingObserver) Ended(Report)                { panic("observer") }
 func (panickingObserver) Returned(string, StepReport) { panic("observer") }
 
 func TestObserverPanicIsRecovered(t *testing.T) {
+	settleEvents(t)
 	synctest.Test(t, func(t *testing.T) {
 		defer AddObserver(panickingObserver{})()
 		o := &recordingObserver{}
@@ -201,3 +206,61 @@ func TestKeyStringCallsNoMethod(t *testing.T) {
 type blockingKey struct{ s string }
 
 func (blockingKey) String() string { select {} }
+
+// gate is a writer that blocks until open is closed.
+type gate struct {
+	open chan struct{}
+	mu   sync.Mutex
+	buf  bytes.Buffer
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	<-g.open
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.buf.Write(p)
+}
+
+func TestFlushWaitsForDelivery(t *testing.T) {
+	settleEvents(t)
+	synctest.Test(t, func(t *testing.T) {
+		g := &gate{open: make(chan struct{})}
+		prev := slog.Default()
+		prevOut, prevFlags := log.Writer(), log.Flags()
+		slog.SetDefault(slog.New(slog.NewTextHandler(g, nil)))
+		// Restoring the default logger leaves the log package writing to
+		// the handler: restore its output too.
+		defer func() { slog.SetDefault(prev); log.SetOutput(prevOut); log.SetFlags(prevFlags) }()
+		require.NoError(t, Flush(context.Background()), "nothing queued: nothing to wait for")
+
+		c := newClient()
+		require.Error(t, plan(time.Second, step("fails", 0, func(context.Context) error { return errBoom })).Close(context.Background(), &c.guard, c))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		assert.ErrorIs(t, Flush(ctx), context.DeadlineExceeded, "the handler blocks")
+
+		go func() {
+			time.Sleep(time.Minute)
+			close(g.open)
+		}()
+		start := time.Now()
+		require.NoError(t, Flush(context.Background()))
+		assert.Equal(t, time.Minute, time.Since(start))
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		assert.Contains(t, g.buf.String(), "step=fails state=failed")
+	})
+}
+
+// settleEvents waits for the steps and events of earlier tests to end, so
+// that no delivery goroutine from outside the next synctest bubble calls
+// its handlers and observers.
+func settleEvents(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for len(Abandoned()) > 0 && ctx.Err() == nil {
+		time.Sleep(time.Millisecond) // a step of an earlier test may still return, and report it
+	}
+	require.NoError(t, Flush(ctx))
+}

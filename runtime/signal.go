@@ -20,6 +20,10 @@ var ErrInterrupted = errors.New("cleanup interrupted")
 // all.
 const interruptWait = 100 * time.Millisecond
 
+// flushWait bounds how long CloseOnSignal waits, after the close, for the
+// runtime's events to be delivered.
+const flushWait = time.Second
+
 // testHookNotified, when not nil, is called by CloseOnSignal once it catches
 // its signals, so that tests know when sending one is safe.
 var testHookNotified func()
@@ -39,7 +43,10 @@ var testHookNotified func()
 //     grace a few seconds short of the time the process is given to stop,
 //     such as Kubernetes' terminationGracePeriodSeconds, so that it has time
 //     to report before it is killed.
-//  4. Returns c.CloseContext's result: nil after a clean close, and for a
+//  4. Waits up to a second for the runtime's log records and observer calls
+//     of the close to be delivered ([Flush]), so that a process that exits
+//     on return keeps them; a signal ends that wait.
+//  5. Returns c.CloseContext's result: nil after a clean close, and for a
 //     generated client a *[CleanupError] that names each step that failed or
 //     was abandoned at the deadline.
 //
@@ -95,6 +102,18 @@ func CloseOnSignal(ctx context.Context, c interface{ CloseContext(context.Contex
 
 	select {
 	case err := <-result:
+		// The close's log records are delivered after the fact: keep them
+		// from being lost to the exit that usually follows.
+		fctx, cancel := context.WithTimeout(context.Background(), flushWait)
+		defer cancel()
+		go func() {
+			select {
+			case <-caught:
+				cancel()
+			case <-fctx.Done():
+			}
+		}()
+		_ = Flush(fctx)
 		return err
 	case <-caught:
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log"
 	"log/slog"
 	"runtime"
 	"strconv"
@@ -467,6 +468,7 @@ func TestTeardownDeadlinesOff(t *testing.T) {
 }
 
 func TestTeardownLogsEvents(t *testing.T) {
+	settleEvents(t)
 	var buf bytes.Buffer
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{
@@ -477,7 +479,8 @@ func TestTeardownLogsEvents(t *testing.T) {
 			return a
 		},
 	})))
-	t.Cleanup(func() { slog.SetDefault(prev) })
+	prevOut, prevFlags := log.Writer(), log.Flags()
+	t.Cleanup(func() { slog.SetDefault(prev); log.SetOutput(prevOut); log.SetFlags(prevFlags) })
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		defer close(release)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/cleanupgen/cleanupgen/runtime"
@@ -345,6 +346,10 @@ func TestTokenNeverRevealed(t *testing.T) {
 	defaultLogger := slog.Default()
 	slog.SetDefault(newTestLogger(&logMu, &logs))
 	err := c.Close()
+	// The runtime logs after the fact: wait for the records of this Close.
+	flushCtx, cancelFlush := context.WithTimeout(context.Background(), 10*time.Second)
+	require.NoError(t, runtime.Flush(flushCtx))
+	cancelFlush()
 	slog.SetDefault(defaultLogger)
 	if err == nil {
 		t.Error("Close succeeded against a failing server")

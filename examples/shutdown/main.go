@@ -197,23 +197,6 @@ func (s *server) serveCameras(w http.ResponseWriter, _ *http.Request) {
 	_ = json.NewEncoder(w).Encode(*names)
 }
 
-// reportWaiter is an observer that closes done once the runtime has
-// delivered the report of a teardown of client. The runtime writes a
-// report's log records before it calls the observers.
-type reportWaiter struct {
-	client string
-	once   sync.Once
-	done   chan struct{}
-}
-
-func (w *reportWaiter) Ended(r runtime.Report) {
-	if r.Client == w.client {
-		w.once.Do(func() { close(w.done) })
-	}
-}
-
-func (w *reportWaiter) Returned(string, runtime.StepReport) {}
-
 // Exit statuses.
 const (
 	exitClean       = 0
@@ -271,20 +254,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	go func() { served <- s.srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "http://%s\n", ln.Addr())
 
-	logged := &reportWaiter{client: "main.server", done: make(chan struct{})}
-	defer runtime.AddObserver(logged)()
+	// CloseOnSignal also waits (up to a second) for the runtime's log
+	// records of the close, which it writes after the fact: the lines that
+	// say which step hung are out before the process exits.
 	err = runtime.CloseOnSignal(ctx, s, *grace)
-	if !errors.Is(err, runtime.ErrInterrupted) {
-		// The runtime logs the close's steps after the fact, off the
-		// caller's path: give it a moment, so that the process does not
-		// exit before the lines that say which step hung.
-		t := time.NewTimer(time.Second)
-		select {
-		case <-logged.done:
-		case <-t.C:
-		}
-		t.Stop()
-	}
 	switch {
 	case errors.Is(err, runtime.ErrInterrupted):
 		fmt.Fprintln(stderr, "shutdown:", err)

@@ -24,20 +24,38 @@ import (
 
 var errBoom = errors.New("boom")
 
-// useLogOutput makes w the output of the log package, which the default
-// slog handler writes to, for the rest of the test.
+// useLogOutput makes the process's default slog logger the default again,
+// writing to w through the log package, for the rest of the test.
 func useLogOutput(t *testing.T, w interface{ Write([]byte) (int, error) }) {
+	prev := slog.Default()
 	prevOut, prevFlags := log.Writer(), log.Flags()
+	slog.SetDefault(processLogger)
 	log.SetOutput(w)
 	log.SetFlags(0)
-	t.Cleanup(func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) })
+	t.Cleanup(func() { slog.SetDefault(prev); log.SetOutput(prevOut); log.SetFlags(prevFlags) })
 }
 
 // useHandler makes h the default slog handler for the rest of the test.
 func useHandler(t *testing.T, h slog.Handler) {
 	prev := slog.Default()
+	prevOut, prevFlags := log.Writer(), log.Flags()
 	slog.SetDefault(slog.New(h))
-	t.Cleanup(func() { slog.SetDefault(prev) })
+	// Restoring the default logger leaves the log package writing to h:
+	// restore its output too.
+	t.Cleanup(func() { slog.SetDefault(prev); log.SetOutput(prevOut); log.SetFlags(prevFlags) })
+}
+
+// settleEvents waits for the steps and events of earlier tests to end, so
+// that no delivery goroutine from outside the next synctest bubble calls
+// its handlers.
+func settleEvents(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for len(runtime.Abandoned()) > 0 && ctx.Err() == nil {
+		time.Sleep(time.Millisecond) // a step of an earlier test may still return, and report it
+	}
+	require.NoError(t, runtime.Flush(ctx))
 }
 
 // blockingWriter blocks every Write until release is closed, as a full
@@ -80,6 +98,7 @@ func failingAndStuck(timeout time.Duration, release <-chan struct{}) *handClient
 }
 
 func TestDeadlineLogWriterBlocks(t *testing.T) {
+	settleEvents(t)
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		useLogOutput(t, blockingWriter{release})
@@ -98,6 +117,7 @@ func TestDeadlineLogWriterBlocks(t *testing.T) {
 }
 
 func TestDeadlineLogWriterSlow(t *testing.T) {
+	settleEvents(t)
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		useLogOutput(t, slowWriter{time.Second})
@@ -115,6 +135,7 @@ type blockingError struct{ release chan struct{} }
 func (e blockingError) Error() string { <-e.release; return "blocking" }
 
 func TestDeadlineStepErrorBlocks(t *testing.T) {
+	settleEvents(t)
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		useLogOutput(t, &lockedBuffer{})
@@ -135,6 +156,7 @@ type panicHandler struct{ slog.Handler }
 func (panicHandler) Handle(context.Context, slog.Record) error { panic("handler panicked") }
 
 func TestDeadlineLogHandlerPanics(t *testing.T) {
+	settleEvents(t)
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		useHandler(t, panicHandler{slog.NewTextHandler(&lockedBuffer{}, nil)})
@@ -157,6 +179,7 @@ func TestDeadlineLogHandlerPanics(t *testing.T) {
 }
 
 func TestDeadlineEventsDroppedAreCounted(t *testing.T) {
+	settleEvents(t)
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		var buf lockedBuffer
@@ -165,8 +188,8 @@ func TestDeadlineEventsDroppedAreCounted(t *testing.T) {
 			return newHand("deadline.Fails", time.Second, handStep{Name: "fails", Close: func(context.Context) error { return errBoom }}).Close()
 		}
 		require.Error(t, fails())
-		synctest.Wait() // delivery is blocked in the handler with the first event
-		const queued, dropped = 1024, 75
+		synctest.Wait()                     // delivery is blocked in the handler with the first event
+		const queued, dropped = 1 << 14, 75 // the runtime queues 16,384 events
 		for range queued + dropped {
 			require.Error(t, fails(), "no Close waits for a blocked handler")
 		}
@@ -190,6 +213,7 @@ func (g *gatedWriter) Write(p []byte) (int, error) {
 }
 
 func TestDeadlineManagerWaitWithBlockedLog(t *testing.T) {
+	settleEvents(t)
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		useLogOutput(t, blockingWriter{release})
@@ -213,6 +237,7 @@ type lyingContext struct {
 func (c lyingContext) Deadline() (time.Time, bool) { return c.deadline, true }
 
 func TestDeadlineContextThatDoesNotHonourItsDeadline(t *testing.T) {
+	settleEvents(t)
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		defer close(release)
@@ -245,6 +270,7 @@ func TestDeadlineCycleOfClients(t *testing.T) {
 }
 
 func TestDeadlineLateStepsListedAfterGrace(t *testing.T) {
+	settleEvents(t)
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		useLogOutput(t, &lockedBuffer{})

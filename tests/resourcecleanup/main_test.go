@@ -9,6 +9,10 @@ import (
 	"go.uber.org/goleak"
 )
 
+// processLogger is the default slog logger the process started with: its
+// handler writes through the log package, as in a program that keeps it.
+var processLogger = slog.Default()
+
 func TestMain(m *testing.M) {
 	// Every failed, forced or abandoned step logs at Warn; the stress test
 	// alone would print ten thousand lines. Tests that check the events
