@@ -146,3 +146,28 @@ func (c *RaceClient) Dropped() bool {
 	return c.res == nil && c.byName == nil && c.list == nil && c.cancel == nil && c.wg == nil &&
 		c.events == nil && c.label == nil && c.sink == nil
 }
+
+// StuckKey is a map key whose String method never returns: a teardown must
+// name its elements without calling it.
+type StuckKey struct{ N int }
+
+// String blocks forever.
+func (StuckKey) String() string { select {} }
+
+// KeyedClient holds resources in a map whose keys are StuckKeys.
+//
+//cleanup:client timeout=100ms
+type KeyedClient struct {
+	guard runtime.Guard
+
+	byKey map[StuckKey]*Resource //cleanup:close
+}
+
+// NewKeyedClient returns a client over rs, keyed by their index.
+func NewKeyedClient(rs ...*Resource) *KeyedClient {
+	c := &KeyedClient{byKey: make(map[StuckKey]*Resource, len(rs))}
+	for i, r := range rs {
+		c.byKey[StuckKey{i}] = r
+	}
+	return c
+}

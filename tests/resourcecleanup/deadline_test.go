@@ -331,3 +331,21 @@ func TestDeadlineLargeCollectionAllHung(t *testing.T) {
 	assert.Equal(t, runtime.TaskResult{Name: "more", State: runtime.StateNotStarted, Err: ce.Tasks[collectionSize].Err}, ce.Tasks[collectionSize])
 	require.Eventually(t, func() bool { return len(runtime.Abandoned()) == 0 }, 10*time.Second, 10*time.Millisecond)
 }
+
+func TestDeadlineMapKeysNamedWithoutTheirMethods(t *testing.T) {
+	settleEvents(t)
+	synctest.Test(t, func(t *testing.T) {
+		useLogOutput(t, &lockedBuffer{})
+		stuck := NewResource(Hang, 0)
+		defer stuck.Release()
+		c := NewKeyedClient(NewResource(Succeed, 0), stuck)
+		start := time.Now()
+		err := c.Close()
+		assert.Equal(t, 100*time.Millisecond+runtime.Grace, time.Since(start), "StuckKey.String is never called")
+		var ce *runtime.CleanupError
+		require.ErrorAs(t, err, &ce)
+		require.Len(t, ce.Tasks, 1)
+		assert.Equal(t, "byKey[{1}]", ce.Tasks[0].Name)
+		assert.Equal(t, runtime.StateAbandoned, ce.Tasks[0].State)
+	})
+}

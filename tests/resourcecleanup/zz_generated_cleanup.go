@@ -286,3 +286,77 @@ func (r *cleanupRaceClientRefs) Close(ctx context.Context, step2, elem int, forc
 	}
 	return nil
 }
+
+// Close is CloseContext(context.Background()): it returns within 100ms.
+func (x *KeyedClient) Close() error {
+	return x.CloseContext(context.Background())
+}
+
+// CloseContext tears x down by the earlier of ctx's deadline and 100ms from now, in phases:
+//
+//   - 2: byKey[...]
+//
+// It then sets byKey to its zero value. See runtime.Plan.Close for the contract.
+func (x *KeyedClient) CloseContext(ctx context.Context) error {
+	return cleanupKeyedClient.Close(ctx, &x.guard, x)
+}
+
+// cleanupKeyedClient is the teardown plan of KeyedClient.
+var cleanupKeyedClient = runtime.Plan[KeyedClient, cleanupKeyedClientRefs]{
+	Type:    "resourcecleanup.KeyedClient",
+	Timeout: 100 * time.Millisecond,
+	Steps: []runtime.Step{
+		{Name: "byKey", Phase: 2, Each: true},
+	},
+}
+
+// cleanupKeyedClientRefs holds the fields of KeyedClient that its steps use.
+type cleanupKeyedClientRefs struct {
+	byKey     []*Resource
+	byKeyKeys []StuckKey
+}
+
+// If this does not compile, run cleanupgen again: a field of KeyedClient that it manages was
+// renamed, removed or retyped.
+func _(x *KeyedClient) {
+	var _ runtime.Refs[KeyedClient] = (*cleanupKeyedClientRefs)(nil)
+	var _ *runtime.Guard = &x.guard
+	var _ *map[StuckKey]*Resource = &x.byKey
+}
+
+func (r *cleanupKeyedClientRefs) Take(x *KeyedClient) {
+	for k, e := range x.byKey {
+		if e != nil {
+			r.byKey = append(r.byKey, e)
+			r.byKeyKeys = append(r.byKeyKeys, k)
+		}
+	}
+}
+
+func (*cleanupKeyedClientRefs) Drop(x *KeyedClient) {
+	x.byKey = nil
+}
+
+func (r *cleanupKeyedClientRefs) Len(step2 int) int {
+	switch step2 {
+	case 0:
+		return len(r.byKey)
+	}
+	return 0
+}
+
+func (r *cleanupKeyedClientRefs) Name(step2, elem int) string {
+	switch step2 {
+	case 0:
+		return "byKey[" + runtime.KeyString(r.byKeyKeys[elem]) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupKeyedClientRefs) Close(ctx context.Context, step2, elem int, force bool) error {
+	switch step2 {
+	case 0:
+		return r.byKey[elem].Close(ctx)
+	}
+	return nil
+}
