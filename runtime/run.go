@@ -115,7 +115,10 @@ type run[T, R any] struct {
 	taken      bool   // Take has returned
 	dropped    bool   // Drop has run or is scheduled
 	lingering  int    // done units whose graceful call still runs
-	elems      int    // elements listed so far, to size the results
+	elems      int    // elements listed so far
+	// results has room for a result per unit once a collection is
+	// listed, so that the caller does not allocate it at the deadline.
+	results []TaskResult
 	overAt     time.Duration
 	done       chan struct{} // closed when ended is set
 	err        error         // what the caller got
@@ -333,9 +336,14 @@ func (r *run[T, R]) list(first, last int) {
 			elems[e] = unit{step: int32(i), elem: int32(e)}
 		}
 		r.mu.Lock()
+		total := len(r.units) + r.elems + len(elems) + 1
+		r.mu.Unlock()
+		results := make([]TaskResult, 0, total)
+		r.mu.Lock()
 		r.units[i].elems = elems
 		r.units[i].listed = true
 		r.elems += len(elems)
+		r.results = results
 		r.mu.Unlock()
 	}
 }
@@ -650,12 +658,7 @@ func (r *run[T, R]) conclude() error {
 	r.over = true
 	r.overAt = now
 	cause := r.cause()
-	var results []TaskResult
-	if r.elems > 0 {
-		// Sized for the worst case, so that a large collection does not
-		// grow the slice, and charge the caller for it, many times over.
-		results = make([]TaskResult, 0, len(r.units)+r.elems+1)
-	}
+	results := r.results // nil, or room for every unit
 	for i := range r.units {
 		u := &r.units[i]
 		switch {
