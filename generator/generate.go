@@ -10,7 +10,6 @@
 package generator
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -95,64 +94,146 @@ func generate(cfg Config) ([]result, error) {
 	if len(patterns) == 0 {
 		patterns = []string{"."}
 	}
-	output := cfg.Output
-	if output == "" {
-		output = DefaultOutput
-	}
 	logf := cfg.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, &LoadError{Errs: []string{"cleanupgen: " + err.Error()}}
+	}
+	output := cfg.Output
+	if output == "" {
+		output = DefaultOutput
+	}
+	// -output is a file name, or a path into the one package's directory.
+	outputDir := ""
+	if filepath.Base(output) != output {
+		outputDir = filepath.Dir(output)
+		if !filepath.IsAbs(outputDir) {
+			outputDir = filepath.Join(dir, outputDir)
+		}
+		output = filepath.Base(output)
+	}
+	if err := checkOutputName(output); err != nil {
+		return nil, &UsageError{Msg: err.Error()}
+	}
+	ld := &loader{dir: dir, patterns: patterns, tags: cfg.Tags, names: newOutputNames(output), logf: logf}
 	logf("loading %s", strings.Join(patterns, " "))
-	outputIsName := filepath.Base(output) == output
-	outputPath := output
-	if !outputIsName {
-		if !filepath.IsAbs(outputPath) && cfg.Dir != "" {
-			outputPath = filepath.Join(cfg.Dir, outputPath)
-		}
-		if abs, err := filepath.Abs(outputPath); err == nil {
-			outputPath = abs
-		}
-	}
-	isOutput := func(file string) bool {
-		if outputIsName {
-			return filepath.Base(file) == output
-		}
-		return file == outputPath
-	}
-	pkgs, err := load(cfg.Dir, patterns, cfg.Tags, isOutput)
+	res, err := ld.load()
 	if err != nil {
 		return nil, err
 	}
-	if !outputIsName && len(pkgs) > 1 {
-		return nil, &UsageError{Msg: fmt.Sprintf("-output %s names a path, but %d packages match; give a file name or one package", output, len(pkgs))}
-	}
-	var results []result
-	for _, l := range pkgs {
-		path := outputPath
-		if outputIsName {
-			path = filepath.Join(packageDir(l.pkg), output)
+	if outputDir != "" {
+		if err := checkOutputDir(cfg.Output, outputDir, res); err != nil {
+			return nil, err
 		}
-		l.output = path
-		p, ds := check(l)
-		logf("%s: %d client(s)", p.Path, len(p.Clients))
-		f := File{Package: p.Path, Path: path}
+	}
+
+	var results []result
+	outputs := map[string][]byte{}
+	changed := map[string]bool{}
+	failed := false
+	for _, u := range res.units {
+		p, ds := check(u.l)
+		// ours: a file at the output path is in the load with the Header (a
+		// stub, or a generated file that this run rewrites or removes).
+		ours := u.l.generated[u.path]
+		old, readErr := os.ReadFile(u.path)
+		if len(p.Clients) == 0 && len(ds) == 0 && !ours {
+			continue // nothing to write and nothing of ours to remove
+		}
+		logf("%s: %d client(s) for %s", p.Path, len(p.Clients), relPath(u.path))
+		f := File{Package: p.Path, Path: u.path}
 		if len(ds) == 0 && len(p.Clients) > 0 {
 			f.Content, err = emit(p)
 			if err != nil {
 				return nil, err
 			}
+			f.Content = withBuildLine(f.Content, u.build)
+			if testHookOutput != nil {
+				f.Content = testHookOutput(u.path, f.Content)
+			}
 		}
 		// A file we may not overwrite or remove is a mistake like any other.
-		if old, err := os.ReadFile(path); err == nil && !hasHeaderSource(old) && (len(p.Clients) > 0 || len(ds) > 0) {
-			ds = append(ds, Diagnostic{Pos: positionOf(path), Msg: fmt.Sprintf("%s exists and lacks the header %q; cleanupgen will not overwrite it: move it away or choose another -output", filepath.Base(path), Header)})
+		if readErr == nil && !hasHeaderSource(old) && (len(p.Clients) > 0 || len(ds) > 0) {
+			ds = append(ds, Diagnostic{Pos: positionOf(u.path), Msg: fmt.Sprintf("%s exists and lacks the header %q; cleanupgen will not overwrite it: move it away or choose another -output", filepath.Base(u.path), Header)})
 		}
 		if len(ds) > 0 {
 			f.Content = nil
+			failed = true
+		}
+		if ours {
+			outputs[u.path] = f.Content
+			changed[u.path] = readErr != nil || f.Content == nil || !SameGenerated(old, f.Content)
 		}
 		results = append(results, result{file: f, diags: ds})
 	}
+	for _, o := range res.orphans {
+		outputs[o.path] = nil
+		changed[o.path] = true
+		results = append(results, result{file: File{Package: o.pkg, Path: o.path}})
+	}
+	// Every package has a result for its default output, as a package
+	// without clients always had, unless a file that is not ours holds
+	// the name in another build configuration.
+	has := map[string]bool{}
+	for _, r := range results {
+		has[r.file.Path] = true
+	}
+	for _, pkg := range res.packages {
+		path := filepath.Join(pkg.dir, output)
+		if has[path] {
+			continue
+		}
+		if old, err := os.ReadFile(path); err == nil && hasHeaderSource(old) {
+			continue
+		}
+		has[path] = true
+		results = append(results, result{file: File{Package: pkg.path, Path: path}})
+	}
+	// By directory, the package's default output last: a caller that
+	// keeps one result per directory keeps that one.
+	sort.SliceStable(results, func(i, j int) bool {
+		a, b := results[i].file.Path, results[j].file.Path
+		if da, db := filepath.Dir(a), filepath.Dir(b); da != db {
+			return da < db
+		}
+		if ma, mb := filepath.Base(a) == output, filepath.Base(b) == output; ma != mb {
+			return mb
+		}
+		return a < b
+	})
+	if !failed {
+		// What would be written compiles, with the package and with its
+		// tests, or nothing is written.
+		if err := checkOutputs(res.variants, outputs, changed, res.stubs); err != nil {
+			return nil, err
+		}
+	}
 	return results, nil
+}
+
+// checkOutputDir refuses a -output path outside the directory of the one
+// package the run generates for: a generated file belongs beside the
+// structs it serves, in their package.
+func checkOutputDir(output, dir string, res *loadResult) error {
+	dirs := map[string]bool{}
+	for _, u := range res.units {
+		dirs[filepath.Dir(u.path)] = true
+	}
+	for _, o := range res.orphans {
+		dirs[filepath.Dir(o.path)] = true
+	}
+	if len(dirs) > 1 {
+		return &UsageError{Msg: fmt.Sprintf("-output %s names a path, but %d packages match; give a file name or one package", output, len(dirs))}
+	}
+	for d := range dirs {
+		if d != filepath.Clean(dir) {
+			return &UsageError{Msg: fmt.Sprintf("-output %s is not in the package's directory %s; a generated file must be beside the structs it serves: give a file name", output, relPath(d))}
+		}
+	}
+	return nil
 }
 
 // Run generates and then writes each package's file (atomically, and only
@@ -197,7 +278,7 @@ func Run(cfg Config) error {
 			if gofile := os.Getenv("GOFILE"); gofile != "" && cfg.Warnf != nil && filepath.Base(f.Path) > gofile {
 				cfg.Warnf("removed %s, a stale generated file of a package without //cleanup:client; go generate may now report it missing: run go generate again", rel)
 			}
-		case exists && bytes.Equal(old, f.Content):
+		case exists && SameGenerated(old, f.Content):
 			logf("%s is up to date", rel)
 		case cfg.Check && !exists:
 			stale = append(stale, rel+": missing")
