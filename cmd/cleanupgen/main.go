@@ -8,8 +8,10 @@
 // The flags are:
 //
 //	-output FILE
-//		the generated file's name in each package's directory, or a path
-//		when there is one package (default zz_generated_cleanup.go)
+//		the generated file's name in each package's directory, or its
+//		path in the directory of the one package (default
+//		zz_generated_cleanup.go); the test and constrained files are named
+//		after it
 //	-check
 //		write nothing; exit 1 and name each generated file that is
 //		missing, stale or extra
@@ -30,15 +32,31 @@
 //
 // For each package with a //cleanup:client struct, cleanupgen writes
 // zz_generated_cleanup.go beside it, atomically and only when its bytes
-// change. A package without one gets no file, and a generated file left from
-// an earlier run is removed. A file lacking the generated header is never
-// overwritten or removed.
+// change. Clients declared in _test.go files go to zz_generated_cleanup_test.go
+// (zz_generated_cleanup_x_test.go for an external package p_test). Clients
+// declared in a file F.go with a build constraint, a //go:build line or a
+// _GOOS or _GOARCH file name, go to zz_generated_cleanup_F.go, which carries
+// the same constraint; a run never rewrites or removes a generated file of
+// another build configuration (run it once per -tags, GOOS and GOARCH that
+// has clients of its own). A package without clients gets no file, and a
+// generated file left from an earlier run is removed. A file lacking the
+// generated header is never overwritten or removed. A generated file
+// checked out with CRLF line endings is not stale for that.
+//
+// Code that already calls the generated methods loads before the first
+// generation: cleanupgen type-checks every package with stand-ins for the
+// generated files of the module's packages. It type-checks what it would
+// write, with the package and its tests, before writing anything; code that
+// does not compile there is a bug in cleanupgen, reported as an internal
+// error with nothing written.
 //
 // Every mistake in the directives is reported as file:line:col: message
 // before anything is written. cleanupgen -h lists the directives.
 //
-// Exit codes: 0 done or up to date; 1 a diagnostic, or stale files with
-// -check; 2 bad usage or packages that cannot be loaded.
+// Exit codes: 0 done or up to date; 1 a diagnostic, stale files with -check,
+// or an internal error; 2 bad usage (-output outside the package's
+// directory, or a name the go command would not compile as the default
+// build's) or packages that cannot be loaded.
 package main
 
 import (
@@ -90,14 +108,19 @@ func exitCode(stderr io.Writer, err error) int {
 	}
 	var usage *generator.UsageError
 	var load *generator.LoadError
+	var internal *generator.InternalError
 	var diags generator.Diagnostics
 	switch {
 	case errors.As(err, &usage):
 		fmt.Fprintln(stderr, "cleanupgen:", err)
 		return 2
 	case errors.As(err, &load):
-		fmt.Fprintln(stderr, "cleanupgen:", err)
+		// Said as the go command says it: positions, or its own words.
+		fmt.Fprintln(stderr, err)
 		return 2
+	case errors.As(err, &internal):
+		fmt.Fprintln(stderr, "cleanupgen:", err)
+		return 1
 	case errors.As(err, &diags):
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -242,3 +242,71 @@ func TestGuardBreaksStaleBuild(t *testing.T) {
 	out, err = build()
 	require.NoError(t, err, out)
 }
+
+// TestOutputElsewhereExitTwo: -output in another package's directory is
+// refused, and nothing is written there.
+func TestOutputElsewhereExitTwo(t *testing.T) {
+	tempModule(t, map[string]string{
+		"a/a.go": clientSrc,
+		"b/b.go": "package b\n",
+	})
+	code, out := runCmd("-output", filepath.Join("b", "out.go"), "./a")
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, "is not in the package's directory")
+	assert.NoFileExists(t, filepath.Join("b", "out.go"))
+	assert.NoFileExists(t, filepath.Join("a", "out.go"))
+}
+
+// TestLoadFailuresSaidOnce: outside a module and on a syntax error, the
+// message is the go command's, once.
+func TestLoadFailuresSaidOnce(t *testing.T) {
+	tempModule(t, map[string]string{
+		"client/client.go":      clientSrc + "\nfunc f( {\n",
+		"client/client_test.go": "package client\n",
+	})
+	code, out := runCmd("./...")
+	assert.Equal(t, 2, code)
+	assert.Regexp(t, `^client/client.go:16:9: expected '\)', found '\{'\n$`, out)
+
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "x.go"), []byte("package x\n"), 0o644))
+	t.Chdir(dir)
+	t.Setenv("GOFLAGS", "")
+	code, out = runCmd()
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "go: go.mod file not found in current directory or any parent directory; see 'go help modules'\n", out)
+}
+
+func TestInternalErrorExitOne(t *testing.T) {
+	var stderr bytes.Buffer
+	code := exitCode(&stderr, &generator.InternalError{Pkg: "example.com/m/a", Errs: []string{"a/zz_generated_cleanup.go:3:1: undefined: x"}})
+	assert.Equal(t, 1, code)
+	assert.True(t, strings.HasPrefix(stderr.String(),
+		"cleanupgen: internal error: generated code for example.com/m/a does not compile: a/zz_generated_cleanup.go:3:1: undefined: x\n"), stderr.String())
+}
+
+// TestClientTreeCheck: -check passes on a tree of clients across packages
+// right after generating it.
+func TestClientTreeCheck(t *testing.T) {
+	tempModule(t, map[string]string{
+		"a/a.go": `package a
+
+import (
+	"example.com/m/z"
+	"github.com/cleanupgen/cleanupgen/runtime"
+)
+
+//cleanup:client
+type A struct {
+	guard runtime.Guard
+	//cleanup:close
+	z *z.Client
+}
+`,
+		"z/z.go": strings.Replace(clientSrc, "package client", "package z", 1),
+	})
+	code, out := runCmd("./...")
+	require.Equal(t, 0, code, out)
+	code, out = runCmd("-check", "./...")
+	assert.Equal(t, 0, code, out)
+}
