@@ -3,6 +3,7 @@ package generator
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,5 +106,84 @@ func BenchmarkEmit(b *testing.B) {
 		if _, err := emit(p); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// enumPackage returns a package of n integer types with 8 constants each:
+// stringer's counterpart of syntheticPackage.
+func enumPackage(n int) string {
+	var b strings.Builder
+	b.WriteString("package enums\n")
+	for i := range n {
+		fmt.Fprintf(&b, "\ntype T%d int\n\nconst (\n", i)
+		for k := range 8 {
+			if k == 0 {
+				fmt.Fprintf(&b, "\tT%dC%d T%d = iota\n", i, k, i)
+			} else {
+				fmt.Fprintf(&b, "\tT%dC%d\n", i, k)
+			}
+		}
+		b.WriteString(")\n")
+	}
+	return b.String()
+}
+
+// buildCommand builds the command at pkg (a path relative to this module's
+// root, or an import path) into dir and returns the binary's path.
+func buildCommand(b *testing.B, dir, name, pkg string) string {
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	cmd.Dir = repoRoot(b)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
+}
+
+// BenchmarkVsStringer runs, side by side in one run, the cleanupgen command
+// on n clients of 8 fields and the stringer command (golang.org/x/tools
+// cmd/stringer, at the version this module requires) on n types of 8
+// constants, each in its package's directory as go generate would, for n =
+// 300 and 3000. Both commands load their package with go/packages, so the
+// figures compare like with like: start, go list, type-check, generate,
+// format, write.
+//
+//	go test ./generator -run '^$' -bench VsStringer -benchtime 10x
+func BenchmarkVsStringer(b *testing.B) {
+	bins := b.TempDir()
+	cleanupgen := buildCommand(b, bins, "cleanupgen", "./cmd/cleanupgen")
+	stringer := buildCommand(b, bins, "stringer", "golang.org/x/tools/cmd/stringer")
+	for _, n := range []int{300, 3000} {
+		dir := tempModule(b, map[string]string{
+			"synth/synth.go": syntheticPackage(n),
+			"enums/enums.go": enumPackage(n),
+		})
+		types := make([]string, n)
+		for i := range n {
+			types[i] = fmt.Sprintf("T%d", i)
+		}
+		run := func(b *testing.B, pkgDir, bin string, args ...string) {
+			b.Helper()
+			cmd := exec.Command(bin, args...)
+			cmd.Dir = filepath.Join(dir, pkgDir)
+			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("%s: %v\n%s", filepath.Base(bin), err, out)
+			}
+		}
+		b.Run(fmt.Sprintf("cleanupgen/clients=%d", n), func(b *testing.B) {
+			run(b, "synth", cleanupgen) // warms the build cache
+			for b.Loop() {
+				// Remove the output, so that every run writes it, as stringer does.
+				_ = os.Remove(filepath.Join(dir, "synth", DefaultOutput))
+				run(b, "synth", cleanupgen)
+			}
+		})
+		b.Run(fmt.Sprintf("stringer/types=%d", n), func(b *testing.B) {
+			run(b, "enums", stringer, "-type", strings.Join(types, ","))
+			for b.Loop() {
+				run(b, "enums", stringer, "-type", strings.Join(types, ","))
+			}
+		})
 	}
 }

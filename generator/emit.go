@@ -17,6 +17,7 @@ const (
 	pkgTime    = "time"
 	pkgStrconv = "strconv"
 	pkgSlices  = "slices"
+	pkgSync    = "sync"
 )
 
 // The generated code is data plus one function, as stringer's is: per
@@ -44,7 +45,7 @@ func emit(p *Package) ([]byte, error) {
 		taken[cl.PlanName], taken[cl.RefsName] = true, true
 	}
 	e := &emitter{f: f, w: &typeWriter{local: p.Types, imports: map[string]string{}}, p: p, l: newLocals(taken), taken: taken}
-	for _, path := range []string{pkgContext, RuntimePath, pkgTime, pkgStrconv, pkgSlices} {
+	for _, path := range []string{pkgContext, RuntimePath, pkgTime, pkgStrconv, pkgSlices, pkgSync} {
 		e.w.imports[path] = path[strings.LastIndexByte(path, '/')+1:]
 	}
 	for i, cl := range p.Clients {
@@ -162,14 +163,23 @@ func (e *emitter) client(cl *Client) {
 		)
 	}
 	if cl.Generic() {
-		// A generic type's plan cannot be a package-level variable; its steps can.
+		// A generic type's plan cannot be a package-level variable: each
+		// instantiation's is made once and kept in a sync.Map, keyed by a
+		// nil pointer of the instantiated type (no allocation to look it up).
+		key := func() *jen.Statement { return jen.Parens(jen.Op("*").Add(recv())).Call(jen.Nil()) }
 		f.Func().Params(x().Op("*").Add(recv())).Id("CloseContext").Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
-			jen.Id(l.p).Op(":=").Add(planFields(jen.Id(cl.PlanName))),
-			jen.Return(jen.Id(l.p).Dot("Close").Call(guardArgs...)),
+			jen.List(jen.Id(l.p), jen.Id(l.ok)).Op(":=").Id(cl.PlansName).Dot("Load").Call(key()),
+			jen.If(jen.Op("!").Id(l.ok)).Block(
+				jen.List(jen.Id(l.p), jen.Id("_")).Op("=").Id(cl.PlansName).Dot("LoadOrStore").Call(key(), jen.Op("&").Add(planFields(jen.Id(cl.PlanName)))),
+			),
+			jen.Return(jen.Id(l.p).Assert(jen.Op("*").Add(planType.Clone())).Dot("Close").Call(guardArgs...)),
 		)
 		f.Line()
 		f.Commentf("%s are the teardown steps of %s.", cl.PlanName, cl.Name)
 		f.Var().Id(cl.PlanName).Op("=").Add(steps)
+		f.Line()
+		f.Commentf("%s holds the teardown plan of each instantiation of %s.", cl.PlansName, cl.Name)
+		f.Var().Id(cl.PlansName).Qual(pkgSync, "Map")
 	} else {
 		f.Func().Params(x().Op("*").Add(recv())).Id("CloseContext").Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
 			jen.Return(jen.Id(cl.PlanName).Dot("Close").Call(guardArgs...)),

@@ -38,6 +38,9 @@ type Client struct {
 	// Names of the generated declarations, free in the package.
 	PlanName string // cleanupT: the runtime.Plan variable, or for a generic T cleanupTSteps, the []runtime.Step variable
 	RefsName string // cleanupTRefs: the refs struct implementing runtime.Refs[T]
+	// PlansName, for a generic T, is cleanupTPlans: the sync.Map holding
+	// the plan of each instantiation.
+	PlansName string
 
 	zeroMethods map[string]string // type parameter -> the refs method that tells its zero value
 }

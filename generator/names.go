@@ -21,7 +21,8 @@ import (
 var predeclared = []string{"append", "bool", "complex128", "error", "float64", "int", "int64", "len", "nil", "recover", "string", "uint64"}
 
 // names fills p.names and chooses each client's generated package-level
-// names: cleanupT (cleanupTSteps for a generic T) and cleanupTRefs, or, when the package already declares
+// names: cleanupT (cleanupTSteps and cleanupTPlans for a generic T) and
+// cleanupTRefs, or, when the package already declares
 // one of them (in any file of its directory, _test.go files and files of
 // other build configurations included), the first free one of cleanupT2,
 // cleanupT3 and so on.
@@ -58,6 +59,7 @@ func (c *checker) names(p *Package) {
 	for _, cl := range p.Clients {
 		if cl.Generic() {
 			cl.PlanName = free(taken, "cleanup"+cl.Name+"Steps")
+			cl.PlansName = free(taken, "cleanup"+cl.Name+"Plans")
 		} else {
 			cl.PlanName = free(taken, "cleanup"+cl.Name)
 		}
@@ -147,14 +149,14 @@ func free(taken map[string]bool, base string) string {
 // locals are the identifiers that generated function bodies declare,
 // chosen not to shadow any name the bodies use.
 type locals struct {
-	x, r, ctx, step, elem, force, i, k, e, p, zero string
+	x, r, ctx, step, elem, force, i, k, e, p, ok, zero string
 }
 
 func newLocals(taken map[string]bool) *locals {
 	return &locals{
 		x: free(taken, "x"), r: free(taken, "r"), ctx: free(taken, "ctx"),
 		step: free(taken, "step"), elem: free(taken, "elem"), force: free(taken, "force"),
-		i: free(taken, "i"), k: free(taken, "k"), e: free(taken, "e"), p: free(taken, "p"),
+		i: free(taken, "i"), k: free(taken, "k"), e: free(taken, "e"), p: free(taken, "p"), ok: free(taken, "ok"),
 		zero: free(taken, "zero"),
 	}
 }

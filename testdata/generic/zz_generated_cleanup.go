@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cleanupgen/cleanupgen/runtime"
@@ -23,8 +24,11 @@ func (x *Pool[E]) Close() error {
 // It then sets items, spare, byKey and next to their zero values. See runtime.Plan.Close for
 // the contract.
 func (x *Pool[E]) CloseContext(ctx context.Context) error {
-	p := runtime.Plan[Pool[E], cleanupPoolRefs[E]]{Type: "generic.Pool", Timeout: 1500 * time.Millisecond, Steps: cleanupPoolSteps}
-	return p.Close(ctx, &x.guard, x)
+	p, ok := cleanupPoolPlans.Load((*Pool[E])(nil))
+	if !ok {
+		p, _ = cleanupPoolPlans.LoadOrStore((*Pool[E])(nil), &runtime.Plan[Pool[E], cleanupPoolRefs[E]]{Type: "generic.Pool", Timeout: 1500 * time.Millisecond, Steps: cleanupPoolSteps})
+	}
+	return p.(*runtime.Plan[Pool[E], cleanupPoolRefs[E]]).Close(ctx, &x.guard, x)
 }
 
 // cleanupPoolSteps are the teardown steps of Pool.
@@ -33,6 +37,9 @@ var cleanupPoolSteps = []runtime.Step{
 	{Name: "spare", Phase: 2},
 	{Name: "byKey", Phase: 2, Each: true},
 }
+
+// cleanupPoolPlans holds the teardown plan of each instantiation of Pool.
+var cleanupPoolPlans sync.Map
 
 // cleanupPoolRefs holds the fields of Pool that its steps use.
 type cleanupPoolRefs[E io.Closer] struct {
@@ -134,8 +141,11 @@ func (x *Cache[K, V, N]) Close() error {
 // It then sets entries, last and pool to their zero values. See runtime.Plan.Close for the
 // contract.
 func (x *Cache[K, V, N]) CloseContext(ctx context.Context) error {
-	p := runtime.Plan[Cache[K, V, N], cleanupCacheRefs[K, V, N]]{Type: "generic.Cache", Timeout: 5 * time.Second, Steps: cleanupCacheSteps}
-	return p.Close(ctx, &x.guard, x)
+	p, ok := cleanupCachePlans.Load((*Cache[K, V, N])(nil))
+	if !ok {
+		p, _ = cleanupCachePlans.LoadOrStore((*Cache[K, V, N])(nil), &runtime.Plan[Cache[K, V, N], cleanupCacheRefs[K, V, N]]{Type: "generic.Cache", Timeout: 5 * time.Second, Steps: cleanupCacheSteps})
+	}
+	return p.(*runtime.Plan[Cache[K, V, N], cleanupCacheRefs[K, V, N]]).Close(ctx, &x.guard, x)
 }
 
 // cleanupCacheSteps are the teardown steps of Cache.
@@ -143,6 +153,9 @@ var cleanupCacheSteps = []runtime.Step{
 	{Name: "entries", Phase: 2, Each: true},
 	{Name: "pool", Phase: 2},
 }
+
+// cleanupCachePlans holds the teardown plan of each instantiation of Cache.
+var cleanupCachePlans sync.Map
 
 // cleanupCacheRefs holds the fields of Cache that its steps use.
 type cleanupCacheRefs[K comparable, V io.Closer, N Number] struct {

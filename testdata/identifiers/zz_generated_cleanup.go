@@ -6,6 +6,7 @@ import (
 	context1 "context"
 	"io"
 	"strconv"
+	"sync"
 	time1 "time"
 
 	runtime1 "github.com/cleanupgen/cleanupgen/runtime"
@@ -24,8 +25,11 @@ func (x2 *Params[x, context, time, runtime, r, e]) Close() error {
 // It then sets a, b, c, m, u and stop to their zero values. See runtime.Plan.Close for the
 // contract.
 func (x2 *Params[x, context, time, runtime, r, e]) CloseContext(ctx context1.Context) error {
-	p := runtime1.Plan[Params[x, context, time, runtime, r, e], cleanupParamsRefs[x, context, time, runtime, r, e]]{Type: "identifiers.Params", Timeout: 5 * time1.Second, Steps: cleanupParamsSteps}
-	return p.Close(ctx, &x2.guard, x2)
+	p, ok := cleanupParamsPlans.Load((*Params[x, context, time, runtime, r, e])(nil))
+	if !ok {
+		p, _ = cleanupParamsPlans.LoadOrStore((*Params[x, context, time, runtime, r, e])(nil), &runtime1.Plan[Params[x, context, time, runtime, r, e], cleanupParamsRefs[x, context, time, runtime, r, e]]{Type: "identifiers.Params", Timeout: 5 * time1.Second, Steps: cleanupParamsSteps})
+	}
+	return p.(*runtime1.Plan[Params[x, context, time, runtime, r, e], cleanupParamsRefs[x, context, time, runtime, r, e]]).Close(ctx, &x2.guard, x2)
 }
 
 // cleanupParamsSteps are the teardown steps of Params.
@@ -36,6 +40,9 @@ var cleanupParamsSteps = []runtime1.Step{
 	{Name: "c", Phase: 2, Each: true},
 	{Name: "m", Phase: 2, Each: true},
 }
+
+// cleanupParamsPlans holds the teardown plan of each instantiation of Params.
+var cleanupParamsPlans sync.Map
 
 // cleanupParamsRefs holds the fields of Params that its steps use.
 type cleanupParamsRefs[x io.Closer, context io.Closer, time any, runtime any, r io.Closer, e io.Closer] struct {
@@ -181,12 +188,18 @@ func (x2 *Ptr[P]) Close() error {
 // CloseContext tears x2 down by the earlier of ctx's deadline and 5s from now; it has no steps.
 // It then sets p to its zero value. See runtime.Plan.Close for the contract.
 func (x2 *Ptr[P]) CloseContext(ctx context1.Context) error {
-	p := runtime1.Plan[Ptr[P], cleanupPtrRefs[P]]{Type: "identifiers.Ptr", Timeout: 5 * time1.Second, Steps: cleanupPtrSteps}
-	return p.Close(ctx, &x2.guard, x2)
+	p, ok := cleanupPtrPlans.Load((*Ptr[P])(nil))
+	if !ok {
+		p, _ = cleanupPtrPlans.LoadOrStore((*Ptr[P])(nil), &runtime1.Plan[Ptr[P], cleanupPtrRefs[P]]{Type: "identifiers.Ptr", Timeout: 5 * time1.Second, Steps: cleanupPtrSteps})
+	}
+	return p.(*runtime1.Plan[Ptr[P], cleanupPtrRefs[P]]).Close(ctx, &x2.guard, x2)
 }
 
 // cleanupPtrSteps are the teardown steps of Ptr.
 var cleanupPtrSteps = []runtime1.Step{}
+
+// cleanupPtrPlans holds the teardown plan of each instantiation of Ptr.
+var cleanupPtrPlans sync.Map
 
 // cleanupPtrRefs holds the fields of Ptr that its steps use.
 type cleanupPtrRefs[P *int,] struct{}
