@@ -154,6 +154,11 @@ func (g *Guard) markIdle() {
 // isIdleNow reports whether closing has begun and no call is in flight; once
 // true, it stays true.
 func (g *Guard) isIdleNow() bool {
+	if g.state.Load() == closingBit {
+		// Closing, and no call in flight: idle, even if the last Leave has
+		// not reached markIdle yet.
+		return true
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.isIdle
