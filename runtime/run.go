@@ -129,6 +129,9 @@ type run[T, R any] struct {
 	unitBuf [8]unit
 }
 
+// inFlightStep names, in results, the wait for calls between Enter and Leave.
+const inFlightStep = "calls in flight"
+
 // teardownKey is the key under which a run's context finds the run.
 type teardownKey struct{}
 
