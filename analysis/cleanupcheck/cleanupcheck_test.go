@@ -14,53 +14,47 @@ import (
 	"github.com/cleanupgen/cleanupgen/generator"
 )
 
-// gopath returns a GOPATH tree for analysistest: a copy of testdata, the
-// real runtime package (standard library only), so that generated code
-// type-checks, and, in uptodate, the file that cleanupgen writes now.
-func gopath(t *testing.T) string {
+// testModule returns a module for analysistest: a copy of testdata/src
+// whose go.mod requires this repository through a replace directive (so
+// that the real runtime package, standard library only, is imported and
+// generated code type-checks), and, in uptodate, the file that cleanupgen
+// writes now.
+func testModule(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	require.NoError(t, os.CopyFS(dir, os.DirFS("testdata")))
-	rt := filepath.Join(dir, "src", filepath.FromSlash(generator.RuntimePath))
-	require.NoError(t, os.MkdirAll(rt, 0o755))
-	runtimeDir := filepath.Join("..", "..", "runtime")
-	entries, err := os.ReadDir(runtimeDir)
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "src"))))
+	root, err := filepath.Abs(filepath.Join("..", ".."))
 	require.NoError(t, err)
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
-			continue
-		}
-		src, err := os.ReadFile(filepath.Join(runtimeDir, e.Name()))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(rt, e.Name()), src, 0o644))
-	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	require.NoError(t, err)
+	gomod := "module example.com/ct\n\ngo 1.26\n\nrequire github.com/cleanupgen/cleanupgen v0.0.0\n\nreplace github.com/cleanupgen/cleanupgen => " + root + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
 
-	t.Setenv("GOPATH", dir)
-	t.Setenv("GO111MODULE", "off")
 	t.Setenv("GOWORK", "off")
-	t.Setenv("GOFLAGS", "")
-	require.NoError(t, generator.Run(generator.Config{Dir: filepath.Join(dir, "src", "uptodate")}))
-	_, err = os.Stat(filepath.Join(dir, "src", "uptodate", generator.DefaultOutput))
+	t.Setenv("GOFLAGS", "-mod=mod")
+	require.NoError(t, generator.Run(generator.Config{Dir: filepath.Join(dir, "uptodate")}))
+	_, err = os.Stat(filepath.Join(dir, "uptodate", generator.DefaultOutput))
 	require.NoError(t, err, "cleanupgen wrote no file for uptodate")
 	return dir
 }
 
 func TestAnalyzer(t *testing.T) {
-	dir := gopath(t)
-	analysistest.Run(t, dir, cleanupcheck.Analyzer, "directives", "stale", "extra", "uptodate")
+	dir := testModule(t)
+	analysistest.Run(t, dir, cleanupcheck.Analyzer, "./directives", "./stale", "./extra", "./uptodate")
 }
 
 func TestSuggestedFixes(t *testing.T) {
-	dir := gopath(t)
-	analysistest.RunWithSuggestedFixes(t, dir, cleanupcheck.Analyzer, "resources")
+	dir := testModule(t)
+	analysistest.RunWithSuggestedFixes(t, dir, cleanupcheck.Analyzer, "./resources")
 }
 
 // The golden files are the inputs with the fixes applied: check that they
 // are what a user would want, a package with nothing left to report but the
 // missing generated file.
 func TestGoldenIsClean(t *testing.T) {
-	dir := gopath(t)
-	err := filepath.WalkDir(filepath.Join(dir, "src", "resources"), func(path string, d fs.DirEntry, err error) error {
+	dir := testModule(t)
+	err := filepath.WalkDir(filepath.Join(dir, "resources"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || !strings.HasSuffix(path, ".go.golden") {
 			return err
 		}
@@ -69,7 +63,7 @@ func TestGoldenIsClean(t *testing.T) {
 			return err
 		}
 		fixed := strings.TrimSuffix(path, ".golden")
-		clean := filepath.Join(dir, "src", "fixed", filepath.Base(fixed))
+		clean := filepath.Join(dir, "fixed", filepath.Base(fixed))
 		if err := os.MkdirAll(filepath.Dir(clean), 0o755); err != nil {
 			return err
 		}
@@ -84,5 +78,5 @@ func TestGoldenIsClean(t *testing.T) {
 		return os.WriteFile(clean, []byte(strings.Join(lines, "")), 0o644)
 	})
 	require.NoError(t, err)
-	analysistest.Run(t, dir, cleanupcheck.Analyzer, "fixed")
+	analysistest.Run(t, dir, cleanupcheck.Analyzer, "./fixed")
 }
