@@ -100,6 +100,14 @@ func buildLine(f *ast.File) string {
 	return "//go:build " + x.String()
 }
 
+// OutputFor returns the name of the generated file that cleanupgen writes,
+// with the default output name, for the clients declared in f, the file
+// named filename, and the //go:build line that file carries ("" for none).
+// xtest says f belongs to an external test package (package p_test).
+func OutputFor(filename string, f *ast.File, xtest bool) (name, build string) {
+	return newOutputNames(DefaultOutput).output(filename, buildLine(f), xtest)
+}
+
 // outputNames names the generated files of a run.
 type outputNames struct {
 	base string // the default output's name without .go

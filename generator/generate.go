@@ -1,9 +1,11 @@
 // Package generator implements cleanupgen: it loads Go packages, parses and
 // checks their //cleanup: directives, and emits zz_generated_cleanup.go with
 // Close and CloseContext methods that run each teardown through the runtime
-// package's deadline manager.
+// package's deadline manager. Clients of _test.go files and of files with a
+// build constraint get generated files of their own (see build.go).
 //
-// The steps are separate, over plain data: load (golang.org/x/tools/go/packages),
+// The steps are separate, over plain data: load (golang.org/x/tools/go/packages,
+// with stand-ins for the generated files: overlay.go),
 // parse directives (ParseDirective, driven by the Verbs table), check them
 // against go/types into a model (Package, Client, Step), and emit the model
 // with jennifer.
@@ -32,8 +34,9 @@ type Config struct {
 	// Tags are build tags, comma or space separated, as for go build -tags.
 	Tags string
 	// Output is the generated file's name, placed in each package's
-	// directory, or a path (with a directory) when there is one package.
-	// "" means DefaultOutput.
+	// directory, or its path in the directory of the one package the
+	// patterns match. "" means DefaultOutput. The generated files for test
+	// files and constrained files are named after it (see build.go).
 	Output string
 	// Check writes nothing and reports each file that is missing, stale or extra.
 	Check bool
@@ -53,17 +56,18 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
-// File is the generated output for one package. Content is nil when the
-// package has no client, and its file should not exist.
+// File is one generated file of a package. Content is nil when no client
+// is generated into it, and the file should not exist.
 type File struct {
 	Package string // import path
 	Path    string // the generated file's path
 	Content []byte
 }
 
-// Generate loads the packages, checks them and renders each one's generated
-// file without touching the disk. Its error is a *LoadError, a *UsageError or
-// Diagnostics (every mistake of every package).
+// Generate loads the packages, checks them and renders their generated
+// files without touching the disk. Its error is a *LoadError, a *UsageError,
+// Diagnostics (every mistake of every package) or an *InternalError (the
+// rendered code does not compile).
 func Generate(cfg Config) ([]File, error) {
 	results, err := generate(cfg)
 	if err != nil {
@@ -118,7 +122,7 @@ func generate(cfg Config) ([]result, error) {
 	if err := checkOutputName(output); err != nil {
 		return nil, &UsageError{Msg: err.Error()}
 	}
-	ld := &loader{dir: dir, patterns: patterns, tags: cfg.Tags, names: newOutputNames(output), logf: logf}
+	ld := &loader{dir: dir, patterns: patterns, tags: cfg.Tags, names: newOutputNames(output)}
 	logf("loading %s", strings.Join(patterns, " "))
 	res, err := ld.load()
 	if err != nil {
@@ -266,17 +270,17 @@ func Run(cfg Config) error {
 			continue
 		case f.Content == nil:
 			if cfg.Check {
-				stale = append(stale, rel+": extra: the package has no //cleanup:client")
+				stale = append(stale, rel+": extra: no //cleanup:client is generated into it")
 				continue
 			}
-			logf("removing %s: the package has no //cleanup:client", rel)
+			logf("removing %s: no //cleanup:client is generated into it", rel)
 			if err := os.Remove(f.Path); err != nil {
 				return err
 			}
 			// go generate lists a package's files before running their
 			// commands, then fails opening one that a command removed.
 			if gofile := os.Getenv("GOFILE"); gofile != "" && cfg.Warnf != nil && filepath.Base(f.Path) > gofile {
-				cfg.Warnf("removed %s, a stale generated file of a package without //cleanup:client; go generate may now report it missing: run go generate again", rel)
+				cfg.Warnf("removed %s, a stale generated file that no //cleanup:client is generated into; go generate may now report it missing: run go generate again", rel)
 			}
 		case exists && SameGenerated(old, f.Content):
 			logf("%s is up to date", rel)

@@ -67,7 +67,6 @@ type loadResult struct {
 	// is type-checked in each before anything is written.
 	variants []*packages.Package
 	stubs    map[string]*stubFile // by output path: what dependents were checked against
-	overlay  map[string][]byte
 	// packages are the non-test packages the patterns match.
 	packages []listedPackage
 }
@@ -88,7 +87,6 @@ type loader struct {
 	patterns []string
 	tags     string
 	names    outputNames
-	logf     func(format string, args ...any)
 }
 
 func (ld *loader) config(mode packages.LoadMode) *packages.Config {
@@ -167,7 +165,7 @@ func (ld *loader) load() (*loadResult, error) {
 	}
 	sort.Strings(dirs)
 
-	res := &loadResult{stubs: b.stubs, overlay: cfg.Overlay}
+	res := &loadResult{stubs: b.stubs}
 	var errs []string
 	seen := map[string]bool{}
 	add := func(v *packages.Package, include func(string) bool) {
@@ -245,9 +243,11 @@ func (ld *loader) units(b *overlayBuilder, v *packages.Package, include func(str
 	}
 	groups := map[string]*group{}
 	var order []string
+	dir := packageDir(v)
 	for _, f := range v.Syntax {
 		name := v.Fset.File(f.FileStart).Name()
-		if !include(name) {
+		// cgo's output lives in the build cache: its clients are not seen.
+		if !include(name) || filepath.Dir(name) != dir {
 			continue
 		}
 		if hasHeader(f) && ld.names.owns(name) {
@@ -255,7 +255,7 @@ func (ld *loader) units(b *overlayBuilder, v *packages.Package, include func(str
 			continue
 		}
 		out, line := ld.names.output(name, buildLine(f), isXTest(v))
-		out = filepath.Join(filepath.Dir(name), out)
+		out = filepath.Join(dir, out)
 		g := groups[out]
 		if g == nil {
 			g = &group{build: line}
@@ -542,7 +542,7 @@ func packageDir(p *packages.Package) string {
 // unused: the outputs are named by build.go.
 func load(dir string, patterns []string, tags string, isOutput func(file string) bool) ([]*loaded, error) {
 	_ = isOutput
-	ld := &loader{dir: dir, patterns: patterns, tags: tags, names: newOutputNames(DefaultOutput), logf: func(string, ...any) {}}
+	ld := &loader{dir: dir, patterns: patterns, tags: tags, names: newOutputNames(DefaultOutput)}
 	res, err := ld.load()
 	if err != nil {
 		return nil, err
