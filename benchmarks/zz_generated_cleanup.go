@@ -1793,3 +1793,151 @@ func (r *cleanupOvershootRefs) Close(ctx context.Context, step, elem int, force 
 	}
 	return nil
 }
+
+// Close is CloseContext(context.Background()): it returns within 1s.
+func (x *Collection) Close() error {
+	return x.CloseContext(context.Background())
+}
+
+// CloseContext tears x down by the earlier of ctx's deadline and 1s from now, in phases:
+//
+//   - 2: items[...]
+//
+// It then sets items to its zero value. See runtime.Plan.Close for the contract.
+func (x *Collection) CloseContext(ctx context.Context) error {
+	return cleanupCollection.Close(ctx, &x.guard, x)
+}
+
+// cleanupCollection is the teardown plan of Collection.
+var cleanupCollection = runtime.Plan[Collection, cleanupCollectionRefs]{
+	Type:    "benchmarks.Collection",
+	Timeout: 1 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "items", Phase: 2, Each: true},
+	},
+}
+
+// cleanupCollectionRefs holds the fields of Collection that its steps use.
+type cleanupCollectionRefs struct {
+	items   []*Resource
+	itemsAt []int
+}
+
+// If this does not compile, run cleanupgen again: a field of Collection that it manages was
+// renamed, removed or retyped.
+func _(x *Collection) {
+	var _ runtime.Refs[Collection] = (*cleanupCollectionRefs)(nil)
+	var _ *runtime.Guard = &x.guard
+	var _ *[]*Resource = &x.items
+}
+
+func (r *cleanupCollectionRefs) Take(x *Collection) {
+	for i, e := range x.items {
+		if e != nil {
+			r.items = append(r.items, e)
+			r.itemsAt = append(r.itemsAt, i)
+		}
+	}
+}
+
+func (*cleanupCollectionRefs) Drop(x *Collection) {
+	x.items = nil
+}
+
+func (r *cleanupCollectionRefs) Len(step int) int {
+	switch step {
+	case 0:
+		return len(r.items)
+	}
+	return 0
+}
+
+func (r *cleanupCollectionRefs) Name(step, elem int) string {
+	switch step {
+	case 0:
+		return "items[" + strconv.Itoa(r.itemsAt[elem]) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupCollectionRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		return r.items[elem].Close()
+	}
+	return nil
+}
+
+// Close is CloseContext(context.Background()): it returns within 1s.
+func (x *KeyedCollection) Close() error {
+	return x.CloseContext(context.Background())
+}
+
+// CloseContext tears x down by the earlier of ctx's deadline and 1s from now, in phases:
+//
+//   - 2: byKey[...]
+//
+// It then sets byKey to its zero value. See runtime.Plan.Close for the contract.
+func (x *KeyedCollection) CloseContext(ctx context.Context) error {
+	return cleanupKeyedCollection.Close(ctx, &x.guard, x)
+}
+
+// cleanupKeyedCollection is the teardown plan of KeyedCollection.
+var cleanupKeyedCollection = runtime.Plan[KeyedCollection, cleanupKeyedCollectionRefs]{
+	Type:    "benchmarks.KeyedCollection",
+	Timeout: 1 * time.Second,
+	Steps: []runtime.Step{
+		{Name: "byKey", Phase: 2, Each: true},
+	},
+}
+
+// cleanupKeyedCollectionRefs holds the fields of KeyedCollection that its steps use.
+type cleanupKeyedCollectionRefs struct {
+	byKey     []*Resource
+	byKeyKeys []SlowKey
+}
+
+// If this does not compile, run cleanupgen again: a field of KeyedCollection that it manages was
+// renamed, removed or retyped.
+func _(x *KeyedCollection) {
+	var _ runtime.Refs[KeyedCollection] = (*cleanupKeyedCollectionRefs)(nil)
+	var _ *runtime.Guard = &x.guard
+	var _ *map[SlowKey]*Resource = &x.byKey
+}
+
+func (r *cleanupKeyedCollectionRefs) Take(x *KeyedCollection) {
+	for k, e := range x.byKey {
+		if e != nil {
+			r.byKey = append(r.byKey, e)
+			r.byKeyKeys = append(r.byKeyKeys, k)
+		}
+	}
+}
+
+func (*cleanupKeyedCollectionRefs) Drop(x *KeyedCollection) {
+	x.byKey = nil
+}
+
+func (r *cleanupKeyedCollectionRefs) Len(step int) int {
+	switch step {
+	case 0:
+		return len(r.byKey)
+	}
+	return 0
+}
+
+func (r *cleanupKeyedCollectionRefs) Name(step, elem int) string {
+	switch step {
+	case 0:
+		return "byKey[" + runtime.KeyString(r.byKeyKeys[elem]) + "]"
+	}
+	return ""
+}
+
+func (r *cleanupKeyedCollectionRefs) Close(ctx context.Context, step, elem int, force bool) error {
+	switch step {
+	case 0:
+		return r.byKey[elem].Close()
+	}
+	return nil
+}
