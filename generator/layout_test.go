@@ -482,3 +482,14 @@ func TestLoadErrorsOnce(t *testing.T) {
 		assert.Regexp(t, `lib/lib.go:\d+:\d+: expected '\)', found '\{'$`, le.Errs[0])
 	})
 }
+
+// TestOnlyTheMainModule: a pattern naming a dependency is refused before
+// anything is loaded or written.
+func TestOnlyTheMainModule(t *testing.T) {
+	dir := layoutModule(t, map[string]string{"lib/lib.go": clientSource("lib", "Client", "")})
+	err := Run(Config{Dir: dir, Patterns: []string{"./...", RuntimePath}})
+	var le *LoadError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, []string{"cleanupgen: " + RuntimePath + " is not in the main module; cleanupgen writes only into the module it runs in"}, le.Errs)
+	assert.NoFileExists(t, filepath.Join(dir, "lib", DefaultOutput))
+}

@@ -127,7 +127,7 @@ func (ld *loader) load() (*loadResult, error) {
 	}
 	var outside []string
 	for _, p := range listed {
-		if !inMainModule(p) {
+		if !inMainModule(p) && p.ID == p.PkgPath {
 			outside = append(outside, fmt.Sprintf("cleanupgen: %s is not in the main module; cleanupgen writes only into the module it runs in", p.PkgPath))
 		}
 	}
@@ -185,6 +185,15 @@ func (ld *loader) load() (*loadResult, error) {
 	}
 	nonTest := func(name string) bool { return !isTestFile(name) }
 	all := func(string) bool { return true }
+	memo := map[*packages.Package][]string{}
+	errsOf := func(p *packages.Package) []string {
+		e, ok := memo[p]
+		if !ok {
+			e = loadErrors(ld.dir, p)
+			memo[p] = e
+		}
+		return e
+	}
 	for _, dir := range dirs {
 		v := byDir[dir]
 		// The files without directives only need to be found to have none:
@@ -192,25 +201,25 @@ func (ld *loader) load() (*loadResult, error) {
 		// about to generate in a package it imports, are not cleanupgen's
 		// business then.
 		main := v.plain
-		if v.test != nil && (main == nil || len(loadErrors(ld.dir, v.test)) == 0) {
+		if v.test != nil && (main == nil || len(errsOf(v.test)) == 0) {
 			main = v.test
 		}
 		if main != nil {
-			if e := loadErrors(ld.dir, main); len(e) > 0 && mentions(b, main, nonTest) {
+			if e := errsOf(main); len(e) > 0 && mentions(b, main, nonTest) {
 				errs = append(errs, e...)
 			} else {
 				add(main, nonTest)
 			}
 		}
 		if v.test != nil {
-			if e := loadErrors(ld.dir, v.test); len(e) > 0 && mentions(b, v.test, isTestFile) {
+			if e := errsOf(v.test); len(e) > 0 && mentions(b, v.test, isTestFile) {
 				errs = append(errs, e...)
 			} else {
 				add(v.test, isTestFile)
 			}
 		}
 		if v.xtest != nil {
-			if e := loadErrors(ld.dir, v.xtest); len(e) > 0 && mentions(b, v.xtest, all) {
+			if e := errsOf(v.xtest); len(e) > 0 && mentions(b, v.xtest, all) {
 				errs = append(errs, e...)
 			} else {
 				add(v.xtest, all)
@@ -220,7 +229,7 @@ func (ld *loader) load() (*loadResult, error) {
 			res.packages = append(res.packages, listedPackage{path: v.plain.PkgPath, dir: dir})
 		}
 		for _, p := range []*packages.Package{v.plain, v.test, v.xtest} {
-			if p != nil && len(loadErrors(ld.dir, p)) == 0 && hasOutput(b, p) {
+			if p != nil && len(errsOf(p)) == 0 && hasOutput(b, p) {
 				res.variants = append(res.variants, p)
 			}
 		}
