@@ -46,10 +46,11 @@ type PosDiagnostic struct {
 // generated file it would write. Its error is an internal failure to render,
 // never a mistake in the input.
 //
-// A file named DefaultOutput that starts with Header is cleanupgen's output:
-// as when cleanupgen runs, its declarations do not count as the package's
-// own. A file of that name without Header is a diagnostic when the package
-// has clients, since cleanupgen would refuse to overwrite it.
+// A file that starts with Header, whatever its name (cleanupgen -output),
+// is cleanupgen's output: as when cleanupgen runs, its declarations do not
+// count as the package's own. A file named DefaultOutput without Header is a
+// diagnostic when the package has clients, since cleanupgen would refuse to
+// overwrite it.
 func Analyze(src Source) (*Report, error) {
 	var files []*ast.File
 	for _, f := range src.Files {
@@ -69,8 +70,15 @@ func Analyze(src Source) (*Report, error) {
 		}
 	}
 	ours := outputFile != nil && hasHeader(outputFile)
+	// Any file with the Header is cleanupgen's, whatever its name (-output).
+	generated := map[string]bool{}
+	for _, f := range files {
+		if hasHeader(f) {
+			generated[src.Fset.File(f.FileStart).Name()] = true
+		}
+	}
 	s := &source{fset: src.Fset, files: files, pkg: src.Types, dir: dir,
-		isOutput: func(name string) bool { return ours && name == output }}
+		isOutput: func(name string) bool { return generated[name] }}
 	model, decls, ds := checkSource(s)
 	r := &Report{Output: output, Decls: decls}
 	for _, cl := range model.Clients {

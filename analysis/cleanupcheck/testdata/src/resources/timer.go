@@ -14,7 +14,7 @@ type Timed struct { // want `zz_generated_cleanup.go is missing for //cleanup:cl
 
 	// want +1 `field timer of Timed holds a resource \(\*time.Timer\) .*//cleanup:close cannot call a Stop that returns a bool`
 	timer *time.Timer
-	// want +1 `field out of Timed holds a resource \(a send-only channel the package makes\) .*no step can wait for a send-only channel`
+	// want +1 `field out of Timed holds a resource \(a channel the package makes and closes\) .*no step can wait for a send-only channel`
 	out chan<- int
 }
 
@@ -24,3 +24,5 @@ func NewTimed() *Timed {
 	t.out = make(chan int)
 	return &t
 }
+
+func (t *Timed) finish() { close(t.out) }
