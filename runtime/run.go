@@ -119,10 +119,10 @@ type run[T, R any] struct {
 	// results has room for a result per unit once a collection is
 	// listed, so that the caller does not allocate it at the deadline.
 	results []TaskResult
-	overAt     time.Duration
-	done       chan struct{} // closed when ended is set
-	err        error         // what the caller got
-	end        time.Time     // when the caller returned
+	overAt  time.Duration
+	done    chan struct{} // closed when ended is set
+	err     error         // what the caller got
+	end     time.Time     // when the caller returned
 
 	// unitBuf holds the units of a plan of up to eight steps, saving an
 	// allocation on every Close.
