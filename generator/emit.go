@@ -155,12 +155,24 @@ func (e *emitter) client(cl *Client) {
 			g.Line()
 		}
 	})
+	// Locked: Drop takes lock= locks, so the runtime never runs it inside
+	// Guard.Leave, whose caller may hold one.
+	locked := func(g *jen.Group, line bool) {
+		switch {
+		case len(cl.Locks) == 0:
+		case line:
+			g.Line().Id("Locked").Op(":").True()
+		default:
+			g.Id("Locked").Op(":").True()
+		}
+	}
 	planFields := func(steps jen.Code) *jen.Statement {
-		return planType.Clone().Values(
-			jen.Id("Type").Op(":").Lit(typeName),
-			jen.Id("Timeout").Op(":").Add(durationCode(cl.Timeout)),
-			jen.Id("Steps").Op(":").Add(steps),
-		)
+		return planType.Clone().ValuesFunc(func(g *jen.Group) {
+			g.Id("Type").Op(":").Lit(typeName)
+			g.Id("Timeout").Op(":").Add(durationCode(cl.Timeout))
+			g.Id("Steps").Op(":").Add(steps)
+			locked(g, false)
+		})
 	}
 	if cl.Generic() {
 		// A generic type's plan cannot be a package-level variable: each
@@ -186,12 +198,13 @@ func (e *emitter) client(cl *Client) {
 		)
 		f.Line()
 		f.Commentf("%s is the teardown plan of %s.", cl.PlanName, cl.Name)
-		f.Var().Id(cl.PlanName).Op("=").Add(planType.Clone().Values(
-			jen.Line().Id("Type").Op(":").Lit(typeName),
-			jen.Line().Id("Timeout").Op(":").Add(durationCode(cl.Timeout)),
-			jen.Line().Id("Steps").Op(":").Add(steps),
-			jen.Line(),
-		))
+		f.Var().Id(cl.PlanName).Op("=").Add(planType.Clone().ValuesFunc(func(g *jen.Group) {
+			g.Line().Id("Type").Op(":").Lit(typeName)
+			g.Line().Id("Timeout").Op(":").Add(durationCode(cl.Timeout))
+			g.Line().Id("Steps").Op(":").Add(steps)
+			locked(g, true)
+			g.Line()
+		}))
 	}
 	f.Line()
 

@@ -190,3 +190,47 @@ func (r *guardRefs) Close(ctx context.Context, _, _ int, _ bool) error {
 	}
 	return r.step(ctx)
 }
+
+// lockedClient's Drop takes mu, as generated code does for lock= fields.
+type lockedClient struct {
+	guard Guard
+	mu    sync.Mutex
+	data  *int
+}
+
+type lockedRefs struct{}
+
+func (*lockedRefs) Take(*lockedClient) {}
+func (*lockedRefs) Drop(x *lockedClient) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.data = nil
+}
+func (*lockedRefs) Len(int) int                                 { return 0 }
+func (*lockedRefs) Name(int, int) string                        { return "" }
+func (*lockedRefs) Close(context.Context, int, int, bool) error { return nil }
+
+func TestLockedPlanDropsOffTheLeavingCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := Plan[lockedClient, lockedRefs]{Type: "test.locked", Timeout: time.Second, Locked: true}
+		c := &lockedClient{data: new(int)}
+		require.NoError(t, c.guard.Enter())
+		closed := make(chan error, 1)
+		go func() { closed <- p.Close(context.Background(), &c.guard, c) }()
+		// Past the wait for calls in flight (half the budget): the teardown
+		// has run, and leaves the drop to the last Leave.
+		time.Sleep(700 * time.Millisecond)
+		synctest.Wait()
+		// The call in flight leaves while it holds the lock Drop takes: Leave
+		// must not run Drop on this goroutine, or it would deadlock.
+		c.mu.Lock()
+		c.guard.Leave()
+		assert.NotNil(t, c.data, "not dropped under the caller's lock")
+		c.mu.Unlock()
+		require.NoError(t, <-closed)
+		synctest.Wait()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		assert.Nil(t, c.data, "dropped once the lock is free")
+	})
+}

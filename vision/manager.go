@@ -47,7 +47,7 @@ type DataSourceManager struct {
 	guard runtime.Guard
 
 	mu      sync.RWMutex      //cleanup:ignore
-	sources map[string]Source //cleanup:close CloseContext
+	sources map[string]Source //cleanup:close CloseContext lock=mu
 }
 
 // NewDataSourceManager returns an empty manager.

@@ -140,7 +140,7 @@ func (x *DataSourceManager) Close() error {
 
 // CloseContext tears x down by the earlier of ctx's deadline and 5s from now, in phases:
 //
-//   - 2: sources[...] (CloseContext)
+//   - 2: sources[...] (CloseContext, under mu)
 //
 // It then sets sources to its zero value. See runtime.Plan.Close for the contract.
 func (x *DataSourceManager) CloseContext(ctx context.Context) error {
@@ -154,6 +154,7 @@ var cleanupDataSourceManager = runtime.Plan[DataSourceManager, cleanupDataSource
 	Steps: []runtime.Step{
 		{Name: "sources", Phase: 2, Each: true},
 	},
+	Locked: true,
 }
 
 // cleanupDataSourceManagerRefs holds the fields of DataSourceManager that its steps use.
@@ -171,16 +172,20 @@ func _(x *DataSourceManager) {
 }
 
 func (r *cleanupDataSourceManagerRefs) Take(x *DataSourceManager) {
+	x.mu.RLock()
 	for k, e := range x.sources {
 		if e != nil {
 			r.sources = append(r.sources, e)
 			r.sourcesKeys = append(r.sourcesKeys, k)
 		}
 	}
+	x.mu.RUnlock()
 }
 
 func (*cleanupDataSourceManagerRefs) Drop(x *DataSourceManager) {
+	x.mu.Lock()
 	x.sources = nil
+	x.mu.Unlock()
 }
 
 func (r *cleanupDataSourceManagerRefs) Len(step int) int {

@@ -40,6 +40,7 @@ var cleanupClient = runtime.Plan[Client, cleanupClientRefs]{
 		{Name: "items", Phase: 2, Each: true},
 		{Name: "free", Phase: 2},
 	},
+	Locked: true,
 }
 
 // cleanupClientRefs holds the fields of Client that its steps use.
@@ -181,6 +182,7 @@ var cleanupEmbedded = runtime.Plan[Embedded, cleanupEmbeddedRefs]{
 	Steps: []runtime.Step{
 		{Name: "conn", Phase: 2},
 	},
+	Locked: true,
 }
 
 // cleanupEmbeddedRefs holds the fields of Embedded that its steps use.
