@@ -31,11 +31,11 @@ var Analyzer = &analysis.Analyzer{
 }
 
 // guardUses turns on the rules on writes without lock= and unguarded
-// exported methods (flag -guard).
+// exported methods (flag -guard, on by default).
 var guardUses bool
 
 func init() {
-	Analyzer.Flags.BoolVar(&guardUses, "guard", false, "also report writes of managed fields without lock= between Enter and Leave, and exported methods that use managed fields without Enter")
+	Analyzer.Flags.BoolVar(&guardUses, "guard", true, "report writes of managed fields without lock= between Enter and Leave, and exported methods that use managed fields without Enter (-guard=false turns them off)")
 }
 
 func run(pass *analysis.Pass) (any, error) {

@@ -43,17 +43,19 @@ function when Leave is deferred), cleanupcheck reports:
     waits for the calls in flight to leave, this one among them, so it
     takes the whole deadline and fails. The fix closes in a goroutine
     (go x.Close()); closing after Leave is the other way out.
-  - with -guard: a write of a managed field (assigned, incremented, or its map or slice
+  - a write of a managed field (assigned, incremented, or its map or slice
     written, deleted from or cleared) whose directive has no lock=: the
     teardown may read and drop it while the call is inside. When the write
     happens under a sync.Mutex or sync.RWMutex field of the client, the fix
     adds lock= with that field.
 
-And, with -guard, an exported method of a client that uses a managed field of its
+And an exported method of a client that uses a managed field of its
 receiver without entering the guard: a call racing Close uses what the
 teardown closes and drops. The fix begins the method with Enter (returning
 zero values, and Enter's error when the last result is an error) and a
 deferred Leave.
+
+The last two rules are on by default; -guard=false turns them off.
 
 Directives and generated files. It also reports the directive mistakes that
 cleanupgen reports, with the same messages, and a generated file that is

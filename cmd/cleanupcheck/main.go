@@ -4,16 +4,16 @@
 //
 // Usage:
 //
-//	cleanupcheck [-guard] [-fix [-diff]] [-json] [-c=N] [packages]
-//	go vet -vettool=$(which cleanupcheck) [-guard] [packages]
+//	cleanupcheck [-guard=false] [-fix [-diff]] [-json] [-c=N] [packages]
+//	go vet -vettool=$(which cleanupcheck) [-guard=false] [packages]
 //
 // Packages are go list patterns such as ./...; test files are ignored, as
 // cleanupgen ignores them. Each finding is printed as file:line:col: message.
 // With -fix, the suggested directives are written into the source (review
 // them: //cleanup:ignore is the answer for a field the client does not own);
-// with -fix -diff, they are printed as a diff instead. -guard adds the
-// rules on writes of managed fields without lock= and on exported methods
-// that use managed fields without Enter. //nolint:cleanupcheck on a field,
+// with -fix -diff, they are printed as a diff instead. -guard=false turns
+// off the rules on writes of managed fields without lock= and on exported
+// methods that use managed fields without Enter, which are on by default. //nolint:cleanupcheck on a field,
 // type or function silences its findings. cleanupcheck -h lists every flag.
 //
 // Install it with

@@ -114,7 +114,10 @@ func (c *RaceClient) Count() int {
 }
 
 // Resources returns every resource of the client, for checks after Close;
-// call it before Close, which drops them.
+// call it before Close, which drops them. It reads the fields without the
+// guard on purpose: it runs when no call or teardown does.
+//
+//nolint:cleanupcheck // read before Close, by the test alone
 func (c *RaceClient) Resources() []*Resource {
 	all := []*Resource{c.res}
 	for _, r := range c.byName {
@@ -142,6 +145,8 @@ func (c *RaceClient) Hold(entered chan<- struct{}, release <-chan struct{}) erro
 
 // Dropped reports whether every managed reference field is nil. Call it
 // only when no other call can be running.
+//
+//nolint:cleanupcheck // read after Close, by the test alone
 func (c *RaceClient) Dropped() bool {
 	return c.res == nil && c.byName == nil && c.list == nil && c.cancel == nil && c.wg == nil &&
 		c.events == nil && c.label == nil && c.sink == nil
