@@ -754,9 +754,7 @@ func (r *run[T, R]) cause() error {
 // concludeInTime builds the caller's result when every phase ended before
 // the deadline.
 func (r *run[T, R]) concludeInTime() error {
-	if r.lingering > 0 {
-		r.abandonLingering()
-	}
+	r.abandonLingering()
 	var results []TaskResult
 	if r.failed > 0 {
 		for i := range r.units {
@@ -800,12 +798,12 @@ func (r *run[T, R]) concludeInTime() error {
 // abandoned; one that was forced keeps its result. Either is listed by
 // Abandoned until its call returns.
 func (r *run[T, R]) abandonLingering() {
-	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.lingering == 0 {
 		return
 	}
+	now := r.now()
 	r.over, r.overAt, r.lateDone = true, now, true
 	abandon := func(u *unit) {
 		if u.live == 0 {
