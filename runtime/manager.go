@@ -106,7 +106,7 @@ func (m *Manager) Go(name string, fn func(ctx context.Context) error) {
 }
 
 func (m *Manager) run(t *managedTask, fn func(context.Context) error) {
-	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("cleanup.client", m.name, "cleanup.step", t.result.Name)))
+	pprof.SetGoroutineLabels(taskLabels(m.name, t.result.Name))
 	o := goexited
 	defer func() { m.finish(t, o) }()
 	o = protect(func() error { return fn(m.ctx) })
@@ -264,4 +264,22 @@ func (m *Manager) report() (Report, []time.Duration) {
 		budgets = append(budgets, budget)
 	}
 	return r, budgets
+}
+
+// taskLabel names a Manager's task in labelCache.
+type taskLabel struct{ client, step string }
+
+// labelCache holds the pprof label contexts of Managers' tasks, made once
+// for each client and task name: a program has few of them.
+var labelCache sync.Map // taskLabel -> context.Context
+
+// taskLabels returns the context carrying the pprof labels of the task step
+// of client.
+func taskLabels(client, step string) context.Context {
+	k := taskLabel{client, step}
+	if c, ok := labelCache.Load(k); ok {
+		return c.(context.Context)
+	}
+	c, _ := labelCache.LoadOrStore(k, pprof.WithLabels(context.Background(), pprof.Labels("cleanup.client", client, "cleanup.step", step)))
+	return c.(context.Context)
 }

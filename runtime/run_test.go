@@ -264,3 +264,21 @@ func settleEvents(t *testing.T) {
 	}
 	require.NoError(t, Flush(ctx))
 }
+
+func TestManagerTasksCarryPprofLabels(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	m := NewManager(context.Background(), time.Minute, WithName("labels.Manager"))
+	m.Go("stuck", func(context.Context) error {
+		close(started)
+		<-release
+		return nil
+	})
+	<-started
+	var buf bytes.Buffer
+	require.NoError(t, pprof.Lookup("goroutine").WriteTo(&buf, 1))
+	close(release)
+	require.NoError(t, m.Wait())
+	assert.Contains(t, buf.String(), `"cleanup.client":"labels.Manager"`)
+	assert.Contains(t, buf.String(), `"cleanup.step":"stuck"`)
+}
