@@ -143,13 +143,27 @@ func teardownContext(ctx context.Context, start time.Time, timeout time.Duration
 		c, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		return c, time.Time{}, cancel
 	}
-	deadline := start.Add(timeout)
-	if d, ok := ctx.Deadline(); ok && !d.After(deadline) {
+	deadline := deadlineOf(ctx, start, timeout, on)
+	if d, ok := ctx.Deadline(); ok && d.Equal(deadline) {
 		c, cancel := context.WithDeadline(ctx, d)
 		return c, d, cancel
 	}
 	c, cancel := context.WithDeadlineCause(ctx, deadline, errDeadline)
 	return c, deadline, cancel
+}
+
+// deadlineOf returns the deadline of a teardown that starts at start with
+// the budget timeout: the earlier of start plus timeout and ctx's deadline;
+// the zero Time when deadlines are off.
+func deadlineOf(ctx context.Context, start time.Time, timeout time.Duration, on bool) time.Time {
+	if !on {
+		return time.Time{}
+	}
+	deadline := start.Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		return d
+	}
+	return deadline
 }
 
 // waitFirst waits for the teardown that g's first Close runs, within ctx

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/pprof"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -86,9 +87,12 @@ const (
 // calls in flight and Take, then whichever settles the last unit of a
 // phase, which starts the next one and runs one of its units itself.
 type run[T, R any] struct {
-	// Context is the steps' context: it carries the deadline, and Value
-	// finds the run in it (see reentrant).
-	context.Context
+	// ctxp holds the steps' context once a step (or the caller, at the
+	// deadline) asks for it: the run is itself the steps' context (see
+	// Deadline, Done, Err, Value), and a teardown whose steps never look at
+	// their context makes neither it nor its timer.
+	ctxp     atomic.Pointer[ctxBox]
+	released atomic.Bool // the caller has returned: a context made now is done
 	parent   context.Context // the caller's
 	plan     *Plan[T, R]
 	info     *planInfo
@@ -99,7 +103,6 @@ type run[T, R any] struct {
 	start    time.Time
 	deadline time.Time // zero when deadlines are off
 	on       bool      // deadlines are enabled
-	cancel   context.CancelFunc
 
 	mu         sync.Mutex
 	units      []unit // one per step, in the order of Plan.Steps
@@ -135,13 +138,62 @@ const inFlightStep = "calls in flight"
 // teardownKey is the key under which a run's context finds the run.
 type teardownKey struct{}
 
+// ctxBox is a run's context and the function that releases it.
+type ctxBox struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// ctx returns the steps' context, making it on first use: it carries the
+// deadline (its own timer, see teardownContext) and is done with the
+// caller's context. Made once the caller has returned, it is done already.
+func (r *run[T, R]) ctx() context.Context {
+	if b := r.ctxp.Load(); b != nil {
+		return b.ctx
+	}
+	b := &ctxBox{}
+	if r.released.Load() {
+		b.ctx, b.cancel = context.WithCancel(r.parent)
+		b.cancel()
+	} else {
+		b.ctx, _, b.cancel = teardownContext(r.parent, r.start, r.plan.Timeout, r.on)
+	}
+	if !r.ctxp.CompareAndSwap(nil, b) {
+		b.cancel()
+		return r.ctxp.Load().ctx
+	}
+	if r.released.Load() {
+		b.cancel() // release ran between the two loads: it saw no context
+	}
+	return b.ctx
+}
+
+// release releases the steps' context, once the caller returns.
+func (r *run[T, R]) release() {
+	r.released.Store(true)
+	if b := r.ctxp.Load(); b != nil {
+		b.cancel()
+	}
+}
+
+// Deadline returns the run's deadline, without making its context.
+func (r *run[T, R]) Deadline() (time.Time, bool) {
+	return r.deadline, r.on
+}
+
+// Done returns the channel of the steps' context.
+func (r *run[T, R]) Done() <-chan struct{} { return r.ctx().Done() }
+
+// Err returns the error of the steps' context.
+func (r *run[T, R]) Err() error { return r.ctx().Err() }
+
 // Value returns the run itself for teardownKey, and otherwise what its
 // context holds.
 func (r *run[T, R]) Value(key any) any {
 	if _, ok := key.(teardownKey); ok {
 		return r
 	}
-	return r.Context.Value(key)
+	return r.ctx().Value(key)
 }
 
 // A teardownLink is a run, as reentrant sees it.
@@ -174,7 +226,7 @@ func reentrant(ctx context.Context, g *Guard) bool {
 func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	r := &run[T, R]{plan: p, info: p.infoOf(), g: g, x: x, parent: ctx, on: DeadlinesEnabled(), start: time.Now(), done: make(chan struct{})}
 	r.rf = any(&r.refs).(Refs[T])
-	r.Context, r.deadline, r.cancel = teardownContext(ctx, r.start, p.Timeout, r.on)
+	r.deadline = deadlineOf(ctx, r.start, p.Timeout, r.on)
 	if len(p.Steps) <= len(r.unitBuf) {
 		r.units = r.unitBuf[:len(p.Steps)]
 	} else {
@@ -186,7 +238,7 @@ func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	r.starting = true
 	go r.begin()
 	if r.on {
-		waitDeadline(r.done, ctx, r.Context, r.deadline)
+		waitDeadline(r.done, ctx, r, r.deadline)
 	} else {
 		<-r.done
 	}
@@ -651,7 +703,7 @@ func (r *run[T, R]) scheduleDrop() {
 // conclude builds the caller's result, once every phase has ended or the
 // deadline (or ctx) has come.
 func (r *run[T, R]) conclude() error {
-	defer r.cancel()
+	defer r.release()
 	r.mu.Lock()
 	if r.ended {
 		r.mu.Unlock()

@@ -282,3 +282,45 @@ func TestManagerTasksCarryPprofLabels(t *testing.T) {
 	assert.Contains(t, buf.String(), `"cleanup.client":"labels.Manager"`)
 	assert.Contains(t, buf.String(), `"cleanup.step":"stuck"`)
 }
+
+func TestStepContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		parent := context.WithValue(context.Background(), reportCtxKey{}, "v")
+		start := time.Now()
+		var deadline time.Time
+		var hasDeadline bool
+		var value any
+		var errAtStart error
+		err := plan(time.Minute, step("looks", 0, func(ctx context.Context) error {
+			deadline, hasDeadline = ctx.Deadline()
+			value = ctx.Value(reportCtxKey{})
+			errAtStart = ctx.Err()
+			return nil
+		})).Close(parent, &c.guard, c)
+		require.NoError(t, err)
+		assert.True(t, hasDeadline)
+		assert.Equal(t, start.Add(time.Minute), deadline)
+		assert.Equal(t, "v", value, "the caller's values")
+		assert.NoError(t, errAtStart)
+	})
+}
+
+func TestStepContextFirstAskedAfterCloseIsDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		asked := make(chan error, 1)
+		proceed := make(chan struct{})
+		s := step("lingers", 0, func(ctx context.Context) error {
+			<-proceed
+			<-ctx.Done() // first asked once Close has returned
+			asked <- ctx.Err()
+			return nil
+		})
+		s.Timeout = time.Second
+		s.Force = func(context.Context, *testRefs) error { return nil }
+		require.NoError(t, plan(time.Minute, s).Close(context.Background(), &c.guard, c), "forced at its budget")
+		close(proceed)
+		assert.Error(t, <-asked, "the steps' context is released when Close returns")
+	})
+}
