@@ -92,7 +92,7 @@ type run[T, R any] struct {
 	// Deadline, Done, Err, Value), and a teardown whose steps never look at
 	// their context makes neither it nor its timer.
 	ctxp     atomic.Pointer[ctxBox]
-	released atomic.Bool // the caller has returned: a context made now is done
+	released atomic.Bool     // the caller has returned: a context made now is done
 	parent   context.Context // the caller's
 	plan     *Plan[T, R]
 	info     *planInfo
