@@ -92,11 +92,11 @@ func graceWait(done <-chan struct{}) {
 // deadline and its Grace, so that the return is late by one timer's latency
 // at most.
 //
-// dctx is the context that carries the deadline. When the timer fires, its
-// own timer is due too, but the goroutine that cancels it may not have run
-// yet: waitDeadline waits for it, so that what follows sees an expired
-// context.
-func waitDeadline(done <-chan struct{}, ctx, dctx context.Context, deadline time.Time) {
+// When the timer fires, the timer of the context that carries the deadline
+// is due too, but the goroutine that cancels it may not have run yet:
+// waitDeadline calls expired, which waits for it, so that what follows sees
+// an expired context.
+func waitDeadline(done <-chan struct{}, ctx context.Context, expired func(), deadline time.Time) {
 	t := time.NewTimer(max(time.Until(deadline), 0) + Grace)
 	defer t.Stop()
 	cancelled := ctx.Done()
@@ -105,7 +105,7 @@ func waitDeadline(done <-chan struct{}, ctx, dctx context.Context, deadline time
 		case <-done:
 			return
 		case <-t.C:
-			<-dctx.Done()
+			expired()
 			return
 		case <-cancelled:
 			if ctx.Err() == context.DeadlineExceeded {

@@ -172,7 +172,7 @@ func (m *Manager) Wait() error {
 		if m.deadline.IsZero() {
 			<-idle
 		} else {
-			waitDeadline(idle, m.parent, m.ctx, m.deadline)
+			waitDeadline(idle, m.parent, func() { <-m.ctx.Done() }, m.deadline)
 		}
 	}
 	now := time.Now()

@@ -152,18 +152,16 @@ func (r *run[T, R]) ctx() context.Context {
 		return b.ctx
 	}
 	b := &ctxBox{}
-	if r.released.Load() {
-		b.ctx, b.cancel = context.WithCancel(r.parent)
-		b.cancel()
-	} else {
-		b.ctx, _, b.cancel = teardownContext(r.parent, r.start, r.plan.Timeout, r.on)
-	}
+	b.ctx, _, b.cancel = teardownContext(r.parent, r.start, r.plan.Timeout, r.on)
 	if !r.ctxp.CompareAndSwap(nil, b) {
 		b.cancel()
 		return r.ctxp.Load().ctx
 	}
 	if r.released.Load() {
-		b.cancel() // release ran between the two loads: it saw no context
+		// Made after the caller returned (or while release ran, which then
+		// saw no context): past the deadline it is expired already, with
+		// the deadline's error; before it, it is released now.
+		b.cancel()
 	}
 	return b.ctx
 }
@@ -173,6 +171,16 @@ func (r *run[T, R]) release() {
 	r.released.Store(true)
 	if b := r.ctxp.Load(); b != nil {
 		b.cancel()
+	}
+}
+
+// expired waits, once the caller's timer has fired at the deadline, for
+// the steps' context to be done, if a step has made it: its own timer fires
+// at the same instant, on a goroutine that may not have run yet. A context
+// nobody made is not made now: the caller's path stays free of it.
+func (r *run[T, R]) expired() {
+	if b := r.ctxp.Load(); b != nil {
+		<-b.ctx.Done()
 	}
 }
 
@@ -238,7 +246,7 @@ func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	r.starting = true
 	go r.begin()
 	if r.on {
-		waitDeadline(r.done, ctx, r, r.deadline)
+		waitDeadline(r.done, ctx, r.expired, r.deadline)
 	} else {
 		<-r.done
 	}
@@ -793,8 +801,11 @@ func (r *run[T, R]) name(u *unit) string {
 // cause returns why the run is over: the deadline (errDeadline), or the
 // cause with which the caller's context was cancelled.
 func (r *run[T, R]) cause() error {
-	c := context.Cause(r)
-	if c == nil {
+	var c error
+	if b := r.ctxp.Load(); b != nil {
+		c = context.Cause(b.ctx)
+	}
+	if c == nil && r.parent.Err() != nil {
 		c = context.Cause(r.parent)
 	}
 	if c == nil || c == context.DeadlineExceeded {
