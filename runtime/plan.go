@@ -71,9 +71,12 @@ type Step struct {
 // holds copies of the client's managed fields, so that the steps never touch
 // the client itself while its references are being dropped.
 //
-// Close calls Take once, then Len, Name and Close from the goroutines that
-// run the steps, and Drop once. None of them is called on the goroutine
-// that called Close.
+// Plan.Close calls Take once, Len and Close from the goroutines that run the
+// steps, Name to name elements in results, and Drop once. Take, Len and
+// Close never run on the goroutine that called Plan.Close. Name may (it
+// names the steps of the error at the deadline), and so may Drop when the
+// plan is not Locked: both must do no more than read the receiver and
+// assign zero values, as generated code does.
 type Refs[T any] interface {
 	// Take copies into the receiver what the steps use of x: the values of
 	// its managed fields, the elements of its collections, and the addresses
