@@ -135,9 +135,10 @@ func (p *Plan[T, R]) infoOf() *planInfo {
 }
 
 // Close tears x down, once. It is what generated Close and CloseContext
-// methods call, with g the client's Guard. None of the work below runs on
-// the goroutine that called Close: it closes the door, starts the
-// teardown, and waits for it, for the deadline or for ctx.
+// methods call, with g the client's Guard. No step, log handler or
+// observer runs on the goroutine that called Close, nor anything that waits
+// for one: that goroutine closes the door, starts the teardown, waits for
+// it, for the deadline or for ctx, and builds the result from what it knows.
 //
 // The first call, in order:
 //
@@ -158,7 +159,10 @@ func (p *Plan[T, R]) infoOf() *planInfo {
 //     context, so that what they release is released, and not waited for.
 //     A step stuck at the deadline gets its force method called then.
 //  4. Drops x's references with Refs.Drop, once no call is in flight: when
-//     the last phase ends, or at the last Leave.
+//     the last phase ends, at the deadline, or at the last Leave. With
+//     lock= fields (Locked), the teardown's goroutines drop them, since the
+//     lock may be held by anyone; without, Close drops them before it
+//     returns when no call is in flight.
 //  5. Returns nil if every step succeeded (or was forced successfully), and
 //     otherwise a *[CleanupError] naming, in the order of Steps, each step
 //     that failed, panicked, timed out or was abandoned, each step not
