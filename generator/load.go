@@ -38,13 +38,9 @@ type loaded struct {
 	output    string          // absolute file name of the file this run writes
 }
 
-const (
-	// listMode lists every package the patterns reach, tests included,
-	// without compiling anything: the pre-scan reads their files.
-	listMode = packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedModule
-	loadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
-		packages.NeedImports | packages.NeedModule | packages.NeedTypesSizes
-)
+// listMode lists every package the patterns reach, tests included, without
+// compiling anything: the pre-scan reads their files.
+const listMode = packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedModule
 
 // unit is one generated file: the clients declared in the files of one
 // package that share an output (see build.go), checked in one variant of the
@@ -134,13 +130,22 @@ func (ld *loader) load() (*loadResult, error) {
 	if len(outside) > 0 {
 		return nil, &LoadError{Errs: dedupe(outside)}
 	}
-	cfg := ld.config(loadMode)
-	cfg.Overlay = b.overlay()
+	overlay := b.overlay()
+	file, cleanup, err := writeOverlay(overlay)
+	if err != nil {
+		return nil, &LoadError{Errs: []string{"cleanupgen: " + err.Error()}}
+	}
+	cfg := ld.config(metaMode)
+	if file != "" {
+		cfg.BuildFlags = append(cfg.BuildFlags, "-overlay="+file)
+	}
 	pkgs, err := packages.Load(cfg, ld.patterns...)
+	cleanup()
 	if err != nil {
 		return nil, goError(err)
 	}
 	pkgs = withoutTestMains(pkgs)
+	typeCheck(pkgs, overlay)
 
 	// The variants of each package, by directory.
 	type variants struct{ plain, test, xtest *packages.Package }
