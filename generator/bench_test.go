@@ -187,3 +187,37 @@ func BenchmarkVsStringer(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoad measures loading alone (go list with the stubs, parsing,
+// type-checking) before the first generation: of a package of 300 clients,
+// and of a package that imports it and converts a client to io.Closer.
+func BenchmarkLoad(b *testing.B) {
+	dir := tempModule(b, map[string]string{
+		"synth/synth.go": syntheticPackage(300),
+		"user/user.go": `package user
+
+import (
+	"io"
+
+	"example.com/e2e/synth"
+)
+
+var _ io.Closer = (*synth.Client0)(nil)
+`,
+	})
+	b.Setenv("GOFLAGS", "-mod=mod")
+	b.Setenv("GOWORK", "off")
+	for _, pkg := range []string{"synth", "user"} {
+		b.Run(pkg, func(b *testing.B) {
+			ld := &loader{dir: dir, patterns: []string{"./" + pkg}, names: newOutputNames(DefaultOutput)}
+			if _, err := ld.load(); err != nil { // warms the build cache
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := ld.load(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
