@@ -722,19 +722,7 @@ func (r *run[T, R]) conclude() error {
 	r.overAt = now
 	cause := r.cause()
 	results := r.results // nil, or room for every unit
-	for i := range r.units {
-		u := &r.units[i]
-		switch {
-		case !r.plan.Steps[i].Each:
-			results = r.abandon(results, u, now, cause)
-		case !u.listed:
-			results = append(results, TaskResult{Name: r.plan.Steps[i].Name, State: StateNotStarted, Err: cause})
-		default:
-			for e := range u.elems {
-				results = r.abandon(results, &u.elems[e], now, cause)
-			}
-		}
-	}
+	r.forEachUnit(func(u *unit) { results = r.abandon(results, u, now, cause) })
 	if r.liveUnits > 0 || r.starting || r.next < len(r.units) {
 		r.registered = true
 		registerAbandoned(r)
@@ -792,10 +780,28 @@ func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, ca
 
 // name returns unit u's name: its step's, or its element's.
 func (r *run[T, R]) name(u *unit) string {
-	if r.plan.Steps[u.step].Each {
+	if r.plan.Steps[u.step].Each && u != &r.units[u.step] {
 		return r.rf.Name(int(u.step), int(u.elem))
 	}
 	return r.plan.Steps[u.step].Name
+}
+
+// forEachUnit calls fn for each unit in the order of Plan.Steps: a step's
+// own unit, or each element of a listed collection. A collection whose
+// elements were never listed is passed as its step's unit, still pending,
+// so that it is reported as one step. r.mu is held, or no unit changes
+// any more (every phase has ended).
+func (r *run[T, R]) forEachUnit(fn func(u *unit)) {
+	for i := range r.units {
+		u := &r.units[i]
+		if !r.plan.Steps[i].Each || !u.listed {
+			fn(u)
+			continue
+		}
+		for e := range u.elems {
+			fn(&u.elems[e])
+		}
+	}
 }
 
 // cause returns why the run is over: the deadline (errDeadline), or the
@@ -820,20 +826,11 @@ func (r *run[T, R]) concludeInTime() error {
 	r.abandonLingering()
 	var results []TaskResult
 	if r.failed > 0 {
-		for i := range r.units {
-			u := &r.units[i]
-			if !r.plan.Steps[i].Each {
-				if u.result.failed() {
-					results = append(results, u.taskResult(r.plan.Steps[i].Name))
-				}
-				continue
+		r.forEachUnit(func(u *unit) {
+			if u.result.failed() {
+				results = append(results, u.taskResult(r.name(u)))
 			}
-			for e := range u.elems {
-				if el := &u.elems[e]; el.result.failed() {
-					results = append(results, el.taskResult(r.name(el)))
-				}
-			}
-		}
+		})
 	}
 	if r.on && !r.g.isIdleNow() {
 		select {
@@ -878,16 +875,7 @@ func (r *run[T, R]) abandonLingering() {
 			u.result, u.dur = StateAbandoned, now-u.start
 		}
 	}
-	for i := range r.units {
-		u := &r.units[i]
-		if !r.plan.Steps[i].Each {
-			abandon(u)
-			continue
-		}
-		for e := range u.elems {
-			abandon(&u.elems[e])
-		}
-	}
+	r.forEachUnit(abandon)
 	if r.liveUnits > 0 {
 		r.registered = true
 		registerAbandoned(r)
@@ -906,19 +894,11 @@ func (r *run[T, R]) late(start bool) {
 	if r.on && r.info.force {
 		var forces []*unit
 		r.mu.Lock()
-		for i := range r.units {
-			if !r.plan.Steps[i].Force {
-				continue
+		r.forEachUnit(func(u *unit) {
+			if r.plan.Steps[u.step].Force {
+				forces = r.forceLate(forces, u)
 			}
-			u := &r.units[i]
-			if r.plan.Steps[i].Each {
-				for e := range u.elems {
-					forces = r.forceLate(forces, &u.elems[e])
-				}
-				continue
-			}
-			forces = r.forceLate(forces, u)
-		}
+		})
 		r.mu.Unlock()
 		for _, u := range forces {
 			go r.execLate(u, true)
@@ -1041,7 +1021,7 @@ func (r *run[T, R]) returnedLate(u *unit, o outcome, now time.Duration) {
 func (r *run[T, R]) appendAbandoned(list []AbandonedTask, now time.Time) []AbandonedTask {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	add := func(u *unit) {
+	r.forEachUnit(func(u *unit) {
 		started := r.start.Add(u.start)
 		switch {
 		case u.live == 0 && u.state != unitPending:
@@ -1050,24 +1030,12 @@ func (r *run[T, R]) appendAbandoned(list []AbandonedTask, now time.Time) []Aband
 			if now.Sub(r.start.Add(r.overAt)) < Grace {
 				return
 			}
+			if u.state == unitPending {
+				started = r.start.Add(r.overAt) // not started yet: due since the deadline
+			}
 		}
 		list = append(list, AbandonedTask{Client: r.plan.Type, Step: r.name(u), Started: started})
-	}
-	for i := range r.units {
-		u := &r.units[i]
-		switch {
-		case !r.plan.Steps[i].Each:
-			add(u)
-		case !u.listed:
-			if now.Sub(r.start.Add(r.overAt)) >= Grace {
-				list = append(list, AbandonedTask{Client: r.plan.Type, Step: r.plan.Steps[i].Name, Started: r.start.Add(r.overAt)})
-			}
-		default:
-			for e := range u.elems {
-				add(&u.elems[e])
-			}
-		}
-	}
+	})
 	return list
 }
 
@@ -1077,8 +1045,8 @@ func (r *run[T, R]) report() (Report, []time.Duration) {
 	defer r.mu.Unlock()
 	rep := Report{Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.end, Err: r.err}
 	var budgets []time.Duration
-	add := func(u *unit, name string) {
-		s := StepReport{Name: name, State: u.result, Err: u.err}
+	r.forEachUnit(func(u *unit) {
+		s := StepReport{Name: r.name(u), State: u.result, Err: u.err}
 		switch u.state {
 		case unitPending, unitLate:
 			s.State, s.Err = StateNotStarted, r.cause()
@@ -1092,19 +1060,6 @@ func (r *run[T, R]) report() (Report, []time.Duration) {
 		}
 		rep.Steps = append(rep.Steps, s)
 		budgets = append(budgets, budget)
-	}
-	for i := range r.units {
-		u := &r.units[i]
-		switch {
-		case !r.plan.Steps[i].Each:
-			add(u, r.plan.Steps[i].Name)
-		case !u.listed:
-			add(u, r.plan.Steps[i].Name)
-		default:
-			for e := range u.elems {
-				add(&u.elems[e], r.name(&u.elems[e]))
-			}
-		}
-	}
+	})
 	return rep, budgets
 }
