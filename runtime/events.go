@@ -173,16 +173,7 @@ func (e event) deliver() {
 			if !l.Enabled(context.Background(), slog.LevelInfo) {
 				return
 			}
-			attrs := []slog.Attr{
-				slog.String("client", s.client),
-				slog.String("step", sr.Name),
-				slog.String("state", sr.State.String()),
-				slog.Duration("duration", sr.End.Sub(sr.Start)),
-			}
-			if sr.Err != nil {
-				attrs = append(attrs, slog.Any("error", sr.Err))
-			}
-			l.LogAttrs(context.Background(), slog.LevelInfo, "cleanup step returned after it was abandoned", attrs...)
+			l.LogAttrs(context.Background(), slog.LevelInfo, "cleanup step returned after it was abandoned", stepAttrs(s.client, sr, 0)...)
 		})
 		eachObserver(func(o Observer) { o.Returned(s.client, sr) })
 		return
@@ -221,22 +212,33 @@ func logReport(r Report, budgets []time.Duration) {
 		} else if !warn {
 			continue
 		}
-		attrs := []slog.Attr{
-			slog.String("client", r.Client),
-			slog.String("step", s.Name),
-			slog.String("state", s.State.String()),
+		var budget time.Duration
+		if i < len(budgets) {
+			budget = budgets[i]
 		}
-		if !s.Start.IsZero() {
-			attrs = append(attrs, slog.Duration("duration", s.End.Sub(s.Start)))
-		}
-		if i < len(budgets) && budgets[i] > 0 {
-			attrs = append(attrs, slog.Duration("budget", budgets[i]))
-		}
-		if s.Err != nil {
-			attrs = append(attrs, slog.Any("error", s.Err))
-		}
-		l.LogAttrs(ctx, level, "cleanup step "+s.State.String(), attrs...)
+		l.LogAttrs(ctx, level, "cleanup step "+s.State.String(), stepAttrs(r.Client, s, budget)...)
 	}
+}
+
+// stepAttrs returns the attributes of a log record about step s of client:
+// the client, the step, its state, its duration if it started, its budget
+// if positive, and its error if any.
+func stepAttrs(client string, s StepReport, budget time.Duration) []slog.Attr {
+	attrs := []slog.Attr{
+		slog.String("client", client),
+		slog.String("step", s.Name),
+		slog.String("state", s.State.String()),
+	}
+	if !s.Start.IsZero() {
+		attrs = append(attrs, slog.Duration("duration", s.End.Sub(s.Start)))
+	}
+	if budget > 0 {
+		attrs = append(attrs, slog.Duration("budget", budget))
+	}
+	if s.Err != nil {
+		attrs = append(attrs, slog.Any("error", s.Err))
+	}
+	return attrs
 }
 
 // quietLog remembers whether the default logger had Debug enabled when
