@@ -300,11 +300,15 @@ func TestDeadlineLateStepsListedAfterGrace(t *testing.T) {
 // collectionTimeout is the deadline of the real-time collection tests, and
 // collectionSlack what they allow past it: the run's goroutines start
 // thousands of goroutines on two cores while the caller waits for its
-// timer (the benchmarks measure the 100,000-element case without -race).
+// timer, under -race, beside the other packages' tests (300 ms was once
+// exceeded by 2 ms with six copies of this package running at once). Work
+// on the caller's path that grows with the elements made this Close
+// seconds late under -race; the benchmarks measure the 100,000-element
+// case without -race (docs/performance.md).
 const (
 	collectionSize    = 20_000
 	collectionTimeout = 300 * time.Millisecond
-	collectionSlack   = 300 * time.Millisecond
+	collectionSlack   = time.Second
 )
 
 func TestDeadlineLargeCollectionAllInstant(t *testing.T) {
