@@ -10,6 +10,8 @@ import (
 // AbandonedTask is a teardown step that was still running when its caller
 // returned at the deadline.
 type AbandonedTask struct {
+	// Teardown is the [Report.ID] of the teardown the step belongs to.
+	Teardown uint64
 	// Client names what was being torn down: the client type of generated
 	// code, or the name given to a Manager by [WithName].
 	Client string
@@ -17,6 +19,9 @@ type AbandonedTask struct {
 	Step string
 	// Started is when the step started.
 	Started time.Time
+	// Stack is where the step was stuck when it was abandoned, as in
+	// [StepReport.Stack]; nil when unknown.
+	Stack []string
 }
 
 // An abandonedSource is a teardown whose caller returned at its deadline

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,12 @@ type Guard struct {
 	isDone bool
 	onIdle func() // run once, at idle; set by dropWhenIdle
 	err    error  // the teardown's result, once done
+
+	// closing is done, with cause ErrClosed, once closing has begun; made
+	// by the first EnterContext.
+	closing       context.Context
+	cancelClosing context.CancelCauseFunc
+	isClosing     bool
 }
 
 // Enter admits a call. It returns nil, and the caller must call Leave when the
@@ -61,6 +68,55 @@ func (g *Guard) Enter() error {
 		return ErrClosed
 	}
 	return nil
+}
+
+// EnterContext is [Guard.Enter] for calls that block until something
+// happens (a Receive, a long poll, a request to a server that may stall),
+// so that closing does not wait half its deadline for them. It admits a call
+// and returns a context derived from ctx that is done when ctx is, or when
+// closing begins, with cause [ErrClosed] (see [context.Cause]); the call
+// must use that context for what it waits on, and call leave when it ends,
+// instead of Leave. Calling leave again does nothing.
+//
+// Once closing has begun, EnterContext returns ctx itself, a leave that does
+// nothing, and [ErrClosed].
+//
+//	func (c *Client) Receive(ctx context.Context) (Msg, error) {
+//		ctx, leave, err := c.guard.EnterContext(ctx)
+//		if err != nil {
+//			return Msg{}, err
+//		}
+//		defer leave()
+//		return c.conn.Receive(ctx) // ends when Close begins
+//	}
+func (g *Guard) EnterContext(ctx context.Context) (_ context.Context, leave func(), err error) {
+	if err := g.Enter(); err != nil {
+		return ctx, func() {}, err
+	}
+	cctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(g.closingContext(), func() { cancel(ErrClosed) })
+	var left atomic.Bool
+	return cctx, func() {
+		if left.CompareAndSwap(false, true) {
+			stop()
+			cancel(context.Canceled)
+			g.Leave()
+		}
+	}, nil
+}
+
+// closingContext returns a context that is done, with cause ErrClosed, once
+// closing has begun.
+func (g *Guard) closingContext() context.Context {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closing == nil {
+		g.closing, g.cancelClosing = context.WithCancelCause(context.Background())
+		if g.isClosing {
+			g.cancelClosing(ErrClosed)
+		}
+	}
+	return g.closing
 }
 
 // Leave ends a call admitted by Enter. The last Leave after closing has begun
@@ -110,6 +166,12 @@ func (g *Guard) begin() bool {
 	if old&closingBit != 0 {
 		return false
 	}
+	g.mu.Lock()
+	g.isClosing = true
+	if g.cancelClosing != nil {
+		g.cancelClosing(ErrClosed)
+	}
+	g.mu.Unlock()
 	if old == 0 {
 		g.markIdle()
 	}

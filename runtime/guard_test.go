@@ -234,3 +234,55 @@ func TestLockedPlanDropsOffTheLeavingCall(t *testing.T) {
 		assert.Nil(t, c.data, "dropped once the lock is free")
 	})
 }
+
+func TestGuardEnterContextEndsWhenClosingBegins(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		ctx, leave, err := c.guard.EnterContext(context.Background())
+		require.NoError(t, err)
+		returned := make(chan struct{})
+		go func() { // a Receive that waits until its context ends
+			defer close(returned)
+			defer leave()
+			<-ctx.Done()
+			assert.ErrorIs(t, context.Cause(ctx), ErrClosed)
+		}()
+		start := time.Now()
+		require.NoError(t, plan(10*time.Second, step("conn", 0, sleep(0))).Close(context.Background(), &c.guard, c))
+		assert.Equal(t, time.Duration(0), time.Since(start), "Close does not wait for a call that ends when closing begins")
+		<-returned
+		leave() // a second call does nothing
+		assert.False(t, inFlight(&c.guard))
+	})
+}
+
+func TestGuardEnterContextFollowsItsParent(t *testing.T) {
+	var g Guard
+	parent, cancel := context.WithCancel(context.Background())
+	ctx, leave, err := g.EnterContext(parent)
+	require.NoError(t, err)
+	cancel()
+	<-ctx.Done()
+	assert.ErrorIs(t, context.Cause(ctx), context.Canceled)
+	leave()
+	assert.False(t, inFlight(&g), "leave ends the call")
+	require.True(t, g.begin())
+	_, leave, err = g.EnterContext(context.Background())
+	assert.ErrorIs(t, err, ErrClosed)
+	leave() // harmless
+	assert.False(t, inFlight(&g))
+}
+
+func TestGuardEnterContextAfterClosingRaces(t *testing.T) {
+	// A call admitted just before closing begins still gets a context that
+	// ends: the closing signal cannot slip between Enter and its watch.
+	for range 100 {
+		var g Guard
+		ctx, leave, err := g.EnterContext(context.Background())
+		require.NoError(t, err)
+		go g.begin()
+		<-ctx.Done()
+		assert.ErrorIs(t, context.Cause(ctx), ErrClosed)
+		leave()
+	}
+}

@@ -11,6 +11,11 @@ import (
 // Report describes a teardown whose caller has returned: a Close of a
 // generated client, a [Plan.Close], or a [Manager.Wait].
 type Report struct {
+	// ID identifies the teardown among all of the process's teardowns: it
+	// is never zero and never reused. [AbandonedTask.Teardown] and
+	// [StepReport.Teardown] carry it, so that a test can tell its own
+	// teardown from another running in parallel.
+	ID uint64
 	// Context is the context given to CloseContext (or NewManager): an
 	// observer finds in it what the caller's context carries, such as a
 	// trace span.
@@ -22,6 +27,10 @@ type Report struct {
 	Start time.Time
 	// End is when the caller returned.
 	End time.Time
+	// Deadline is the teardown's deadline: the earlier of the context's
+	// deadline and Start plus the timeout; the zero Time when it had none
+	// (deadlines off, or a timeout that saturated).
+	Deadline time.Time
 	// Err is what the caller got.
 	Err error
 	// Steps are the teardown's steps, in plan order (or the order of the
@@ -33,8 +42,25 @@ type Report struct {
 
 // StepReport is one step of a [Report].
 type StepReport struct {
+	// Teardown is the [Report.ID] of the teardown the step belongs to.
+	Teardown uint64
 	// Name is the step's name, as in [TaskResult].
 	Name string
+	// Field is the field the step tears down: Name for a step of its own,
+	// the collection's name for an element of a collection (Name is then
+	// such as conns["a"]). For a Manager's task it is the task's name.
+	Field string
+	// Index is the element's index in its collection (in the order Refs
+	// listed them), for an element of a collection step; -1 otherwise.
+	Index int
+	// Phase is the step's phase (its [Step.Phase]; 0 for a Manager's task).
+	Phase int
+	// Budget is how long the step had when it started: its own timeout, or
+	// the time left to the deadline, whichever was shorter; 0 for a step
+	// not started by the deadline or run without a deadline.
+	Budget time.Duration
+	// Forced says the step's force method was called.
+	Forced bool
 	// State is how the step ended, as the caller saw it.
 	State State
 	// Start is when the step started; the zero Time for a step not started
@@ -47,6 +73,12 @@ type StepReport struct {
 	End time.Time
 	// Err is the step's error.
 	Err error
+	// Stack, for a step abandoned at the deadline, is where it was stuck:
+	// the function names of the top frames of the goroutine running it,
+	// innermost first, such as net.(*conn).Read then
+	// vision.(*session).End. Nil when the step was not abandoned, or when no
+	// goroutine profile was taken for it (they are rate-limited).
+	Stack []string
 }
 
 // An Observer is told of every teardown of the process once its caller has

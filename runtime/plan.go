@@ -64,6 +64,28 @@ type Step struct {
 	// Refs.Len gives the number of elements, each a unit of its own, named
 	// by Refs.Name and run concurrently with the step's Timeout and Force.
 	Each bool
+	// NoLateStart says the step must not start once the deadline has
+	// passed: it closes a channel, and a goroutine still sending on it (one
+	// the teardown gave up waiting for) would panic. Such a step is reported
+	// as not started by the deadline and never runs.
+	NoLateStart bool
+}
+
+// A StepTaker is a refs type that takes the client's fields step by step.
+// When *R implements StepTaker[T] as well as [Refs][T], [Plan.Close] calls
+// TakeStep(x, step) for each step as its phase starts, on the goroutine
+// that runs the step and within the step's budget, instead of calling
+// Refs.Take once before the first phase: a lock= lock held by a stuck call
+// then delays only the steps whose fields it guards, and a step that
+// cannot take its fields by its budget is reported like any other step
+// that did not return.
+//
+// TakeStep copies into the receiver what step uses of x, holding the
+// field's lock= lock while it reads the field. Calls for different steps
+// may run concurrently; each writes only its own step's part of the
+// receiver.
+type StepTaker[T any] interface {
+	TakeStep(x *T, step int)
 }
 
 // Refs is what a [Plan] needs of its refs type R: *R implements Refs[T].
