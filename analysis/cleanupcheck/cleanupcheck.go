@@ -11,9 +11,7 @@
 package cleanupcheck
 
 import (
-	"fmt"
 	"go/ast"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -100,51 +98,6 @@ func hasDirective(f *ast.File) bool {
 		}
 	}
 	return false
-}
-
-// stale reports a generated file that is missing, differs from what
-// cleanupgen would write now, or has no client left to serve. A generated
-// file is one with cleanupgen's header, whatever its name (cleanupgen
-// -output NAME): the default name when there is one, else the only one.
-func stale(pass *analysis.Pass, r *reporter, generated []*ast.File, report *generator.Report, clients []*generator.TypeDecl) {
-	var output *ast.File
-	for _, f := range generated {
-		if pass.Fset.File(f.FileStart).Name() == report.Output {
-			output = f
-		}
-	}
-	if output == nil && len(generated) == 1 {
-		output = generated[0]
-	}
-	if report.Want == nil {
-		for _, f := range generated {
-			r.reportf(f.Package, "%s is stale: the package has no //cleanup:client any more; run cleanupgen (go generate) to remove it", filepath.Base(pass.Fset.File(f.FileStart).Name()))
-		}
-		return
-	}
-	if output == nil && len(generated) > 1 {
-		return // several generated files (-output and build configurations): cleanupgen -check tells
-	}
-	base := filepath.Base(report.Output)
-	var problem string
-	if output == nil {
-		problem = "is missing"
-	} else {
-		path := pass.Fset.File(output.FileStart).Name()
-		base = filepath.Base(path)
-		got, err := pass.ReadFile(path)
-		switch {
-		case err != nil:
-			problem = fmt.Sprintf("cannot be read (%v)", err)
-		case !generator.SameGenerated(got, report.Want):
-			problem = "is stale: it differs from what cleanupgen writes now"
-		default:
-			return
-		}
-	}
-	for _, d := range clients {
-		r.reportf(d.Spec.Name.Pos(), "%s %s for //cleanup:client %s; run cleanupgen (go generate)", base, problem, d.Spec.Name.Name)
-	}
 }
 
 // isGenerated reports whether f starts with cleanupgen's header, above

@@ -13,3 +13,13 @@ type Client struct { // want `zz_generated_cleanup.go is stale: it differs from 
 
 	r io.Closer //cleanup:close
 }
+
+// Other is a second client: its finding carries the same fix, which
+// drivers apply once.
+//
+//cleanup:client
+type Other struct { // want `zz_generated_cleanup.go is stale: it differs from what cleanupgen writes now for //cleanup:client Other; run cleanupgen`
+	guard runtime.Guard
+
+	w io.Closer //cleanup:close
+}
