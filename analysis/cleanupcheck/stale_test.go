@@ -2,6 +2,7 @@ package cleanupcheck_test
 
 import (
 	"fmt"
+	"go/ast"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,6 +65,37 @@ func TestStaleFindings(t *testing.T) {
 		`extra/extra.go:2 stale`,
 		`nolint/nolint.go:14 missing`,
 	}, got)
+}
+
+// No finding is reported in a generated file, where golangci-lint would
+// drop it: in every package of testdata/src, those with a stale, renamed,
+// current or clientless generated file among them.
+func TestNoFindingInGeneratedFiles(t *testing.T) {
+	dir := testModule(t)
+	entries, err := os.ReadDir(filepath.Join("testdata", "src"))
+	require.NoError(t, err)
+	var patterns []string
+	for _, e := range entries {
+		patterns = append(patterns, "./"+e.Name())
+	}
+	pkgs, err := packages.Load(&packages.Config{Mode: packages.LoadAllSyntax, Dir: dir}, patterns...)
+	require.NoError(t, err)
+	graph, err := checker.Analyze([]*analysis.Analyzer{cleanupcheck.Analyzer}, pkgs, nil)
+	require.NoError(t, err)
+	n := 0
+	for _, act := range graph.Roots {
+		require.NoError(t, act.Err)
+		generated := map[string]bool{}
+		for _, f := range act.Package.Syntax {
+			generated[act.Package.Fset.File(f.FileStart).Name()] = ast.IsGenerated(f)
+		}
+		for _, d := range act.Diagnostics {
+			n++
+			p := act.Package.Fset.Position(d.Pos)
+			assert.False(t, generated[p.Filename], "%s: %s: in a generated file", p, d.Message)
+		}
+	}
+	assert.NotZero(t, n)
 }
 
 // analysistest applies the fix to the generated file, although it skips
