@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -99,15 +100,29 @@ func TestNoFindingInGeneratedFiles(t *testing.T) {
 }
 
 // analysistest applies the fix to the generated file, although it skips
-// fixes that edit generated files: the golden file is what cleanupgen
-// writes, made by running it on a copy.
+// fixes that edit generated files, and the result is what cleanupgen
+// writes (made by running it on a copy). A golden file that differs is
+// reported, so the fix is not skipped.
 func TestStaleSuggestedFix(t *testing.T) {
 	dir := testModule(t)
-	for pkg, name := range map[string]string{"stale": generator.DefaultOutput, "renamedstale": "cleanup_gen.go"} {
-		want := regenerated(t, filepath.Join(dir, pkg), name)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, pkg, name+".golden"), want, 0o644))
+	files := map[string]string{"stale": generator.DefaultOutput, "renamedstale": "cleanup_gen.go"}
+	for pkg, name := range files {
+		golden := filepath.Join(dir, pkg, name+".golden")
+		require.NoError(t, os.WriteFile(golden, []byte("package "+pkg+"\n"), 0o644))
+		var wrong errorRecorder
+		analysistest.RunWithSuggestedFixes(&wrong, dir, cleanupcheck.Analyzer, "./"+pkg)
+		assert.Contains(t, strings.Join(wrong, "\n"), name, "a golden file that is not what cleanupgen writes")
+
+		require.NoError(t, os.WriteFile(golden, regenerated(t, filepath.Join(dir, pkg), name), 0o644))
 	}
 	analysistest.RunWithSuggestedFixes(t, dir, cleanupcheck.Analyzer, "./stale", "./renamedstale")
+}
+
+// errorRecorder is an analysistest.Testing that keeps the errors.
+type errorRecorder []string
+
+func (r *errorRecorder) Errorf(format string, args ...any) {
+	*r = append(*r, fmt.Sprintf(format, args...))
 }
 
 // regenerated returns what cleanupgen writes for the package in dir into
