@@ -1,6 +1,8 @@
 // Package golangciplugin registers cleanupcheck as a golangci-lint v2 module
 // plugin, so that a custom golangci-lint binary runs it with the other
-// linters, shows its findings and applies its fixes with --fix.
+// linters, shows its findings and applies its fixes with --fix: all but the
+// one that rewrites a stale generated file, since golangci-lint applies only
+// edits in the file a finding is reported in (run go generate for that).
 //
 // Build the binary with golangci-lint custom and a .custom-gcl.yml:
 //
