@@ -33,6 +33,7 @@ import (
 	_ "image/jpeg" // frames are PNG or JPEG
 	_ "image/png"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -50,13 +51,30 @@ type Config struct {
 	BaseURL string
 
 	// KeepaliveInterval is the time between two keepalives of the session.
-	// Default: a third of the session's lifetime as the server reports it.
+	// Default: a third of the session's lifetime as the server reports it,
+	// kept between 100ms and 10 minutes, and 20s if the server reports no
+	// lifetime or a negative one. After a failed keepalive the client waits
+	// twice as long as before, up to 1 minute (or the interval, if longer),
+	// give or take a quarter at random, then goes back to the interval once
+	// one succeeds.
 	KeepaliveInterval time.Duration
 	// FrameCacheSize is how many frames the client keeps in memory; a
 	// negative value disables the cache. Default 64.
 	FrameCacheSize int
-	// MaxFrameBytes bounds a frame's image. Default 8 MiB.
+	// MaxFrameBytes bounds a frame's encoded image. Default 8 MiB.
 	MaxFrameBytes int64
+	// MaxFramePixels bounds a frame's width times height, which Frame reads
+	// from the image's header before it decodes anything: a few bytes of
+	// PNG can claim gigapixels, and decoding allocates for every pixel.
+	// Frame rejects a larger image with ErrTooLarge, with HeaderOnly too.
+	// Default 16 Mi (1<<24, e.g. 4096x4096; a 4K UHD frame is half that).
+	MaxFramePixels int64
+	// MaxConns bounds the requests of Cameras and Frame in flight at once,
+	// and so the connections they open to the server; further calls wait
+	// for one to finish, until their context ends or Close begins. Each
+	// detection stream holds a connection of its own besides, and so can
+	// the client's keepalive and Close. Default 16.
+	MaxConns int
 	// MaxResponseBytes bounds a JSON response. Default 1 MiB.
 	MaxResponseBytes int64
 	// MaxLineBytes bounds one line of a detection stream. Default 64 KiB.
@@ -68,8 +86,9 @@ type Config struct {
 	// instead of the whole image. It is faster, but misses images truncated
 	// after their header.
 	HeaderOnly bool
-	// Logger receives the client's events (failed keepalives). The session
-	// token never appears in them. Default slog.Default().
+	// Logger receives the client's events (failed keepalives). No session
+	// token the client has held, nor BaseURL's password, appears in them.
+	// Default slog.Default().
 	Logger *slog.Logger
 }
 
@@ -79,6 +98,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 8 << 20
+	}
+	if c.MaxFramePixels <= 0 {
+		c.MaxFramePixels = 1 << 24
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 16
 	}
 	if c.MaxResponseBytes <= 0 {
 		c.MaxResponseBytes = 1 << 20
@@ -151,6 +176,9 @@ type VisionDataClient struct {
 	cfg   Config      //cleanup:ignore
 	api   *api        //cleanup:nil
 	cache *frameCache //cleanup:nil
+	// conns holds a token for each request of Cameras and Frame in flight:
+	// Config.MaxConns of them.
+	conns chan struct{} //cleanup:ignore
 	// ctx is done when the client closes; the keepalive, the streams and
 	// flushes run under it.
 	ctx  context.Context //cleanup:nil
@@ -208,11 +236,14 @@ func NewClient(ctx context.Context, cfg Config) (*VisionDataClient, error) {
 // requests, so that tests can run the client in a synctest bubble.
 func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDataClient, error) {
 	cfg.setDefaults()
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("vision: bad BaseURL %q: want http://HOST[:PORT][/PATH]", cfg.BaseURL)
+	u, err := parseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
-	u.RawQuery, u.Fragment = "", ""
+	secrets := new(secrets)
+	if pw, ok := u.User.Password(); ok {
+		secrets.add(pw)
+	}
 	transport := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -226,9 +257,10 @@ func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDa
 		rt = transport
 	}
 	a := &api{
-		hc:   &http.Client{Transport: rt},
-		base: strings.TrimSuffix(u.String(), "/"),
-		cfg:  &cfg,
+		hc:      &http.Client{Transport: rt, CheckRedirect: sameOriginAuth(u)},
+		base:    strings.TrimSuffix(u.String(), "/"),
+		cfg:     &cfg,
+		secrets: secrets,
 	}
 	var open struct {
 		Token       string `json:"token"`
@@ -238,9 +270,11 @@ func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDa
 		transport.CloseIdleConnections()
 		return nil, err
 	}
-	if open.Token == "" {
+	if !validToken(open.Token) {
+		// The session, if any, expires on the server: the client cannot
+		// use, nor safely end, a token it cannot send.
 		transport.CloseIdleConnections()
-		return nil, fmt.Errorf("vision: open session: %w: no token", ErrBadResponse)
+		return nil, fmt.Errorf("vision: open session: %w: no valid bearer token", ErrBadResponse)
 	}
 	a.setToken(secret(open.Token))
 
@@ -251,6 +285,7 @@ func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDa
 		cfg:       cfg,
 		api:       a,
 		cache:     newFrameCache(cfg.FrameCacheSize),
+		conns:     make(chan struct{}, cfg.MaxConns),
 		ctx:       base,
 		life:      life,
 		streams:   newStreamSet(),
@@ -260,54 +295,177 @@ func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDa
 		wg:        wg,
 		transport: transport,
 	}
-	interval := cfg.KeepaliveInterval
-	if interval <= 0 {
-		interval = max(time.Duration(open.ExpiresInMS)*time.Millisecond/3, 10*time.Millisecond)
-	}
+	pace := keepalivePace(cfg.KeepaliveInterval, open.ExpiresInMS)
 	sess, tel := c.session, c.telemetry // goroutines never read c's fields: Close drops them
-	life.goroutine(func() { sess.keepalive(base, interval, cfg.Logger, tel) })
+	life.goroutine(func() { sess.keepalive(base, pace, cfg.Logger, tel) })
 	return c, nil
 }
 
-// Cameras lists the server's cameras.
+// parseBaseURL parses Config.BaseURL. Its errors never hold the string:
+// a BaseURL may carry a password (http://user:pass@host), and a
+// misconfigured deployment logs this error first.
+func parseBaseURL(raw string) (*url.URL, error) {
+	const want = "want http[s]://HOST[:PORT][/PATH]"
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse's error quotes raw, and its reasons quote parts of it.
+		return nil, fmt.Errorf("vision: bad BaseURL: not a URL; %s", want)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("vision: bad BaseURL %q: %s", u.Redacted(), want)
+	}
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	return u, nil
+}
+
+// sameOriginAuth returns a CheckRedirect function that sends the session
+// token only to base's origin (scheme, host and port, as browsers define
+// origins): http.Client keeps the Authorization header on a redirect to the
+// same host on another port, which may be another program.
+func sameOriginAuth(base *url.URL) func(*http.Request, []*http.Request) error {
+	origin := originOf(base)
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if originOf(req.URL) != origin {
+			req.Header.Del("Authorization")
+		}
+		return nil
+	}
+}
+
+// originOf returns u's scheme, host and port, the port made explicit.
+func originOf(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// keepalivePace returns the time between two keepalives: interval if set,
+// or a third of the session's lifetime, which the server reports in
+// milliseconds and may report missing, negative or absurdly large.
+func keepalivePace(interval time.Duration, lifetimeMS int64) time.Duration {
+	const (
+		minPace     = 100 * time.Millisecond
+		maxPace     = 10 * time.Minute
+		defaultPace = 20 * time.Second
+	)
+	switch {
+	case interval > 0:
+		return interval
+	case lifetimeMS <= 0:
+		return defaultPace
+	case lifetimeMS/3 >= maxPace.Milliseconds(): // no overflow: compared in ms
+		return maxPace
+	}
+	return max(time.Duration(lifetimeMS)*time.Millisecond/3, minPace)
+}
+
+// Cameras lists the server's cameras. The request ends when ctx ends or
+// Close begins, whichever comes first; then the error wraps ctx's error or
+// runtime.ErrClosed.
 func (c *VisionDataClient) Cameras(ctx context.Context) ([]Camera, error) {
-	if err := c.guard.Enter(); err != nil {
+	ctx, leave, err := c.guard.EnterContext(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer c.guard.Leave()
+	defer leave()
 	var list struct {
 		Cameras []Camera `json:"cameras"`
 	}
-	if err := c.api.getJSON(ctx, "cameras", "GET", "/v1/cameras", nil, &list); err != nil {
+	err = c.withConn(ctx, "cameras", func() error {
+		return c.api.getJSON(ctx, "cameras", "GET", "/v1/cameras", nil, &list)
+	})
+	if err != nil {
 		c.telemetry.add("errors", 1)
-		return nil, err
+		return nil, closedError(ctx, err)
 	}
 	return list.Cameras, nil
 }
 
+// withConn runs fn, a request of a method, once fewer than Config.MaxConns
+// are in flight; it returns ctx's error if ctx ends first.
+func (c *VisionDataClient) withConn(ctx context.Context, op string, fn func() error) error {
+	select {
+	case c.conns <- struct{}{}:
+	default:
+		select {
+		case c.conns <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("vision: %s: waiting for one of %d connections: %w", op, cap(c.conns), context.Cause(ctx))
+		}
+	}
+	defer func() { <-c.conns }()
+	return fn()
+}
+
+// closedError makes err, the error of a call whose context ctx came from
+// Guard.EnterContext, wrap runtime.ErrClosed if Close cut the call short.
+func closedError(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); errors.Is(cause, runtime.ErrClosed) && !errors.Is(err, runtime.ErrClosed) {
+		return fmt.Errorf("%w (%w)", err, cause)
+	}
+	return err
+}
+
 // Frame returns frame seq of camera, from the cache or the server. It checks
 // that the image is a complete PNG or JPEG (only its header with
-// Config.HeaderOnly).
+// Config.HeaderOnly) of at most Config.MaxFramePixels pixels. The request
+// ends when ctx ends or Close begins, whichever comes first; then the error
+// wraps ctx's error or runtime.ErrClosed.
 func (c *VisionDataClient) Frame(ctx context.Context, camera string, seq int64) (*Frame, error) {
 	if err := c.guard.Enter(); err != nil {
 		return nil, err
 	}
 	defer c.guard.Leave()
-	return c.frame(ctx, camera, seq)
+	// A cached frame needs no context that ends with Close.
+	if f, ok := c.cachedFrame(frameKey{camera, seq}); ok {
+		return f, nil
+	}
+	ctx, leave, err := c.guard.EnterContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	f, err := c.frame(ctx, camera, seq)
+	return f, closedError(ctx, err)
+}
+
+func (c *VisionDataClient) cachedFrame(key frameKey) (*Frame, bool) {
+	f, ok := c.cache.get(key)
+	if ok {
+		c.telemetry.add("frame_cache_hits", 1)
+	}
+	return f, ok
 }
 
 // frame is Frame without the guard; the caller holds it.
 func (c *VisionDataClient) frame(ctx context.Context, camera string, seq int64) (*Frame, error) {
 	key := frameKey{camera, seq}
-	if f, ok := c.cache.get(key); ok {
-		c.telemetry.add("frame_cache_hits", 1)
+	if f, ok := c.cachedFrame(key); ok {
 		return f, nil
 	}
 	op := fmt.Sprintf("frame %q/%d", camera, seq)
-	if camera == "" || seq < 0 {
-		return nil, fmt.Errorf("vision: %s: want a camera name and a sequence number >= 0", op)
+	if err := checkCamera(camera); err != nil {
+		return nil, fmt.Errorf("vision: %s: %w", op, err)
 	}
-	f, err := c.fetchFrame(ctx, op, key)
+	if seq < 0 {
+		return nil, fmt.Errorf("vision: %s: want a sequence number >= 0", op)
+	}
+	var f *Frame
+	err := c.withConn(ctx, op, func() (err error) {
+		f, err = c.fetchFrame(ctx, op, key)
+		return err
+	})
 	if err != nil {
 		c.telemetry.add("errors", 1)
 		return nil, err
@@ -316,6 +474,19 @@ func (c *VisionDataClient) frame(ctx context.Context, camera string, seq int64) 
 	c.telemetry.add("frame_bytes", int64(len(f.Data)))
 	c.cache.put(key, f)
 	return f, nil
+}
+
+// checkCamera rejects the camera names that cannot be a path segment of
+// the API's URLs: url.PathEscape leaves "." and ".." alone, and a server
+// or proxy resolves them as dot segments (/v1/cameras/../frames/1).
+func checkCamera(camera string) error {
+	switch camera {
+	case "":
+		return errors.New("want a camera name")
+	case ".", "..":
+		return fmt.Errorf("camera name %q is a dot segment, not a name", camera)
+	}
+	return nil
 }
 
 func (c *VisionDataClient) fetchFrame(ctx context.Context, op string, key frameKey) (*Frame, error) {
@@ -331,11 +502,15 @@ func (c *VisionDataClient) fetchFrame(ctx context.Context, op string, key frameK
 	f := &Frame{Camera: key.camera, Seq: key.seq, Data: data}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("vision: %s: %w: %d bytes of %s: %v", op, ErrBadImage, len(data), contentType(resp), err)
+		return nil, fmt.Errorf("vision: %s: %w: %d bytes of %s: %s", op, ErrBadImage, len(data), c.contentType(resp), c.api.redact(err.Error()))
+	}
+	// Decoding allocates for every pixel the header claims: check first.
+	if px, ok := pixels(cfg.Width, cfg.Height); !ok || px > c.cfg.MaxFramePixels {
+		return nil, fmt.Errorf("vision: %s: %w: a %dx%d %s image, more than %d pixels", op, ErrTooLarge, cfg.Width, cfg.Height, format, c.cfg.MaxFramePixels)
 	}
 	if !c.cfg.HeaderOnly {
 		if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
-			return nil, fmt.Errorf("vision: %s: %w: %d bytes of %s: %v", op, ErrBadImage, len(data), format, err)
+			return nil, fmt.Errorf("vision: %s: %w: %d bytes of %s: %s", op, ErrBadImage, len(data), format, c.api.redact(err.Error()))
 		}
 	}
 	f.Format, f.Width, f.Height = format, cfg.Width, cfg.Height
@@ -347,52 +522,78 @@ func (c *VisionDataClient) fetchFrame(ctx context.Context, op string, key frameK
 	return f, nil
 }
 
-func contentType(resp *http.Response) string {
+// pixels returns w*h, and false if either is negative or the product
+// overflows an int64.
+func pixels(w, h int) (int64, bool) {
+	if w < 0 || h < 0 {
+		return 0, false
+	}
+	if w != 0 && int64(h) > math.MaxInt64/int64(w) {
+		return 0, false
+	}
+	return int64(w) * int64(h), true
+}
+
+// contentType returns resp's Content-Type for an error message: redacted,
+// since a server may echo a secret in it, then shortened and quoted.
+func (c *VisionDataClient) contentType(resp *http.Response) string {
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		return strconv.Quote(ct)
+		return strconv.Quote(shorten(c.api.redact(ct), 64))
 	}
 	return "unknown type"
 }
 
 // Detections opens camera's detection stream and returns a channel of its
-// detections. A goroutine of the client reads the stream; the channel is
-// closed when ctx ends, the stream ends or the client closes. A consumer may
-// stop reading at any time: ending ctx or closing the client releases the
-// goroutine.
+// detections. Opening the stream ends when ctx ends or Close begins; then
+// the error wraps ctx's error or runtime.ErrClosed. A goroutine of the
+// client reads the stream; the channel is closed when ctx ends, the stream
+// ends or the client closes. A consumer may stop reading at any time:
+// ending ctx or closing the client releases the goroutine.
 func (c *VisionDataClient) Detections(ctx context.Context, camera string) (<-chan Detection, error) {
-	if err := c.guard.Enter(); err != nil {
+	gctx, leave, err := c.guard.EnterContext(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer c.guard.Leave()
-	return c.detections(ctx, camera, "")
+	defer leave()
+	dets, err := c.detections(ctx, gctx, camera, "")
+	return dets, closedError(gctx, err)
 }
 
 // detections opens a stream; query, if not empty, is appended to the URL.
-func (c *VisionDataClient) detections(ctx context.Context, camera, query string) (<-chan Detection, error) {
+// ctx bounds the stream, open bounds opening it (ctx, or a context that
+// also ends when Close begins).
+func (c *VisionDataClient) detections(ctx, open context.Context, camera, query string) (<-chan Detection, error) {
 	op := fmt.Sprintf("detections %q", camera)
-	if camera == "" {
-		return nil, fmt.Errorf("vision: %s: want a camera name", op)
+	if err := checkCamera(camera); err != nil {
+		return nil, fmt.Errorf("vision: %s: %w", op, err)
 	}
 	// The stream's goroutine never reads c's fields: Close drops them.
 	r := &streamReader{camera: camera, base: c.ctx, tel: c.telemetry, api: c.api, maxLine: c.cfg.MaxLineBytes}
 	streams := c.streams
-	// The stream lives until ctx ends, the client closes or Drain stops it.
+	// The stream lives until ctx ends, the client closes or Drain stops it;
+	// while it opens, also until open ends.
 	sctx, scancel := context.WithCancel(c.ctx)
-	stopAfter := context.AfterFunc(ctx, scancel)
+	stopOpen := context.AfterFunc(open, scancel)
 	path := "/v1/cameras/" + url.PathEscape(camera) + "/detections"
 	if query != "" {
 		path += "?" + query
 	}
 	resp, err := c.api.do(sctx, op, "GET", path, nil)
-	if err != nil {
-		stopAfter()
+	if err != nil || !stopOpen() {
+		// !stopOpen(): open ended as the response came; treat it as if it
+		// had ended before.
+		stopOpen()
 		scancel()
-		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("vision: %s: %w", op, context.Cause(open))
+		} else if open.Err() != nil && !errors.Is(err, open.Err()) {
+			err = fmt.Errorf("%w (%w)", err, context.Cause(open))
 		}
 		c.telemetry.add("errors", 1)
 		return nil, err
 	}
+	stopAfter := context.AfterFunc(ctx, scancel)
 	out := make(chan Detection, c.cfg.DetectionBuffer)
 	st := &stream{stopReading: scancel, done: make(chan struct{})}
 	streams.add(st)
@@ -442,7 +643,7 @@ func (r *streamReader) read(ctx, sctx context.Context, resp *http.Response, out 
 	}
 	fail := func(err error) {
 		r.tel.add("errors", 1)
-		send(Detection{Camera: r.camera, Err: fmt.Errorf("vision: detections %q: %w", r.camera, err)})
+		send(Detection{Camera: r.camera, Err: r.api.wrapf(fmt.Sprintf("detections %q", r.camera), err)})
 	}
 	sc := newLineScanner(resp.Body, r.maxLine)
 	for sc.Scan() {

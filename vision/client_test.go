@@ -167,7 +167,7 @@ func TestDetectionsChannelCloses(t *testing.T) {
 		if err := c.guard.Enter(); err != nil {
 			t.Fatal(err)
 		}
-		dets, err := c.detections(context.Background(), "cam-a", "limit=3")
+		dets, err := c.detections(context.Background(), context.Background(), "cam-a", "limit=3")
 		c.guard.Leave()
 		if err != nil {
 			t.Fatal(err)

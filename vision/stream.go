@@ -76,7 +76,7 @@ func newLineScanner(r io.Reader, max int) *bufio.Scanner {
 func parseDetection(line []byte) (Detection, error) {
 	var d Detection
 	if err := json.Unmarshal(line, &d); err != nil {
-		return Detection{}, fmt.Errorf("%w: bad detection line (%d bytes): %v", ErrBadResponse, len(line), err)
+		return Detection{}, fmt.Errorf("%w: bad detection line (%d bytes): %s", ErrBadResponse, len(line), jsonProblem(err))
 	}
 	switch {
 	case d.Seq < 0:
@@ -93,5 +93,5 @@ func streamError(err error, max int, a *api) error {
 	if errors.Is(err, bufio.ErrTooLong) {
 		return fmt.Errorf("%w: detection line longer than %d bytes", ErrTooLarge, max)
 	}
-	return a.wrap("reading stream", err)
+	return fmt.Errorf("reading stream: %w", err)
 }
