@@ -338,3 +338,110 @@ func TestCameraDotSegments(t *testing.T) {
 		t.Errorf(`Frame("..."): %v, want the server's 404`, err)
 	}
 }
+
+// TestKeepaliveFlood: a missing, zero, negative or huge session lifetime
+// (317 years overflowed the interval) made the client send about 100
+// keepalives a second.
+func TestKeepaliveFlood(t *testing.T) {
+	for _, tt := range []struct {
+		lifetime string // expires_in_ms, "" for none
+		want     int    // keepalives in 61s
+	}{
+		{"", 3},               // 20s by default
+		{"0", 3},              //
+		{"-5", 3},             //
+		{"1e13", 0},           // not an int64: the open fails? no: see below
+		{"10000000000000", 0}, // 317 years: 10 minutes at most
+		{"9223372036854775807", 0},
+		{"60000", 3}, // a third of a minute
+		{"30", 610},  // 100ms at least: 10 a second, not 100
+	} {
+		t.Run(tt.lifetime, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ht := newHandlerTransport()
+				f := newFakeAPI("tok")
+				f.lifetime = tt.lifetime
+				cfg := Config{BaseURL: "http://vision.test", Logger: slog.New(slog.DiscardHandler)}
+				ht.handle("vision.test", f)
+				c, err := newClient(context.Background(), cfg, ht)
+				if tt.lifetime == "1e13" {
+					// Not an integer: the server is broken.
+					if !errors.Is(err, ErrBadResponse) {
+						t.Errorf("open with expires_in_ms 1e13: %v, want ErrBadResponse", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(61 * time.Second)
+				synctest.Wait()
+				if n := f.keepaliveCount(); n != tt.want {
+					t.Errorf("keepalives in 61s = %d, want %d", n, tt.want)
+				}
+				if err := c.Close(); err != nil {
+					t.Error(err)
+				}
+			})
+		})
+	}
+}
+
+// TestKeepaliveBackoff: failed keepalives were retried every interval,
+// each with a Warn log. They back off exponentially, to once a minute, and
+// return to the interval after a success.
+func TestKeepaliveBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs strings.Builder
+		var logMu sync.Mutex
+		ht := newHandlerTransport()
+		f := newFakeAPI("tok")
+		f.lifetime = "300" // a keepalive every 100ms
+		f.keepaliveStatus = http.StatusServiceUnavailable
+		newFakeClient(t, ht, f, Config{Logger: newTestLogger(&logMu, &logs)})
+		time.Sleep(60 * time.Second)
+		synctest.Wait()
+		failed := f.keepaliveCount()
+		if failed < 5 || failed > 12 {
+			t.Errorf("%d failed keepalives in 60s, want 5 to 12 (exponential back-off from 100ms)", failed)
+		}
+		logMu.Lock()
+		if n := strings.Count(logs.String(), "keepalive failed"); n != failed {
+			t.Errorf("%d warnings for %d failed keepalives", n, failed)
+		}
+		logMu.Unlock()
+
+		// The server recovers: within a minute the client is back at its pace.
+		f.mu.Lock()
+		f.keepaliveStatus = 0
+		f.mu.Unlock()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		before := f.keepaliveCount()
+		time.Sleep(time.Second + time.Millisecond)
+		synctest.Wait()
+		if n := f.keepaliveCount() - before; n != 10 {
+			t.Errorf("%d keepalives in a second after recovery, want 10", n)
+		}
+	})
+}
+
+func TestBackoffSaturates(t *testing.T) {
+	const maxDuration = time.Duration(1<<63 - 1)
+	for _, tt := range []struct{ last, interval, want time.Duration }{
+		{100 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond},
+		{40 * time.Second, time.Second, time.Minute},
+		{time.Hour, 2 * time.Hour, 2 * time.Hour},
+		{maxDuration, maxDuration, maxDuration},
+		{maxDuration / 2, maxDuration, maxDuration},
+	} {
+		if got := backoff(tt.last, tt.interval); got != tt.want {
+			t.Errorf("backoff(%v, %v) = %v, want %v", tt.last, tt.interval, got, tt.want)
+		}
+	}
+	for _, d := range []time.Duration{0, 1, 3, time.Second, maxDuration} {
+		if j := jitter(d); j > d || j < d-d/4 {
+			t.Errorf("jitter(%v) = %v", d, j)
+		}
+	}
+}
