@@ -141,7 +141,8 @@ func (s *secrets) has(msg string) bool {
 // api makes authorised requests to the server, within the client's limits.
 type api struct {
 	hc   *http.Client
-	base string // the server's base URL, without a trailing slash
+	base string        // the server's base URL, without a trailing slash nor user
+	user *url.Userinfo // BaseURL's, or nil
 	cfg  *Config
 
 	// token is behind a pointer so that even %#v of an api, which does not
@@ -187,6 +188,9 @@ func (a *api) do(ctx context.Context, op, method, path string, body any) (*http.
 	}
 	if t := a.getToken(); t != "" {
 		req.Header.Set("Authorization", "Bearer "+string(t))
+	} else if a.user != nil {
+		pw, _ := a.user.Password()
+		req.SetBasicAuth(a.user.Username(), pw)
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {

@@ -5,7 +5,9 @@
 //
 // A client holds a session on the server, a keepalive goroutine, one
 // goroutine per detection stream, buffered telemetry and its own HTTP
-// transport. Closing it, in order:
+// transport. Closing it first ends the calls in flight, whatever their
+// context: Cameras, Frame and Detections still waiting for the server
+// return an error that wraps runtime.ErrClosed. Then, in order, it:
 //
 //  1. drains the detection streams: stops reading them and delivers the
 //     detections already read, then closes their channels (500ms at most:
@@ -20,6 +22,19 @@
 // Close returns by its deadline (5s, or the context's for CloseContext)
 // whatever the server does, and reports every step that did not succeed in
 // a *runtime.CleanupError.
+//
+// A server, or whoever answers at BaseURL or behind its redirects, cannot
+// take the client down nor learn its secrets. The client bounds what it
+// reads and holds: a JSON response to Config.MaxResponseBytes (1 MiB), a
+// frame to Config.MaxFrameBytes (8 MiB) and Config.MaxFramePixels (16 Mi
+// pixels, checked in the image's header before decoding), a line of a
+// detection stream to Config.MaxLineBytes (64 KiB), and the requests of
+// Cameras and Frame in flight, and so their connections, to
+// Config.MaxConns (16). The keepalive's pace is clamped and backs off when
+// the server fails. The session token goes only to BaseURL's origin
+// (scheme, host and port), redirects included; no error the client
+// returns, no error those wrap, and no log line it writes carries a token
+// it has held (rotated ones too) or BaseURL's password.
 //
 //go:generate go run github.com/cleanupgen/cleanupgen/cmd/cleanupgen
 package vision
@@ -244,6 +259,12 @@ func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDa
 	if pw, ok := u.User.Password(); ok {
 		secrets.add(pw)
 	}
+	// The client keeps BaseURL's user and password only behind a pointer,
+	// sent as Basic auth where no token is (opening the session), so that
+	// printing the client, its Config or its errors cannot show them.
+	user := u.User
+	u.User = nil
+	cfg.BaseURL = u.String()
 	transport := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -259,6 +280,7 @@ func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDa
 	a := &api{
 		hc:      &http.Client{Transport: rt, CheckRedirect: sameOriginAuth(u)},
 		base:    strings.TrimSuffix(u.String(), "/"),
+		user:    user,
 		cfg:     &cfg,
 		secrets: secrets,
 	}

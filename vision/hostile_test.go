@@ -267,12 +267,29 @@ func TestTokenNotInErrors(t *testing.T) {
 		f.route("GET /v1/cameras", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, `{"error":"your password is `+pw+`"}`, http.StatusForbidden)
 		})
-		c := newFakeClient(t, ht, f, Config{BaseURL: "http://user:" + pw + "@vision.test"})
-		_, err := c.Cameras(ctx)
+		var basic string
+		ht.handle("vision.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v1/sessions" {
+				basic = r.Header.Get("Authorization")
+			}
+			f.ServeHTTP(w, r)
+		}))
+		c, err := newClient(context.Background(), Config{BaseURL: "http://user:" + pw + "@vision.test", Logger: slog.New(slog.DiscardHandler)}, ht)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		if want := "Basic dXNlcjpodW50ZXIyLXB3"; basic != want { // user:hunter2-pw
+			t.Errorf("opening the session sent %q, want BaseURL's user and password, %q", basic, want)
+		}
+		_, err = c.Cameras(ctx)
 		if err == nil {
 			t.Fatal("Cameras succeeded")
 		}
 		assertNoSecret(t, err, pw)
+		if s := fmt.Sprintf("%v %+v %#v %+v %#v", c, c, c.cfg, c.api, c.api); strings.Contains(s, pw) {
+			t.Errorf("the password in the client's formatted form: %s", s)
+		}
 	})
 }
 
