@@ -273,6 +273,9 @@ func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDa
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   5 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		// The default is 10 MiB; no response of the API needs more than a
+		// few hundred bytes of headers.
+		MaxResponseHeaderBytes: 64 << 10,
 	}
 	if rt == nil {
 		rt = transport

@@ -13,8 +13,10 @@ import (
 	"hash/crc32"
 	"image"
 	"image/png"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	goruntime "runtime"
 	"strings"
 	"sync"
@@ -460,5 +462,42 @@ func TestBackoffSaturates(t *testing.T) {
 		if j := jitter(d); j > d || j < d-d/4 {
 			t.Errorf("jitter(%v) = %v", d, j)
 		}
+	}
+}
+
+// TestResponseHeadersBounded: response headers count against 64 KiB, not
+// the transport's default 10 MiB.
+func TestResponseHeadersBounded(t *testing.T) {
+	srv := visiontest.NewServer(t)
+	pad := strings.Repeat("x", 256<<10)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/cameras" {
+			w.Header().Set("X-Pad", pad)
+		}
+		// Everything else goes to the real server.
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, srv.URL+r.URL.Path, r.Body)
+		req.Header = r.Header
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	defer front.Close()
+	defer http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	c, err := NewClient(ctxFor(t, 5*time.Second), Config{BaseURL: front.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Cameras(ctxFor(t, 5*time.Second))
+	if err == nil || !strings.Contains(err.Error(), "exceeded") {
+		t.Errorf("Cameras with %d KiB of headers: %v, want an error", len(pad)>>10, err)
 	}
 }
