@@ -65,8 +65,8 @@ type Config struct {
 	// BaseURL is the server's URL, e.g. "http://127.0.0.1:8080".
 	BaseURL string
 
-	// KeepaliveInterval is the time between two keepalives of the session.
-	// Default: a third of the session's lifetime as the server reports it,
+	// KeepaliveInterval is the time between two keepalives of the session,
+	// at least 1ms. Default: a third of the session's lifetime as the server reports it,
 	// kept between 100ms and 10 minutes, and 20s if the server reports no
 	// lifetime or a negative one. After a failed keepalive the client waits
 	// twice as long as before, up to 1 minute (or the interval, if longer),
@@ -386,7 +386,7 @@ func keepalivePace(interval time.Duration, lifetimeMS int64) time.Duration {
 	)
 	switch {
 	case interval > 0:
-		return interval
+		return max(interval, time.Millisecond)
 	case lifetimeMS <= 0:
 		return defaultPace
 	case lifetimeMS/3 >= maxPace.Milliseconds(): // no overflow: compared in ms

@@ -15,6 +15,7 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	goruntime "runtime"
@@ -499,5 +500,30 @@ func TestResponseHeadersBounded(t *testing.T) {
 	_, err = c.Cameras(ctxFor(t, 5*time.Second))
 	if err == nil || !strings.Contains(err.Error(), "exceeded") {
 		t.Errorf("Cameras with %d KiB of headers: %v, want an error", len(pad)>>10, err)
+	}
+}
+
+func TestKeepalivePace(t *testing.T) {
+	for _, tt := range []struct {
+		interval time.Duration
+		ms       int64
+		want     time.Duration
+	}{
+		{0, 60000, 20 * time.Second},
+		{0, 0, 20 * time.Second},
+		{0, -1, 20 * time.Second},
+		{0, math.MinInt64, 20 * time.Second},
+		{0, 30, 100 * time.Millisecond},
+		{0, 1800000, 10 * time.Minute},
+		{0, 1800003, 10 * time.Minute},
+		{0, math.MaxInt64, 10 * time.Minute},
+		{0, math.MaxInt64 / 1000, 10 * time.Minute}, // overflows a Duration in ns
+		{5 * time.Millisecond, 60000, 5 * time.Millisecond},
+		{time.Nanosecond, 60000, time.Millisecond},
+		{-time.Second, 60000, 20 * time.Second},
+	} {
+		if got := keepalivePace(tt.interval, tt.ms); got != tt.want {
+			t.Errorf("keepalivePace(%v, %d) = %v, want %v", tt.interval, tt.ms, got, tt.want)
+		}
 	}
 }
