@@ -204,7 +204,7 @@ func (s *Server) authorize(r *http.Request) (*session, bool) {
 // sweepLocked removes the expired sessions, at most once per token lifetime
 // unless the sessions are at their limit: each sweep walks them all.
 func (s *Server) sweepLocked(now time.Time) {
-	if now.Before(s.nextSweep) && len(s.sessions) < MaxSessions {
+	if now.Before(s.nextSweep) && len(s.sessions) < s.opts.maxSessions {
 		return
 	}
 	for token, sess := range s.sessions {
@@ -220,7 +220,7 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request, req *reques
 	now := time.Now()
 	s.mu.Lock()
 	s.sweepLocked(now)
-	if len(s.sessions) >= MaxSessions {
+	if len(s.sessions) >= s.opts.maxSessions {
 		s.mu.Unlock()
 		writeError(w, http.StatusServiceUnavailable, "too many sessions")
 		return

@@ -64,6 +64,7 @@ type options struct {
 	maxUpload   int64
 	readTimeout time.Duration
 	idleTimeout time.Duration
+	maxSessions int // MaxSessions; tests lower it
 }
 
 // The server's bounds: what a client that misbehaves, or many of them, can
@@ -178,7 +179,7 @@ type Stats struct {
 func Start(opts ...Option) (*Server, error) {
 	o := options{
 		addr: "127.0.0.1:0", interval: 20 * time.Millisecond, tokenTTL: time.Minute, maxUpload: MaxUploadBytes,
-		readTimeout: DefaultReadTimeout, idleTimeout: DefaultIdleTimeout,
+		readTimeout: DefaultReadTimeout, idleTimeout: DefaultIdleTimeout, maxSessions: MaxSessions,
 	}
 	for _, opt := range opts {
 		opt(&o)

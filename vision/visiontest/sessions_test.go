@@ -2,6 +2,7 @@ package visiontest
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -51,12 +52,33 @@ func TestExpiredSessionsRemoved(t *testing.T) {
 }
 
 func TestTokensBounded(t *testing.T) {
-	s := &Server{sessions: make(map[string]*session), opts: options{tokenTTL: time.Minute}, stats: Stats{Requests: make(map[Endpoint]int)}}
+	s := &Server{sessions: make(map[string]*session), opts: options{tokenTTL: time.Minute, maxSessions: MaxSessions}, stats: Stats{Requests: make(map[Endpoint]int)}}
 	for range MaxTokensKept + 5 {
 		s.openSession(discard{}, nil, &request{})
 	}
 	if n := len(s.Tokens()); n != MaxTokensKept {
 		t.Errorf("%d tokens kept, want %d", n, MaxTokensKept)
+	}
+}
+
+// TestSessionsBounded: live sessions were unbounded; past MaxSessions,
+// opening answers 503 until some expire.
+func TestSessionsBounded(t *testing.T) {
+	const max = 100
+	s := &Server{sessions: make(map[string]*session), opts: options{tokenTTL: time.Hour, maxSessions: max}, stats: Stats{Requests: make(map[Endpoint]int)}}
+	for range max {
+		s.openSession(discard{}, nil, &request{})
+	}
+	rec := httptest.NewRecorder()
+	s.openSession(rec, nil, &request{})
+	if rec.Code != http.StatusServiceUnavailable || len(s.sessions) != max {
+		t.Errorf("opening session %d: %d, %d kept; want 503 and %d", max+1, rec.Code, len(s.sessions), max)
+	}
+	s.ExpireSessions()
+	rec = httptest.NewRecorder()
+	s.openSession(rec, nil, &request{})
+	if rec.Code != http.StatusCreated || len(s.sessions) != 1 {
+		t.Errorf("opening a session once all expired: %d, %d kept; want 201 and 1", rec.Code, len(s.sessions))
 	}
 }
 
