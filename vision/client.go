@@ -42,6 +42,7 @@ package vision
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"image"
@@ -258,6 +259,8 @@ func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDa
 	secrets := new(secrets)
 	if pw, ok := u.User.Password(); ok {
 		secrets.add(pw)
+		// As the Authorization header carries it, which a server may echo.
+		secrets.add(base64.StdEncoding.EncodeToString([]byte(u.User.Username() + ":" + pw)))
 	}
 	// The client keeps BaseURL's user and password only behind a pointer,
 	// sent as Basic auth where no token is (opening the session), so that
@@ -417,8 +420,8 @@ func (c *VisionDataClient) Cameras(ctx context.Context) ([]Camera, error) {
 	return list.Cameras, nil
 }
 
-// withConn runs fn, a request of a method, once fewer than Config.MaxConns
-// are in flight; it returns ctx's error if ctx ends first.
+// withConn runs fn, the request of a Cameras or Frame call, once fewer than
+// Config.MaxConns are in flight; if ctx ends first, it returns ctx's cause.
 func (c *VisionDataClient) withConn(ctx context.Context, op string, fn func() error) error {
 	select {
 	case c.conns <- struct{}{}:

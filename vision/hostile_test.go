@@ -268,7 +268,7 @@ func TestTokenNotInErrors(t *testing.T) {
 		ht := newHandlerTransport()
 		f := newFakeAPI("tok-pw")
 		f.route("GET /v1/cameras", func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, `{"error":"your password is `+pw+`"}`, http.StatusForbidden)
+			http.Error(w, `{"error":"your password is `+pw+` (Basic dXNlcjpodW50ZXIyLXB3)"}`, http.StatusForbidden)
 		})
 		var basic string
 		ht.handle("vision.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -289,7 +289,7 @@ func TestTokenNotInErrors(t *testing.T) {
 		if err == nil {
 			t.Fatal("Cameras succeeded")
 		}
-		assertNoSecret(t, err, pw)
+		assertNoSecret(t, err, pw, "dXNlcjpodW50ZXIyLXB3")
 		if s := fmt.Sprintf("%v %+v %#v %+v %#v", c, c, c.cfg, c.api, c.api); strings.Contains(s, pw) {
 			t.Errorf("the password in the client's formatted form: %s", s)
 		}
