@@ -205,3 +205,58 @@ func TestDetectionSequenceNeverWraps(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowReader: a client that stops reading a detection stream held its
+// handler and connection until the server closed. Real time: the write
+// timeout is 100ms, the test waits up to 10s.
+func TestSlowReader(t *testing.T) {
+	srv := visiontest.NewServer(t, visiontest.WithWriteTimeout(100*time.Millisecond), visiontest.WithDetectionInterval(0))
+	token := newAPI(t, srv).token
+	conn, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(4 << 10) // fill up sooner
+	}
+	fmt.Fprintf(conn, "GET /v1/cameras/cam-a/detections HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", token)
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Stats().StreamsActive == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	for srv.Stats().StreamsActive != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a stream whose client stopped reading is still served after 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestKeepAliveAfterWriteTimeout: each write's deadline ends with its
+// response (net/http lifts it), so a kept-alive connection serves a
+// request that comes long after the last.
+func TestKeepAliveAfterWriteTimeout(t *testing.T) {
+	srv := visiontest.NewServer(t, visiontest.WithWriteTimeout(50*time.Millisecond))
+	conn, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	for i := range 2 {
+		if i > 0 {
+			time.Sleep(200 * time.Millisecond)
+		}
+		fmt.Fprintf(conn, "POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d on one connection: %v", i+1, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("request %d: %s", i+1, resp.Status)
+		}
+	}
+}

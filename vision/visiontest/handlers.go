@@ -111,8 +111,8 @@ type request struct {
 }
 
 // endpoint wraps h: it tracks the handler so Close can wait for it, counts
-// the request, acts out the faults that do not depend on the endpoint, and
-// checks the session.
+// the request, reads its body, paces its writes (see paceWriter), acts out
+// the faults that do not depend on the endpoint, and checks the session.
 func (s *Server) endpoint(ep Endpoint, auth bool, h func(http.ResponseWriter, *http.Request, *request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -139,48 +139,54 @@ func (s *Server) endpoint(ep Endpoint, auth bool, h func(http.ResponseWriter, *h
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-
-		ctx := r.Context()
-		req := &request{fault: s.faultFor(ep, r.PathValue("camera"))}
-		if f := req.fault; f != nil {
-			switch f.Kind {
-			case Hang:
-				if !s.hang(ctx) {
-					writeError(w, http.StatusServiceUnavailable, errShuttingDown.Error())
-					return
-				}
-				req.fault = nil
-			case Slow:
-				if !s.sleep(ctx, f.delay()) {
-					writeError(w, http.StatusServiceUnavailable, errShuttingDown.Error())
-					return
-				}
-				req.fault = nil
-			case Reset:
-				if ep != EndpointDetections || f.After <= 0 {
-					panic(http.ErrAbortHandler)
-				}
-			case Status5xx:
-				if f.Body != nil {
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(f.status())
-					_, _ = w.Write(f.Body)
-					return
-				}
-				writeError(w, f.status(), "injected fault: "+http.StatusText(f.status()))
-				return
-			}
-		}
-		if auth {
-			sess, ok := s.authorize(r)
-			if !ok {
-				writeError(w, http.StatusUnauthorized, "no live session for this token")
-				return
-			}
-			req.session = sess
-		}
-		h(w, r, req)
+		pw := &paceWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: s.opts.writeTimeout}
+		s.serve(pw, r, ep, auth, h)
 	})
+}
+
+// serve acts out the faults that do not depend on the endpoint, checks the
+// session and calls h.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep Endpoint, auth bool, h func(http.ResponseWriter, *http.Request, *request)) {
+	ctx := r.Context()
+	req := &request{fault: s.faultFor(ep, r.PathValue("camera"))}
+	if f := req.fault; f != nil {
+		switch f.Kind {
+		case Hang:
+			if !s.hang(ctx) {
+				writeError(w, http.StatusServiceUnavailable, errShuttingDown.Error())
+				return
+			}
+			req.fault = nil
+		case Slow:
+			if !s.sleep(ctx, f.delay()) {
+				writeError(w, http.StatusServiceUnavailable, errShuttingDown.Error())
+				return
+			}
+			req.fault = nil
+		case Reset:
+			if ep != EndpointDetections || f.After <= 0 {
+				panic(http.ErrAbortHandler)
+			}
+		case Status5xx:
+			if f.Body != nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(f.status())
+				_, _ = w.Write(f.Body)
+				return
+			}
+			writeError(w, f.status(), "injected fault: "+http.StatusText(f.status()))
+			return
+		}
+	}
+	if auth {
+		sess, ok := s.authorize(r)
+		if !ok {
+			writeError(w, http.StatusUnauthorized, "no live session for this token")
+			return
+		}
+		req.session = sess
+	}
+	h(w, r, req)
 }
 
 func (s *Server) authorize(r *http.Request) (*session, bool) {
@@ -516,6 +522,24 @@ func writePadding(w io.Writer, b byte, n int64) {
 		n -= int64(len(c))
 	}
 }
+
+// paceWriter gives each write of a response its own deadline, so that a
+// client that stops reading cannot hold a handler, while a response may
+// last as long as it must. net/http lifts the deadline once the response
+// is done.
+type paceWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (w *paceWriter) Write(p []byte) (int, error) {
+	_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *paceWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // telemetrySize is what a report counts against MaxTelemetryBytes.
 func telemetrySize(counters map[string]int64) int {

@@ -28,8 +28,9 @@
 // Camera names are path segments, escaped as by [url.PathEscape].
 //
 // A client cannot make the server hold more than its bounds: a request
-// must arrive within [WithReadTimeout] and be at most [MaxUploadBytes], an
-// idle connection is closed after [WithIdleTimeout], expired sessions are
+// must arrive within [WithReadTimeout] and be at most [MaxUploadBytes], a
+// response must be read at the pace of [WithWriteTimeout], an idle
+// connection is closed after [WithIdleTimeout], expired sessions are
 // removed and at most [MaxSessions] live, and the telemetry reports kept
 // are bounded by [MaxTelemetryReports] and [MaxTelemetryBytes].
 //
@@ -57,14 +58,15 @@ import (
 type Option func(*options)
 
 type options struct {
-	addr        string
-	interval    time.Duration
-	tokenTTL    time.Duration
-	errorLog    *log.Logger
-	maxUpload   int64
-	readTimeout time.Duration
-	idleTimeout time.Duration
-	maxSessions int // MaxSessions; tests lower it
+	addr         string
+	interval     time.Duration
+	tokenTTL     time.Duration
+	errorLog     *log.Logger
+	maxUpload    int64
+	readTimeout  time.Duration
+	idleTimeout  time.Duration
+	writeTimeout time.Duration
+	maxSessions  int // MaxSessions; tests lower it
 }
 
 // The server's bounds: what a client that misbehaves, or many of them, can
@@ -76,6 +78,9 @@ const (
 	// DefaultIdleTimeout is how long a keep-alive connection may wait for
 	// its next request by default (see [WithIdleTimeout]).
 	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultWriteTimeout is how long a client may take to accept each
+	// write of a response by default (see [WithWriteTimeout]).
+	DefaultWriteTimeout = 30 * time.Second
 	// MaxSessions bounds the live sessions; opening another answers 503.
 	// Expired and ended sessions are removed.
 	MaxSessions = 1 << 16
@@ -116,6 +121,13 @@ func WithReadTimeout(d time.Duration) Option { return func(o *options) { o.readT
 // next request before the server closes it (default, or if d <= 0,
 // [DefaultIdleTimeout]).
 func WithIdleTimeout(d time.Duration) Option { return func(o *options) { o.idleTimeout = d } }
+
+// WithWriteTimeout sets how long a client may take to accept each write of
+// a response, a detection or a piece of a body (default, or if d <= 0,
+// [DefaultWriteTimeout]); a client that stops reading has its connection
+// closed. Unlike [http.Server.WriteTimeout], it does not bound a whole
+// response: a detection stream may last for ever, and a hang does not count.
+func WithWriteTimeout(d time.Duration) Option { return func(o *options) { o.writeTimeout = d } }
 
 // WithErrorLog sets the logger for errors of the underlying [http.Server];
 // by default they are discarded.
@@ -179,7 +191,8 @@ type Stats struct {
 func Start(opts ...Option) (*Server, error) {
 	o := options{
 		addr: "127.0.0.1:0", interval: 20 * time.Millisecond, tokenTTL: time.Minute, maxUpload: MaxUploadBytes,
-		readTimeout: DefaultReadTimeout, idleTimeout: DefaultIdleTimeout, maxSessions: MaxSessions,
+		readTimeout: DefaultReadTimeout, idleTimeout: DefaultIdleTimeout, writeTimeout: DefaultWriteTimeout,
+		maxSessions: MaxSessions,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -190,6 +203,9 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	if o.idleTimeout <= 0 {
 		o.idleTimeout = DefaultIdleTimeout
+	}
+	if o.writeTimeout <= 0 {
+		o.writeTimeout = DefaultWriteTimeout
 	}
 	if o.errorLog == nil {
 		o.errorLog = log.New(io.Discard, "", 0)
