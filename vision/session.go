@@ -39,9 +39,10 @@ func (s *session) End(ctx context.Context) error {
 // keepalive extends the session every interval until ctx ends, taking the
 // new token if the server rotates it. A failure is logged (without any
 // secret) and counted, and the next keepalive waits twice as long as the
-// last, up to max(interval, maxBackoff), a quarter of it at random: a
-// failing server gets a few keepalives a minute, not one every interval,
-// and clients that failed together do not retry together.
+// last, up to max(interval, maxBackoff), less up to a quarter at random: a
+// failing server gets a keepalive a minute, not one every interval, and
+// clients that failed together do not retry together. The first success
+// brings the pace back to interval.
 func (s *session) keepalive(ctx context.Context, interval time.Duration, log *slog.Logger, t *telemetry) {
 	wait := interval
 	timer := time.NewTimer(wait)
