@@ -234,7 +234,11 @@ func (m *DataSourceManager) Frames(ctx context.Context, reqs ...FrameRequest) ([
 		}
 		wg.Go(func() {
 			defer func() { <-workers }()
-			results[i].Frame, results[i].Err = fs.Frame(ctx, req.Camera, req.Seq)
+			f, err := fs.Frame(ctx, req.Camera, req.Seq)
+			if err != nil {
+				err = closedError(ctx, err)
+			}
+			results[i].Frame, results[i].Err = f, err
 		})
 	}
 	wg.Wait()

@@ -352,3 +352,35 @@ func TestClientMaxConns(t *testing.T) {
 		}
 	})
 }
+
+// TestDataSourceManagerFramesEndAtClose: Frames with a context without a
+// deadline ends when Close begins; the fetches not done have errors that
+// wrap runtime.ErrClosed.
+func TestDataSourceManagerFramesEndAtClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewDataSourceManager(WithMaxConcurrentFrames(2))
+		src := newHungSource()
+		close(src.release)
+		if err := m.Add("s", src); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan []FrameResult, 1)
+		go func() {
+			results, _ := m.Frames(context.Background(), FrameRequest{"s", "cam-a", 1}, FrameRequest{"s", "cam-a", 2}, FrameRequest{"s", "cam-a", 3})
+			got <- results
+		}()
+		synctest.Wait()
+		start := time.Now()
+		if err := m.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if elapsed := time.Since(start); elapsed != 0 {
+			t.Errorf("Close took %v, waiting for Frames", elapsed)
+		}
+		for _, r := range <-got {
+			if !errors.Is(r.Err, runtime.ErrClosed) {
+				t.Errorf("result %+v: want an error wrapping ErrClosed", r)
+			}
+		}
+	})
+}
