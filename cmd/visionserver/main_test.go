@@ -226,7 +226,9 @@ func TestSignal(t *testing.T) {
 
 // TestSignalDrainCutShort: a drain longer than the shutdown timeout is cut
 // short at the deadline, 200ms after the signal, and named. Slack: the
-// process exits within 10s.
+// process exits within 10s. The drain's state reads failed or abandoned
+// with the runtime on main, timed out with the runtime's next commits (a
+// step cut off by its deadline).
 func TestSignalDrainCutShort(t *testing.T) {
 	s := start(t, "-drain", "1h", "-shutdown-timeout", "200ms")
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
@@ -234,7 +236,7 @@ func TestSignalDrainCutShort(t *testing.T) {
 	stderr, status := s.wait()
 	assert.Equal(t, exitFailed, status)
 	assert.Contains(t, stderr, "visionserver: cleanup main.process: ")
-	assert.Regexp(t, `drain: (failed|abandoned) after `, stderr)
+	assert.Regexp(t, `drain: (failed|abandoned|timed out) after `, stderr)
 }
 
 // TestSecondSignal: a second signal ends an hour-long shutdown at once,
@@ -250,7 +252,7 @@ func TestSecondSignal(t *testing.T) {
 	assert.Less(t, time.Since(sent), 5*time.Second)
 	assert.Equal(t, exitInterrupted, status)
 	assert.Contains(t, stderr, "visionserver: cleanup interrupted: cleanup main.process: ")
-	assert.Regexp(t, `drain: (failed|abandoned) after `, stderr)
+	assert.Regexp(t, `drain: (failed|abandoned|timed out) after `, stderr)
 }
 
 func checkServes(t *testing.T, url string) {
