@@ -527,3 +527,44 @@ func TestKeepalivePace(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseEndsCallsInFlightNetwork is TestCloseEndsCallsInFlight over the
+// network: the server hangs the calls but not the teardown's requests, so
+// Close is quick. Real time: Close within 1s (it was 2.5s, half its
+// deadline, waiting for the calls, which then hung on).
+func TestCloseEndsCallsInFlightNetwork(t *testing.T) {
+	srv := visiontest.NewServer(t)
+	c := newTestClient(t, srv, Config{})
+	for _, ep := range []visiontest.Endpoint{visiontest.EndpointCameras, visiontest.EndpointFrame, visiontest.EndpointDetections} {
+		srv.Inject(visiontest.Fault{Endpoint: ep, Kind: visiontest.Hang})
+	}
+	errs := make(chan error, 3)
+	go func() { _, err := c.Cameras(context.Background()); errs <- err }()
+	go func() { _, err := c.Frame(context.Background(), "cam-a", 1); errs <- err }()
+	go func() { _, err := c.Detections(context.Background(), "cam-a"); errs <- err }()
+	waitFor(t, "three requests at the server", func() bool {
+		r := srv.Stats().Requests
+		return r[visiontest.EndpointCameras]+r[visiontest.EndpointFrame]+r[visiontest.EndpointDetections] == 3
+	})
+	start := time.Now()
+	err := c.Close()
+	if elapsed := time.Since(start); elapsed > time.Second {
+		t.Errorf("Close took %v with three calls in flight", elapsed)
+	}
+	if err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	for range 3 {
+		select {
+		case err := <-errs:
+			if !errors.Is(err, runtime.ErrClosed) {
+				t.Errorf("call in flight at Close: %v, want ErrClosed", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a call still runs 5s after Close returned")
+		}
+	}
+	if st := srv.Stats(); st.SessionsEnded != 1 {
+		t.Errorf("stats %+v: want the session ended", st)
+	}
+}
