@@ -333,13 +333,11 @@ func (s *Server) Tokens() []string {
 }
 
 // ExpireSessions makes every session expire now, as if keepalives had
-// stopped.
+// stopped, and removes them.
 func (s *Server) ExpireSessions() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, sess := range s.sessions {
-		sess.expires = time.Time{}
-	}
+	clear(s.sessions)
 }
 
 // errShuttingDown ends a request released by the server closing.
