@@ -63,16 +63,19 @@ import (
 
 // Config configures a client. Only BaseURL is required.
 type Config struct {
-	// BaseURL is the server's URL, e.g. "http://127.0.0.1:8080".
+	// BaseURL is the server's URL, e.g. "http://127.0.0.1:8080". The
+	// session token is sent only to its origin (scheme, host and port). A
+	// user and password in it (http://user:pass@host) are sent as Basic
+	// auth to open the session, and never appear in an error or a log.
 	BaseURL string
 
 	// KeepaliveInterval is the time between two keepalives of the session,
-	// at least 1ms. Default: a third of the session's lifetime as the server reports it,
-	// kept between 100ms and 10 minutes, and 20s if the server reports no
-	// lifetime or a negative one. After a failed keepalive the client waits
-	// twice as long as before, up to 1 minute (or the interval, if longer),
-	// give or take a quarter at random, then goes back to the interval once
-	// one succeeds.
+	// at least 1ms. Default: a third of the session's lifetime as the
+	// server reports it, kept between 100ms and 10 minutes, and 20s if the
+	// server reports no lifetime or a negative one. After a failed
+	// keepalive the client waits twice as long as before, up to 1 minute
+	// (or the interval, if longer), less up to a quarter at random, and
+	// goes back to the interval once one succeeds.
 	KeepaliveInterval time.Duration
 	// FrameCacheSize is how many frames the client keeps in memory; a
 	// negative value disables the cache. Default 64.
