@@ -104,3 +104,23 @@ func jitter(d time.Duration) time.Duration {
 	}
 	return d
 }
+
+// keepalivePace returns the time between two keepalives: interval if set,
+// or a third of the session's lifetime, which the server reports in
+// milliseconds and may report missing, negative or absurdly large.
+func keepalivePace(interval time.Duration, lifetimeMS int64) time.Duration {
+	const (
+		minPace     = 100 * time.Millisecond
+		maxPace     = 10 * time.Minute
+		defaultPace = 20 * time.Second
+	)
+	switch {
+	case interval > 0:
+		return max(interval, time.Millisecond)
+	case lifetimeMS <= 0:
+		return defaultPace
+	case lifetimeMS/3 >= maxPace.Milliseconds(): // no overflow: compared in ms
+		return maxPace
+	}
+	return max(time.Duration(lifetimeMS)*time.Millisecond/3, minPace)
+}
