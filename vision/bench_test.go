@@ -84,7 +84,7 @@ func BenchmarkDetections(b *testing.B) {
 		b.Fatal(err)
 	}
 	// Detections with a limit, so that the stream ends after b.N.
-	dets, err := c.detections(context.Background(), "cam-a", "limit="+strconv.Itoa(b.N))
+	dets, err := c.detections(context.Background(), context.Background(), "cam-a", "limit="+strconv.Itoa(b.N))
 	c.guard.Leave()
 	if err != nil {
 		b.Fatal(err)

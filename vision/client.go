@@ -5,7 +5,9 @@
 //
 // A client holds a session on the server, a keepalive goroutine, one
 // goroutine per detection stream, buffered telemetry and its own HTTP
-// transport. Closing it, in order:
+// transport. Closing it first ends the calls in flight, whatever their
+// context: Cameras, Frame and Detections still waiting for the server
+// return an error that wraps runtime.ErrClosed. Then, in order, it:
 //
 //  1. drains the detection streams: stops reading them and delivers the
 //     detections already read, then closes their channels (500ms at most:
@@ -21,22 +23,32 @@
 // whatever the server does, and reports every step that did not succeed in
 // a *runtime.CleanupError.
 //
+// A server, or whoever answers at BaseURL or behind its redirects, cannot
+// take the client down nor learn its secrets. The client bounds what it
+// reads and holds: a JSON response to Config.MaxResponseBytes (1 MiB), a
+// frame to Config.MaxFrameBytes (8 MiB) and Config.MaxFramePixels (16 Mi
+// pixels, checked in the image's header before decoding), a line of a
+// detection stream to Config.MaxLineBytes (64 KiB), and the requests of
+// Cameras and Frame in flight, and so their connections, to
+// Config.MaxConns (16). The keepalive's pace is clamped and backs off when
+// the server fails. The session token goes only to BaseURL's origin
+// (scheme, host and port), redirects included; no error the client
+// returns, no error those wrap, and no log line it writes carries a token
+// it has held (rotated ones too) or BaseURL's password.
+//
 //go:generate go run github.com/cleanupgen/cleanupgen/cmd/cleanupgen
 package vision
 
 import (
-	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
-	"image"
 	_ "image/jpeg" // frames are PNG or JPEG
 	_ "image/png"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,17 +58,37 @@ import (
 
 // Config configures a client. Only BaseURL is required.
 type Config struct {
-	// BaseURL is the server's URL, e.g. "http://127.0.0.1:8080".
+	// BaseURL is the server's URL, e.g. "http://127.0.0.1:8080". The
+	// session token is sent only to its origin (scheme, host and port). A
+	// user and password in it (http://user:pass@host) are sent as Basic
+	// auth to open the session, and never appear in an error or a log.
 	BaseURL string
 
-	// KeepaliveInterval is the time between two keepalives of the session.
-	// Default: a third of the session's lifetime as the server reports it.
+	// KeepaliveInterval is the time between two keepalives of the session,
+	// at least 1ms. Default: a third of the session's lifetime as the
+	// server reports it, kept between 100ms and 10 minutes, and 20s if the
+	// server reports no lifetime or a negative one. After a failed
+	// keepalive the client waits twice as long as before, up to 1 minute
+	// (or the interval, if longer), less up to a quarter at random, and
+	// goes back to the interval once one succeeds.
 	KeepaliveInterval time.Duration
 	// FrameCacheSize is how many frames the client keeps in memory; a
 	// negative value disables the cache. Default 64.
 	FrameCacheSize int
-	// MaxFrameBytes bounds a frame's image. Default 8 MiB.
+	// MaxFrameBytes bounds a frame's encoded image. Default 8 MiB.
 	MaxFrameBytes int64
+	// MaxFramePixels bounds a frame's width times height, which Frame reads
+	// from the image's header before it decodes anything: a few bytes of
+	// PNG can claim gigapixels, and decoding allocates for every pixel.
+	// Frame rejects a larger image with ErrTooLarge, with HeaderOnly too.
+	// Default 16 Mi (1<<24, e.g. 4096x4096; a 4K UHD frame is half that).
+	MaxFramePixels int64
+	// MaxConns bounds the requests of Cameras and Frame in flight at once,
+	// and so the connections they open to the server; further calls wait
+	// for one to finish, until their context ends or Close begins. Each
+	// detection stream holds a connection of its own besides, and so can
+	// the client's keepalive and Close. Default 16.
+	MaxConns int
 	// MaxResponseBytes bounds a JSON response. Default 1 MiB.
 	MaxResponseBytes int64
 	// MaxLineBytes bounds one line of a detection stream. Default 64 KiB.
@@ -68,8 +100,9 @@ type Config struct {
 	// instead of the whole image. It is faster, but misses images truncated
 	// after their header.
 	HeaderOnly bool
-	// Logger receives the client's events (failed keepalives). The session
-	// token never appears in them. Default slog.Default().
+	// Logger receives the client's events (failed keepalives). No session
+	// token the client has held, nor BaseURL's password, appears in them.
+	// Default slog.Default().
 	Logger *slog.Logger
 }
 
@@ -79,6 +112,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 8 << 20
+	}
+	if c.MaxFramePixels <= 0 {
+		c.MaxFramePixels = 1 << 24
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 16
 	}
 	if c.MaxResponseBytes <= 0 {
 		c.MaxResponseBytes = 1 << 20
@@ -151,6 +190,9 @@ type VisionDataClient struct {
 	cfg   Config      //cleanup:ignore
 	api   *api        //cleanup:nil
 	cache *frameCache //cleanup:nil
+	// conns holds a token for each request of Cameras and Frame in flight:
+	// Config.MaxConns of them.
+	conns chan struct{} //cleanup:ignore
 	// ctx is done when the client closes; the keepalive, the streams and
 	// flushes run under it.
 	ctx  context.Context //cleanup:nil
@@ -208,11 +250,22 @@ func NewClient(ctx context.Context, cfg Config) (*VisionDataClient, error) {
 // requests, so that tests can run the client in a synctest bubble.
 func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDataClient, error) {
 	cfg.setDefaults()
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("vision: bad BaseURL %q: want http://HOST[:PORT][/PATH]", cfg.BaseURL)
+	u, err := parseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
-	u.RawQuery, u.Fragment = "", ""
+	secrets := new(secrets)
+	if pw, ok := u.User.Password(); ok {
+		secrets.add(pw)
+		// As the Authorization header carries it, which a server may echo.
+		secrets.add(base64.StdEncoding.EncodeToString([]byte(u.User.Username() + ":" + pw)))
+	}
+	// The client keeps BaseURL's user and password only behind a pointer,
+	// sent as Basic auth where no token is (opening the session), so that
+	// printing the client, its Config or its errors cannot show them.
+	user := u.User
+	u.User = nil
+	cfg.BaseURL = u.String()
 	transport := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -221,14 +274,19 @@ func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDa
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   5 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		// The default is 10 MiB; no response of the API needs more than a
+		// few hundred bytes of headers.
+		MaxResponseHeaderBytes: 64 << 10,
 	}
 	if rt == nil {
 		rt = transport
 	}
 	a := &api{
-		hc:   &http.Client{Transport: rt},
-		base: strings.TrimSuffix(u.String(), "/"),
-		cfg:  &cfg,
+		hc:      &http.Client{Transport: rt, CheckRedirect: sameOriginAuth(u)},
+		base:    strings.TrimSuffix(u.String(), "/"),
+		user:    user,
+		cfg:     &cfg,
+		secrets: secrets,
 	}
 	var open struct {
 		Token       string `json:"token"`
@@ -238,9 +296,11 @@ func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDa
 		transport.CloseIdleConnections()
 		return nil, err
 	}
-	if open.Token == "" {
+	if !validToken(open.Token) {
+		// The session, if any, expires on the server: the client cannot
+		// use, nor safely end, a token it cannot send.
 		transport.CloseIdleConnections()
-		return nil, fmt.Errorf("vision: open session: %w: no token", ErrBadResponse)
+		return nil, fmt.Errorf("vision: open session: %w: no valid bearer token", ErrBadResponse)
 	}
 	a.setToken(secret(open.Token))
 
@@ -251,6 +311,7 @@ func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDa
 		cfg:       cfg,
 		api:       a,
 		cache:     newFrameCache(cfg.FrameCacheSize),
+		conns:     make(chan struct{}, cfg.MaxConns),
 		ctx:       base,
 		life:      life,
 		streams:   newStreamSet(),
@@ -260,207 +321,55 @@ func newClient(ctx context.Context, cfg Config, rt http.RoundTripper) (*VisionDa
 		wg:        wg,
 		transport: transport,
 	}
-	interval := cfg.KeepaliveInterval
-	if interval <= 0 {
-		interval = max(time.Duration(open.ExpiresInMS)*time.Millisecond/3, 10*time.Millisecond)
-	}
+	pace := keepalivePace(cfg.KeepaliveInterval, open.ExpiresInMS)
 	sess, tel := c.session, c.telemetry // goroutines never read c's fields: Close drops them
-	life.goroutine(func() { sess.keepalive(base, interval, cfg.Logger, tel) })
+	life.goroutine(func() { sess.keepalive(base, pace, cfg.Logger, tel) })
 	return c, nil
 }
 
-// Cameras lists the server's cameras.
+// Cameras lists the server's cameras. The request ends when ctx ends or
+// Close begins, whichever comes first; then the error wraps ctx's error or
+// runtime.ErrClosed.
 func (c *VisionDataClient) Cameras(ctx context.Context) ([]Camera, error) {
-	if err := c.guard.Enter(); err != nil {
+	ctx, leave, err := c.guard.EnterContext(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer c.guard.Leave()
+	defer leave()
 	var list struct {
 		Cameras []Camera `json:"cameras"`
 	}
-	if err := c.api.getJSON(ctx, "cameras", "GET", "/v1/cameras", nil, &list); err != nil {
+	err = c.withConn(ctx, "cameras", func() error {
+		return c.api.getJSON(ctx, "cameras", "GET", "/v1/cameras", nil, &list)
+	})
+	if err != nil {
 		c.telemetry.add("errors", 1)
-		return nil, err
+		return nil, closedError(ctx, err)
 	}
 	return list.Cameras, nil
 }
 
-// Frame returns frame seq of camera, from the cache or the server. It checks
-// that the image is a complete PNG or JPEG (only its header with
-// Config.HeaderOnly).
-func (c *VisionDataClient) Frame(ctx context.Context, camera string, seq int64) (*Frame, error) {
-	if err := c.guard.Enter(); err != nil {
-		return nil, err
-	}
-	defer c.guard.Leave()
-	return c.frame(ctx, camera, seq)
-}
-
-// frame is Frame without the guard; the caller holds it.
-func (c *VisionDataClient) frame(ctx context.Context, camera string, seq int64) (*Frame, error) {
-	key := frameKey{camera, seq}
-	if f, ok := c.cache.get(key); ok {
-		c.telemetry.add("frame_cache_hits", 1)
-		return f, nil
-	}
-	op := fmt.Sprintf("frame %q/%d", camera, seq)
-	if camera == "" || seq < 0 {
-		return nil, fmt.Errorf("vision: %s: want a camera name and a sequence number >= 0", op)
-	}
-	f, err := c.fetchFrame(ctx, op, key)
-	if err != nil {
-		c.telemetry.add("errors", 1)
-		return nil, err
-	}
-	c.telemetry.add("frames_fetched", 1)
-	c.telemetry.add("frame_bytes", int64(len(f.Data)))
-	c.cache.put(key, f)
-	return f, nil
-}
-
-func (c *VisionDataClient) fetchFrame(ctx context.Context, op string, key frameKey) (*Frame, error) {
-	resp, err := c.api.do(ctx, op, "GET", "/v1/cameras/"+url.PathEscape(key.camera)+"/frames/"+strconv.FormatInt(key.seq, 10), nil)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := readAtMost(resp.Body, c.cfg.MaxFrameBytes)
-	if err != nil {
-		return nil, c.api.wrap(op, err)
-	}
-	f := &Frame{Camera: key.camera, Seq: key.seq, Data: data}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("vision: %s: %w: %d bytes of %s: %v", op, ErrBadImage, len(data), contentType(resp), err)
-	}
-	if !c.cfg.HeaderOnly {
-		if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
-			return nil, fmt.Errorf("vision: %s: %w: %d bytes of %s: %v", op, ErrBadImage, len(data), format, err)
-		}
-	}
-	f.Format, f.Width, f.Height = format, cfg.Width, cfg.Height
-	if ts := resp.Header.Get("X-Frame-Timestamp"); ts != "" {
-		if f.Timestamp, err = time.Parse(time.RFC3339Nano, ts); err != nil {
-			return nil, fmt.Errorf("vision: %s: %w: bad X-Frame-Timestamp", op, ErrBadResponse)
-		}
-	}
-	return f, nil
-}
-
-func contentType(resp *http.Response) string {
-	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		return strconv.Quote(ct)
-	}
-	return "unknown type"
-}
-
-// Detections opens camera's detection stream and returns a channel of its
-// detections. A goroutine of the client reads the stream; the channel is
-// closed when ctx ends, the stream ends or the client closes. A consumer may
-// stop reading at any time: ending ctx or closing the client releases the
-// goroutine.
-func (c *VisionDataClient) Detections(ctx context.Context, camera string) (<-chan Detection, error) {
-	if err := c.guard.Enter(); err != nil {
-		return nil, err
-	}
-	defer c.guard.Leave()
-	return c.detections(ctx, camera, "")
-}
-
-// detections opens a stream; query, if not empty, is appended to the URL.
-func (c *VisionDataClient) detections(ctx context.Context, camera, query string) (<-chan Detection, error) {
-	op := fmt.Sprintf("detections %q", camera)
-	if camera == "" {
-		return nil, fmt.Errorf("vision: %s: want a camera name", op)
-	}
-	// The stream's goroutine never reads c's fields: Close drops them.
-	r := &streamReader{camera: camera, base: c.ctx, tel: c.telemetry, api: c.api, maxLine: c.cfg.MaxLineBytes}
-	streams := c.streams
-	// The stream lives until ctx ends, the client closes or Drain stops it.
-	sctx, scancel := context.WithCancel(c.ctx)
-	stopAfter := context.AfterFunc(ctx, scancel)
-	path := "/v1/cameras/" + url.PathEscape(camera) + "/detections"
-	if query != "" {
-		path += "?" + query
-	}
-	resp, err := c.api.do(sctx, op, "GET", path, nil)
-	if err != nil {
-		stopAfter()
-		scancel()
-		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-			err = fmt.Errorf("%w (%w)", err, ctx.Err())
-		}
-		c.telemetry.add("errors", 1)
-		return nil, err
-	}
-	out := make(chan Detection, c.cfg.DetectionBuffer)
-	st := &stream{stopReading: scancel, done: make(chan struct{})}
-	streams.add(st)
-	run := func() {
-		defer streams.remove(st)
-		defer close(st.done)
-		defer close(out)
-		defer stopAfter()
-		defer scancel()
-		defer resp.Body.Close()
-		r.read(ctx, sctx, resp, out)
-	}
-	if !c.life.goroutine(run) {
-		// The client's context was cancelled although this call holds the
-		// guard: Close gave up waiting for it.
-		streams.remove(st)
-		stopAfter()
-		scancel()
-		resp.Body.Close()
-		return nil, runtime.ErrClosed
-	}
-	return out, nil
-}
-
-// streamReader is what a stream's goroutine uses.
-type streamReader struct {
-	camera  string
-	base    context.Context // the client's context
-	tel     *telemetry
-	api     *api
-	maxLine int
-}
-
-// read reads detections from resp and delivers them to out until the stream
-// ends, ctx ends or the client closes. sctx is the request's context: when
-// Drain cancels it, the detections already read are still delivered.
-func (r *streamReader) read(ctx, sctx context.Context, resp *http.Response, out chan<- Detection) {
-	send := func(d Detection) bool {
+// withConn runs fn, the request of a Cameras or Frame call, once fewer than
+// Config.MaxConns are in flight; if ctx ends first, it returns ctx's cause.
+func (c *VisionDataClient) withConn(ctx context.Context, op string, fn func() error) error {
+	select {
+	case c.conns <- struct{}{}:
+	default:
 		select {
-		case out <- d:
-			return true
+		case c.conns <- struct{}{}:
 		case <-ctx.Done():
-			return false
-		case <-r.base.Done():
-			return false
+			return fmt.Errorf("vision: %s: waiting for one of %d connections: %w", op, cap(c.conns), context.Cause(ctx))
 		}
 	}
-	fail := func(err error) {
-		r.tel.add("errors", 1)
-		send(Detection{Camera: r.camera, Err: fmt.Errorf("vision: detections %q: %w", r.camera, err)})
+	defer func() { <-c.conns }()
+	return fn()
+}
+
+// closedError makes err, the error of a call whose context ctx came from
+// Guard.EnterContext, wrap runtime.ErrClosed if Close cut the call short.
+func closedError(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); errors.Is(cause, runtime.ErrClosed) && !errors.Is(err, runtime.ErrClosed) {
+		return fmt.Errorf("%w (%w)", err, cause)
 	}
-	sc := newLineScanner(resp.Body, r.maxLine)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		d, err := parseDetection(line)
-		if err != nil {
-			fail(err)
-			return
-		}
-		if !send(d) {
-			return
-		}
-		r.tel.add("detections", 1)
-	}
-	if err := sc.Err(); err != nil && sctx.Err() == nil {
-		fail(streamError(err, r.maxLine, r.api))
-	}
+	return err
 }

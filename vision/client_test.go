@@ -147,10 +147,13 @@ func TestNewClientErrors(t *testing.T) {
 	}
 }
 
+// TestKeepalive runs in real time: the session lives 450ms, the client
+// keeps it alive every 150ms (a third of it; the pace is at least 100ms),
+// so a keepalive may be 300ms late on a loaded machine.
 func TestKeepalive(t *testing.T) {
-	srv := visiontest.NewServer(t, visiontest.WithTokenTTL(150*time.Millisecond))
+	srv := visiontest.NewServer(t, visiontest.WithTokenTTL(450*time.Millisecond))
 	c := newTestClient(t, srv, Config{})
-	time.Sleep(400 * time.Millisecond) // more than two lifetimes of the token
+	time.Sleep(time.Second) // more than two lifetimes of the token
 	if _, err := c.Cameras(ctxFor(t, 5*time.Second)); err != nil {
 		t.Fatalf("Cameras after the token's first lifetime: %v", err)
 	}
@@ -167,7 +170,7 @@ func TestDetectionsChannelCloses(t *testing.T) {
 		if err := c.guard.Enter(); err != nil {
 			t.Fatal(err)
 		}
-		dets, err := c.detections(context.Background(), "cam-a", "limit=3")
+		dets, err := c.detections(context.Background(), context.Background(), "cam-a", "limit=3")
 		c.guard.Leave()
 		if err != nil {
 			t.Fatal(err)

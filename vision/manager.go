@@ -39,8 +39,10 @@ var ErrNoSource = errors.New("no such data source")
 
 // DataSourceManager holds named data sources and closes them all at once:
 // its Close and CloseContext close every source concurrently, each a step of
-// its own named sources["NAME"], under one deadline. Its methods are safe
-// for concurrent use; once Close has begun they return runtime.ErrClosed.
+// its own named sources["NAME"], under one deadline, and wait as long for
+// the sources that Remove gave up waiting for (the step "removing"). Its
+// methods are safe for concurrent use; once Close has begun they return
+// runtime.ErrClosed, and Remove and Frames return early with it.
 //
 //cleanup:client timeout=5s
 type DataSourceManager struct {
@@ -48,15 +50,54 @@ type DataSourceManager struct {
 
 	mu      sync.RWMutex      //cleanup:ignore
 	sources map[string]Source //cleanup:close CloseContext lock=mu
+	// removing counts the sources Remove is closing; Add is called under
+	// mu before closing begins, so before the teardown's Wait.
+	removing *sync.WaitGroup //cleanup:wait order=2
+
+	frameWorkers int //cleanup:ignore
+}
+
+// A ManagerOption configures a DataSourceManager.
+type ManagerOption func(*DataSourceManager)
+
+// WithMaxConcurrentFrames makes Frames fetch at most n frames at once
+// (default 16; n < 1 means the default). Each *VisionDataClient bounds its
+// own connections too (Config.MaxConns).
+func WithMaxConcurrentFrames(n int) ManagerOption {
+	return func(m *DataSourceManager) {
+		if n > 0 {
+			m.frameWorkers = n
+		}
+	}
 }
 
 // NewDataSourceManager returns an empty manager.
-func NewDataSourceManager() *DataSourceManager {
-	return &DataSourceManager{sources: make(map[string]Source)}
+func NewDataSourceManager(opts ...ManagerOption) *DataSourceManager {
+	m := &DataSourceManager{sources: make(map[string]Source), removing: new(sync.WaitGroup), frameWorkers: 16}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// closingLocked reports whether closing has begun; the caller holds an
+// Enter and mu. The teardown takes the sources under mu after closing has
+// begun, and waits for the calls in flight only for half its deadline: a
+// call that changes the sources under mu while closing has not begun comes
+// before the teardown takes them; one that would change them after might
+// come after, and must not.
+func (m *DataSourceManager) closingLocked() bool {
+	if m.guard.Enter() != nil {
+		return true
+	}
+	m.guard.Leave() // not the last Leave: the caller holds another
+	return false
 }
 
 // Add adds src under name. The manager owns it from now on and closes it
-// with the manager.
+// with the manager. If Add returns an error, the manager does not own src:
+// the caller still does, and closes it. Add returns runtime.ErrClosed
+// (wrapped) once Close has begun, even if it was called before.
 func (m *DataSourceManager) Add(name string, src Source) error {
 	if err := m.guard.Enter(); err != nil {
 		return err
@@ -67,6 +108,9 @@ func (m *DataSourceManager) Add(name string, src Source) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.closingLocked() {
+		return fmt.Errorf("vision: add data source %q: %w", name, runtime.ErrClosed)
+	}
 	if _, ok := m.sources[name]; ok {
 		return fmt.Errorf("vision: add data source %q: already present", name)
 	}
@@ -100,20 +144,40 @@ func (m *DataSourceManager) Names() []string {
 	return slices.Sorted(maps.Keys(m.sources))
 }
 
-// Remove removes the source named name and closes it with ctx.
+// Remove removes the source named name and closes it with ctx. It returns
+// when the source's CloseContext returns, or when ctx ends or Close begins,
+// whichever comes first: then the error wraps ctx's error or
+// runtime.ErrClosed, the source goes on closing with ctx, and the
+// manager's Close waits for it (within its own deadline). If Close has
+// begun before Remove takes the source, Remove leaves it to Close and
+// returns runtime.ErrClosed.
 func (m *DataSourceManager) Remove(ctx context.Context, name string) error {
-	if err := m.guard.Enter(); err != nil {
+	wait, leave, err := m.guard.EnterContext(ctx)
+	if err != nil {
 		return err
 	}
-	defer m.guard.Leave()
+	defer leave()
 	m.mu.Lock()
+	if m.closingLocked() {
+		m.mu.Unlock()
+		return fmt.Errorf("vision: remove data source %q: %w", name, runtime.ErrClosed)
+	}
 	src, ok := m.sources[name]
 	delete(m.sources, name)
+	done := make(chan error, 1)
+	if ok {
+		m.removing.Go(func() { done <- src.CloseContext(ctx) })
+	}
 	m.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("vision: remove data source %q: %w", name, ErrNoSource)
 	}
-	if err := src.CloseContext(ctx); err != nil {
+	select {
+	case err = <-done:
+	case <-wait.Done():
+		err = fmt.Errorf("still closing: %w", context.Cause(wait))
+	}
+	if err != nil {
 		return fmt.Errorf("vision: remove data source %q: %w", name, err)
 	}
 	return nil
@@ -133,15 +197,20 @@ type FrameResult struct {
 	Err   error
 }
 
-// Frames fetches frames from the manager's sources concurrently and returns
-// one result per request, in the order of reqs. A source that is not a
-// FrameSource, or is missing, gives an error result.
+// Frames fetches frames from the manager's sources concurrently, at most
+// WithMaxConcurrentFrames of them at once, and returns one result per
+// request, in the order of reqs. A source that is not a FrameSource, or is
+// missing, gives an error result. The fetches end when ctx ends or Close
+// begins; the results not fetched by then have an error that wraps ctx's
+// error or runtime.ErrClosed.
 func (m *DataSourceManager) Frames(ctx context.Context, reqs ...FrameRequest) ([]FrameResult, error) {
-	if err := m.guard.Enter(); err != nil {
+	ctx, leave, err := m.guard.EnterContext(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer m.guard.Leave()
+	defer leave()
 	results := make([]FrameResult, len(reqs))
+	workers := make(chan struct{}, m.frameWorkers)
 	var wg sync.WaitGroup
 	for i, req := range reqs {
 		results[i].FrameRequest = req
@@ -157,8 +226,19 @@ func (m *DataSourceManager) Frames(ctx context.Context, reqs ...FrameRequest) ([
 			results[i].Err = fmt.Errorf("vision: data source %q (%T) does not serve frames", req.Source, src)
 			continue
 		}
+		select {
+		case workers <- struct{}{}:
+		case <-ctx.Done():
+			results[i].Err = fmt.Errorf("vision: data source %q: frame %q/%d: %w", req.Source, req.Camera, req.Seq, context.Cause(ctx))
+			continue
+		}
 		wg.Go(func() {
-			results[i].Frame, results[i].Err = fs.Frame(ctx, req.Camera, req.Seq)
+			defer func() { <-workers }()
+			f, err := fs.Frame(ctx, req.Camera, req.Seq)
+			if err != nil {
+				err = closedError(ctx, err)
+			}
+			results[i].Frame, results[i].Err = f, err
 		})
 	}
 	wg.Wait()

@@ -140,9 +140,10 @@ func (x *DataSourceManager) Close() error {
 
 // CloseContext tears x down by the earlier of ctx's deadline and 5s from now, in phases:
 //
-//   - 2: sources[...] (CloseContext, under mu)
+//   - 2: sources[...] (CloseContext, under mu), removing
 //
-// It then sets sources to its zero value. See runtime.Plan.Close for the contract.
+// It then sets sources and removing to their zero values. See runtime.Plan.Close for the
+// contract.
 func (x *DataSourceManager) CloseContext(ctx context.Context) error {
 	return cleanupDataSourceManager.Close(ctx, &x.guard, x)
 }
@@ -153,6 +154,7 @@ var cleanupDataSourceManager = runtime.Plan[DataSourceManager, cleanupDataSource
 	Timeout: 5 * time.Second,
 	Steps: []runtime.Step{
 		{Name: "sources", Phase: 2, Each: true},
+		{Name: "removing", Phase: 2},
 	},
 	Locked: true,
 }
@@ -161,6 +163,7 @@ var cleanupDataSourceManager = runtime.Plan[DataSourceManager, cleanupDataSource
 type cleanupDataSourceManagerRefs struct {
 	sources     []Source
 	sourcesKeys []string
+	removing    *sync.WaitGroup
 }
 
 // If this does not compile, run cleanupgen again: a field of DataSourceManager that it manages was
@@ -169,9 +172,11 @@ func _(x *DataSourceManager) {
 	var _ runtime.Refs[DataSourceManager] = (*cleanupDataSourceManagerRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *map[string]Source = &x.sources
+	var _ **sync.WaitGroup = &x.removing
 }
 
 func (r *cleanupDataSourceManagerRefs) Take(x *DataSourceManager) {
+	r.removing = x.removing
 	x.mu.RLock()
 	for k, e := range x.sources {
 		if e != nil {
@@ -183,6 +188,7 @@ func (r *cleanupDataSourceManagerRefs) Take(x *DataSourceManager) {
 }
 
 func (*cleanupDataSourceManagerRefs) Drop(x *DataSourceManager) {
+	x.removing = nil
 	x.mu.Lock()
 	x.sources = nil
 	x.mu.Unlock()
@@ -208,6 +214,10 @@ func (r *cleanupDataSourceManagerRefs) Close(ctx context.Context, step, elem int
 	switch step {
 	case 0:
 		return r.sources[elem].CloseContext(ctx)
+	case 1:
+		if r.removing != nil {
+			r.removing.Wait()
+		}
 	}
 	return nil
 }

@@ -4,11 +4,18 @@
 //
 // Usage:
 //
-//	visionserver [-addr HOST:PORT] [-interval D] [-drain D] [-shutdown-timeout D]
+//	visionserver [-addr HOST:PORT] [-interval D] [-read-timeout D] [-write-timeout D]
+//	             [-idle-timeout D] [-session-ttl D] [-drain D] [-shutdown-timeout D]
 //
 // The first line it prints to standard output is the base URL it listens on,
 // e.g. "http://127.0.0.1:40123", so a script can start it with -addr
 // 127.0.0.1:0 (a free port, the default) and read the URL back.
+//
+// A client cannot make it hold more than visiontest's bounds: a request
+// must arrive within -read-timeout (30s), each write of a response must be
+// taken within -write-timeout (30s), an idle keep-alive connection is
+// closed after -idle-timeout (2m), expired sessions (-session-ttl, 1m) are
+// removed, and request bodies and telemetry kept are bounded.
 //
 // It shuts down with runtime.CloseOnSignal. On SIGINT or SIGTERM, within
 // -shutdown-timeout of the signal, it first goes on serving for -drain (0 by
@@ -107,6 +114,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "listen on `HOST:PORT`; port 0 picks a free port")
 	interval := fs.Duration("interval", 100*time.Millisecond, "time between two detections on a stream")
+	readTimeout := fs.Duration("read-timeout", visiontest.DefaultReadTimeout, "how long a client may take to send a request, body included")
+	writeTimeout := fs.Duration("write-timeout", visiontest.DefaultWriteTimeout, "how long a client may take to accept each write of a response")
+	idleTimeout := fs.Duration("idle-timeout", visiontest.DefaultIdleTimeout, "how long an idle keep-alive connection is kept")
+	sessionTTL := fs.Duration("session-ttl", time.Minute, "how long a session lives without a keepalive")
 	drain := fs.Duration("drain", 0, "how long to go on serving once shutdown begins")
 	grace := fs.Duration("shutdown-timeout", 5*time.Second, "how long shutdown may take, drain included (at most 1h)")
 	if err := fs.Parse(args); err != nil {
@@ -116,7 +127,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "visionserver: unexpected arguments %q\n", fs.Args())
 		return exitUsage
 	}
-	srv, err := visiontest.Listen(*addr, visiontest.WithDetectionInterval(*interval))
+	for name, d := range map[string]time.Duration{"read-timeout": *readTimeout, "write-timeout": *writeTimeout, "idle-timeout": *idleTimeout, "session-ttl": *sessionTTL} {
+		if d <= 0 {
+			fmt.Fprintf(stderr, "visionserver: -%s must be positive\n", name)
+			return exitUsage
+		}
+	}
+	srv, err := visiontest.Listen(*addr,
+		visiontest.WithDetectionInterval(*interval),
+		visiontest.WithReadTimeout(*readTimeout),
+		visiontest.WithWriteTimeout(*writeTimeout),
+		visiontest.WithIdleTimeout(*idleTimeout),
+		visiontest.WithTokenTTL(*sessionTTL))
 	if err != nil {
 		fmt.Fprintln(stderr, "visionserver:", err)
 		return exitUsage

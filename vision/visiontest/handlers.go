@@ -9,6 +9,7 @@ import (
 	_ "image/jpeg" // decode the cameras' images for their metadata
 	_ "image/png"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -68,8 +69,23 @@ func FrameImage(camera string) ([]byte, bool) {
 }
 
 // Epoch is the timestamp of frame 0 of every camera; frame N is N times
-// FrameInterval later.
+// FrameInterval later (see [FrameTime]).
 var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// FrameTime returns the timestamp of frame seq: Epoch plus seq times
+// FrameInterval, saturated at the largest time.Duration (about 292 years
+// after Epoch) rather than wrapped into the past. A negative seq counts
+// back from Epoch, saturated the same way.
+func FrameTime(seq int64) time.Time {
+	const limit = math.MaxInt64 / int64(FrameInterval)
+	switch {
+	case seq > limit:
+		return Epoch.Add(math.MaxInt64)
+	case seq < -limit:
+		return Epoch.Add(math.MinInt64)
+	}
+	return Epoch.Add(time.Duration(seq) * FrameInterval)
+}
 
 // FrameInterval is the time between two frames of a camera.
 const FrameInterval = 40 * time.Millisecond
@@ -95,8 +111,8 @@ type request struct {
 }
 
 // endpoint wraps h: it tracks the handler so Close can wait for it, counts
-// the request, acts out the faults that do not depend on the endpoint, and
-// checks the session.
+// the request, reads its body, paces its writes (see paceWriter), acts out
+// the faults that do not depend on the endpoint, and checks the session.
 func (s *Server) endpoint(ep Endpoint, auth bool, h func(http.ResponseWriter, *http.Request, *request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -110,47 +126,67 @@ func (s *Server) endpoint(ep Endpoint, auth bool, h func(http.ResponseWriter, *h
 		s.mu.Unlock()
 		defer s.handlers.Done()
 
-		ctx := r.Context()
-		req := &request{fault: s.faultFor(ep, r.PathValue("camera"))}
-		if f := req.fault; f != nil {
-			switch f.Kind {
-			case Hang:
-				if !s.hang(ctx) {
-					writeError(w, http.StatusServiceUnavailable, errShuttingDown.Error())
-					return
-				}
-				req.fault = nil
-			case Slow:
-				if !s.sleep(ctx, f.delay()) {
-					writeError(w, http.StatusServiceUnavailable, errShuttingDown.Error())
-					return
-				}
-				req.fault = nil
-			case Reset:
-				if ep != EndpointDetections || f.After <= 0 {
-					panic(http.ErrAbortHandler)
-				}
-			case Status5xx:
-				if f.Body != nil {
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(f.status())
-					_, _ = w.Write(f.Body)
-					return
-				}
-				writeError(w, f.status(), "injected fault: "+http.StatusText(f.status()))
-				return
-			}
+		// Read the whole body now, under ReadTimeout and within maxUpload,
+		// whatever the endpoint. Once it is read, net/http lifts the read
+		// deadline: a response may hang or stream for longer.
+		body, err := io.ReadAll(io.LimitReader(r.Body, s.opts.maxUpload+1))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "reading the request body: "+err.Error())
+			return
 		}
-		if auth {
-			sess, ok := s.authorize(r)
-			if !ok {
-				writeError(w, http.StatusUnauthorized, "no live session for this token")
-				return
-			}
-			req.session = sess
+		if int64(len(body)) > s.opts.maxUpload {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", s.opts.maxUpload))
+			return
 		}
-		h(w, r, req)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		pw := &paceWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: s.opts.writeTimeout}
+		s.serve(pw, r, ep, auth, h)
 	})
+}
+
+// serve acts out the faults that do not depend on the endpoint, checks the
+// session and calls h.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep Endpoint, auth bool, h func(http.ResponseWriter, *http.Request, *request)) {
+	ctx := r.Context()
+	req := &request{fault: s.faultFor(ep, r.PathValue("camera"))}
+	if f := req.fault; f != nil {
+		switch f.Kind {
+		case Hang:
+			if !s.hang(ctx) {
+				writeError(w, http.StatusServiceUnavailable, errShuttingDown.Error())
+				return
+			}
+			req.fault = nil
+		case Slow:
+			if !s.sleep(ctx, f.delay()) {
+				writeError(w, http.StatusServiceUnavailable, errShuttingDown.Error())
+				return
+			}
+			req.fault = nil
+		case Reset:
+			if ep != EndpointDetections || f.After <= 0 {
+				panic(http.ErrAbortHandler)
+			}
+		case Status5xx:
+			if f.Body != nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(f.status())
+				_, _ = w.Write(f.Body)
+				return
+			}
+			writeError(w, f.status(), "injected fault: "+http.StatusText(f.status()))
+			return
+		}
+	}
+	if auth {
+		sess, ok := s.authorize(r)
+		if !ok {
+			writeError(w, http.StatusUnauthorized, "no live session for this token")
+			return
+		}
+		req.session = sess
+	}
+	h(w, r, req)
 }
 
 func (s *Server) authorize(r *http.Request) (*session, bool) {
@@ -161,17 +197,45 @@ func (s *Server) authorize(r *http.Request) (*session, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sess, ok := s.sessions[token]
-	if !ok || !time.Now().Before(sess.expires) {
+	if !ok {
+		return nil, false
+	}
+	if !time.Now().Before(sess.expires) {
+		delete(s.sessions, token)
 		return nil, false
 	}
 	return sess, true
 }
 
+// sweepLocked removes the expired sessions, at most once per token lifetime
+// unless the sessions are at their limit: each sweep walks them all.
+func (s *Server) sweepLocked(now time.Time) {
+	if now.Before(s.nextSweep) && len(s.sessions) < s.opts.maxSessions {
+		return
+	}
+	for token, sess := range s.sessions {
+		if !now.Before(sess.expires) {
+			delete(s.sessions, token)
+		}
+	}
+	s.nextSweep = now.Add(s.opts.tokenTTL)
+}
+
 func (s *Server) openSession(w http.ResponseWriter, r *http.Request, req *request) {
 	token := newToken()
+	now := time.Now()
 	s.mu.Lock()
+	s.sweepLocked(now)
+	if len(s.sessions) >= s.opts.maxSessions {
+		s.mu.Unlock()
+		writeError(w, http.StatusServiceUnavailable, "too many sessions")
+		return
+	}
 	s.nextID++
-	s.sessions[token] = &session{id: "s" + strconv.Itoa(s.nextID), expires: time.Now().Add(s.opts.tokenTTL)}
+	s.sessions[token] = &session{id: "s" + strconv.Itoa(s.nextID), expires: now.Add(s.opts.tokenTTL)}
+	if len(s.tokens) >= MaxTokensKept {
+		s.tokens = append(s.tokens[:0], s.tokens[len(s.tokens)-MaxTokensKept+1:]...)
+	}
 	s.tokens = append(s.tokens, token)
 	s.stats.SessionsOpened++
 	s.mu.Unlock()
@@ -221,7 +285,7 @@ func (s *Server) frame(w http.ResponseWriter, r *http.Request, req *request) {
 		return
 	}
 	w.Header().Set("X-Frame-Seq", strconv.FormatInt(seq, 10))
-	w.Header().Set("X-Frame-Timestamp", Epoch.Add(time.Duration(seq)*FrameInterval).Format(time.RFC3339Nano))
+	w.Header().Set("X-Frame-Timestamp", FrameTime(seq).Format(time.RFC3339Nano))
 	s.writeBody(w, r, req, "image/"+cam.Format, cam.data)
 }
 
@@ -229,12 +293,28 @@ func (s *Server) postTelemetry(w http.ResponseWriter, r *http.Request, req *requ
 	var body struct {
 		Counters map[string]int64 `json:"counters"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, s.opts.maxUpload)).Decode(&body); err != nil {
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		writeError(w, http.StatusBadRequest, "bad telemetry: "+err.Error())
+		return
+	}
+	size := telemetrySize(body.Counters)
+	if size > MaxTelemetryBytes {
+		writeError(w, http.StatusRequestEntityTooLarge, "telemetry report too large")
 		return
 	}
 	s.mu.Lock()
 	s.telemetry = append(s.telemetry, Telemetry{Session: req.session.id, Counters: body.Counters, Received: time.Now()})
+	s.telBytes += size
+	drop := 0
+	for len(s.telemetry)-drop > MaxTelemetryReports || s.telBytes > MaxTelemetryBytes {
+		s.telBytes -= telemetrySize(s.telemetry[drop].Counters)
+		drop++
+	}
+	if drop > 0 {
+		// Copy, so that the dropped reports are not kept by the array.
+		s.telemetry = append([]Telemetry(nil), s.telemetry[drop:]...)
+		s.stats.TelemetryDropped += drop
+	}
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -272,7 +352,7 @@ func MakeDetection(camera string, seq int64) Detection {
 		Label:  labels[h%uint64(len(labels))],
 		Score:  0.5 + float64(h>>11%500)/1000,
 		Box:    Box{X: int(h>>20) % (w / 2), Y: int(h>>30) % (ht / 2), W: w / 4, H: ht / 4},
-		Time:   Epoch.Add(time.Duration(seq) * FrameInterval),
+		Time:   FrameTime(seq),
 	}
 }
 
@@ -283,8 +363,21 @@ func (s *Server) detections(w http.ResponseWriter, r *http.Request, req *request
 		return
 	}
 	q := r.URL.Query()
-	from, _ := strconv.ParseInt(q.Get("from"), 10, 64)
-	limit, _ := strconv.Atoi(q.Get("limit"))
+	from, limit := int64(0), 0
+	if v := q.Get("from"); v != "" {
+		var err error
+		if from, err = strconv.ParseInt(v, 10, 64); err != nil || from < 0 {
+			writeError(w, http.StatusBadRequest, "from must be a frame sequence number, a non-negative integer")
+			return
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		var err error
+		if limit, err = strconv.Atoi(v); err != nil || limit < 0 {
+			writeError(w, http.StatusBadRequest, "limit must be a non-negative integer")
+			return
+		}
+	}
 	s.mu.Lock()
 	s.stats.StreamsActive++
 	s.mu.Unlock()
@@ -301,8 +394,8 @@ func (s *Server) detections(w http.ResponseWriter, r *http.Request, req *request
 	_ = rc.Flush()
 	f := req.fault
 	enc := json.NewEncoder(w)
-	for n := 0; limit <= 0 || n < limit; n++ {
-		if f != nil && n == f.After {
+	for n := int64(0); limit <= 0 || n < int64(limit); n++ {
+		if f != nil && n == int64(f.After) {
 			switch f.Kind {
 			case Reset:
 				panic(http.ErrAbortHandler)
@@ -329,11 +422,14 @@ func (s *Server) detections(w http.ResponseWriter, r *http.Request, req *request
 		if n > 0 && !s.sleep(ctx, s.opts.interval) {
 			return
 		}
-		if err := enc.Encode(MakeDetection(name, from+int64(n))); err != nil {
+		if err := enc.Encode(MakeDetection(name, from+n)); err != nil {
 			return
 		}
 		if err := rc.Flush(); err != nil {
 			return
+		}
+		if from+n == math.MaxInt64 {
+			return // the last frame: the stream ends rather than wrap
 		}
 	}
 }
@@ -425,6 +521,33 @@ func writePadding(w io.Writer, b byte, n int64) {
 		}
 		n -= int64(len(c))
 	}
+}
+
+// paceWriter gives each write of a response its own deadline, so that a
+// client that stops reading cannot hold a handler, while a response may
+// last as long as it must. net/http lifts the deadline once the response
+// is done.
+type paceWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (w *paceWriter) Write(p []byte) (int, error) {
+	_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *paceWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// telemetrySize is what a report counts against MaxTelemetryBytes.
+func telemetrySize(counters map[string]int64) int {
+	n := 0
+	for name := range counters {
+		n += len(name) + 16
+	}
+	return n
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

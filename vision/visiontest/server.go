@@ -19,12 +19,20 @@
 //	                                             X-Frame-Seq and X-Frame-Timestamp (RFC 3339)
 //	GET    /v1/cameras/{camera}/detections       newline-delimited JSON detections, one per
 //	                                             interval, until the client goes away;
-//	                                             ?from=SEQ starts there, ?limit=N ends after N
+//	                                             ?from=SEQ starts there, ?limit=N ends after N;
+//	                                             it ends after frame math.MaxInt64
 //	POST   /v1/telemetry                         {"counters":{"name":N}}: 204
 //
 // Every endpoint but session open wants "Authorization: Bearer TOKEN" and
 // answers 401 without a live session. Errors are JSON: {"error":"..."}.
 // Camera names are path segments, escaped as by [url.PathEscape].
+//
+// A client cannot make the server hold more than its bounds: a request
+// must arrive within [WithReadTimeout] and be at most [MaxUploadBytes], a
+// response must be read at the pace of [WithWriteTimeout], an idle
+// connection is closed after [WithIdleTimeout], expired sessions are
+// removed and at most [MaxSessions] live, and the telemetry reports kept
+// are bounded by [MaxTelemetryReports] and [MaxTelemetryBytes].
 //
 // Faults are switched at run time: [Server.Inject] a [Fault], [Server.Clear]
 // them, [Server.Freeze] every endpoint and [Server.Thaw] it. Closing the
@@ -50,12 +58,44 @@ import (
 type Option func(*options)
 
 type options struct {
-	addr      string
-	interval  time.Duration
-	tokenTTL  time.Duration
-	errorLog  *log.Logger
-	maxUpload int64
+	addr         string
+	interval     time.Duration
+	tokenTTL     time.Duration
+	errorLog     *log.Logger
+	maxUpload    int64
+	readTimeout  time.Duration
+	idleTimeout  time.Duration
+	writeTimeout time.Duration
+	maxSessions  int // MaxSessions; tests lower it
 }
+
+// The server's bounds: what a client that misbehaves, or many of them, can
+// make it hold.
+const (
+	// DefaultReadTimeout is how long a client may take to send a request,
+	// headers and body, by default (see [WithReadTimeout]).
+	DefaultReadTimeout = 30 * time.Second
+	// DefaultIdleTimeout is how long a keep-alive connection may wait for
+	// its next request by default (see [WithIdleTimeout]).
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultWriteTimeout is how long a client may take to accept each
+	// write of a response by default (see [WithWriteTimeout]).
+	DefaultWriteTimeout = 30 * time.Second
+	// MaxSessions bounds the live sessions; opening another answers 503.
+	// Expired and ended sessions are removed.
+	MaxSessions = 1 << 16
+	// MaxTokensKept bounds the tokens [Server.Tokens] returns: the most
+	// recently issued.
+	MaxTokensKept = 1 << 12
+	// MaxTelemetryReports and MaxTelemetryBytes bound the telemetry
+	// reports kept: past either, the oldest are dropped (and counted in
+	// Stats.TelemetryDropped). A report's size is the length of its
+	// counters' names plus 16 bytes a counter.
+	MaxTelemetryReports = 1 << 10
+	MaxTelemetryBytes   = 1 << 20
+	// MaxUploadBytes bounds a request body; a larger one answers 413.
+	MaxUploadBytes = 64 << 10
+)
 
 // WithAddr makes the server listen on addr (HOST:PORT) instead of
 // 127.0.0.1:0.
@@ -70,6 +110,24 @@ func WithDetectionInterval(d time.Duration) Option {
 // WithTokenTTL sets how long a session lives without a keepalive (default
 // 1 minute).
 func WithTokenTTL(d time.Duration) Option { return func(o *options) { o.tokenTTL = d } }
+
+// WithReadTimeout sets how long a client may take to send a request, its
+// headers and its body (default, or if d <= 0, [DefaultReadTimeout]); a
+// slower one has its connection closed. The time to answer is not bounded: a hanging or
+// stalled response, or a detection stream, lasts as long as it must.
+func WithReadTimeout(d time.Duration) Option { return func(o *options) { o.readTimeout = d } }
+
+// WithIdleTimeout sets how long a keep-alive connection may wait for its
+// next request before the server closes it (default, or if d <= 0,
+// [DefaultIdleTimeout]).
+func WithIdleTimeout(d time.Duration) Option { return func(o *options) { o.idleTimeout = d } }
+
+// WithWriteTimeout sets how long a client may take to accept each write of
+// a response, a detection or a piece of a body (default, or if d <= 0,
+// [DefaultWriteTimeout]); a client that stops reading has its connection
+// closed. Unlike [http.Server.WriteTimeout], it does not bound a whole
+// response: a detection stream may last for ever, and a hang does not count.
+func WithWriteTimeout(d time.Duration) Option { return func(o *options) { o.writeTimeout = d } }
 
 // WithErrorLog sets the logger for errors of the underlying [http.Server];
 // by default they are discarded.
@@ -96,9 +154,11 @@ type Server struct {
 	frozen    bool
 	release   chan struct{} // closed and replaced by Thaw and Clear
 	sessions  map[string]*session
-	tokens    []string
+	nextSweep time.Time // when openSession next removes the expired sessions
+	tokens    []string  // the last MaxTokensKept issued
 	nextID    int
 	telemetry []Telemetry
+	telBytes  int // the size of telemetry, as MaxTelemetryBytes counts it
 	stats     Stats
 }
 
@@ -122,15 +182,31 @@ type Stats struct {
 	Keepalives     int
 	StreamsActive  int // detection streams being served now
 	Requests       map[Endpoint]int
+	// TelemetryDropped counts the telemetry reports dropped, oldest first,
+	// to keep within MaxTelemetryReports and MaxTelemetryBytes.
+	TelemetryDropped int
 }
 
 // Start starts a server on 127.0.0.1:0 (or the address of [WithAddr]).
 func Start(opts ...Option) (*Server, error) {
-	o := options{addr: "127.0.0.1:0", interval: 20 * time.Millisecond, tokenTTL: time.Minute, maxUpload: 1 << 20}
+	o := options{
+		addr: "127.0.0.1:0", interval: 20 * time.Millisecond, tokenTTL: time.Minute, maxUpload: MaxUploadBytes,
+		readTimeout: DefaultReadTimeout, idleTimeout: DefaultIdleTimeout, writeTimeout: DefaultWriteTimeout,
+		maxSessions: MaxSessions,
+	}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	o.interval = max(o.interval, 0)
+	if o.readTimeout <= 0 {
+		o.readTimeout = DefaultReadTimeout
+	}
+	if o.idleTimeout <= 0 {
+		o.idleTimeout = DefaultIdleTimeout
+	}
+	if o.writeTimeout <= 0 {
+		o.writeTimeout = DefaultWriteTimeout
+	}
 	if o.errorLog == nil {
 		o.errorLog = log.New(io.Discard, "", 0)
 	}
@@ -151,7 +227,12 @@ func Start(opts ...Option) (*Server, error) {
 	s.http = &http.Server{
 		Handler:           s.routes(),
 		ErrorLog:          o.errorLog,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, o.readTimeout),
+		// ReadTimeout bounds reading the request; net/http lifts it once
+		// the body is read, so a response may hang or stream for longer.
+		ReadTimeout:    o.readTimeout,
+		IdleTimeout:    o.idleTimeout,
+		MaxHeaderBytes: 64 << 10,
 	}
 	go func() {
 		defer close(s.served)
@@ -242,8 +323,9 @@ func (s *Server) Telemetry() []Telemetry {
 	return append([]Telemetry(nil), s.telemetry...)
 }
 
-// Tokens returns every session token the server has issued, for tests that
-// check a client never reveals them.
+// Tokens returns the session tokens the server has issued, oldest first,
+// for tests that check a client never reveals them: every token, up to the
+// last [MaxTokensKept].
 func (s *Server) Tokens() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -251,13 +333,11 @@ func (s *Server) Tokens() []string {
 }
 
 // ExpireSessions makes every session expire now, as if keepalives had
-// stopped.
+// stopped, and removes them.
 func (s *Server) ExpireSessions() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, sess := range s.sessions {
-		sess.expires = time.Time{}
-	}
+	clear(s.sessions)
 }
 
 // errShuttingDown ends a request released by the server closing.
