@@ -1,0 +1,18 @@
+// Package quickstart tests the README's quick start the way a new user
+// follows it: in a fresh module outside the repository, with the README's
+// files, the README's commands, and the output the README shows.
+//
+// The README marks what the test reads with HTML comments, each followed by
+// a fenced block:
+//
+//	<!-- quickstart:file NAME -->       a file of the module, written as it is
+//	<!-- quickstart:commands -->        the shell commands, run in order
+//	<!-- quickstart:excerpt NAME -->    lines of a generated file, in order ("..." skips)
+//	<!-- quickstart:output -->          what the program prints on standard output
+//
+// Durations in the output (1.000432336s) are compared as durations, not as
+// values. The module requires github.com/cleanupgen/cleanupgen v0.0.0 and
+// replaces it with this repository, standing in for the module proxy; the
+// go command runs with GOPROXY=off, so the test needs nothing beyond the
+// module cache that go mod download fills.
+package quickstart
