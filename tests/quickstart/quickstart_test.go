@@ -90,8 +90,9 @@ func commands(text string) [][]string {
 
 // TestQuickStart follows the README's quick start in a fresh module: it
 // writes the README's files, runs its commands (go mod init, go get -tool,
-// go generate, go run), and checks that the generated file holds the
-// README's excerpt and that the program prints the README's output.
+// go generate, go run), and checks that the module vets clean and passes
+// cleanupgen -check, that the generated file holds the README's excerpt, and
+// that the program prints the README's output.
 func TestQuickStart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds cleanupgen and a program; skipped with -short")
@@ -161,8 +162,10 @@ func TestQuickStart(t *testing.T) {
 	for _, c := range cmds {
 		if c[len(c)-1] == "." && len(c) >= 2 && c[1] == "run" {
 			// Before the program runs, the module must build and vet clean
-			// as users have it, generated file included.
+			// as users have it, generated file included, and pass the check
+			// the README tells users to run in CI.
 			run("go", "vet", "./...")
+			run("go", "tool", "cleanupgen", "-check", "./...")
 		}
 		stdout = run(c...)
 		if len(c) >= 3 && c[1] == "mod" && c[2] == "init" {
