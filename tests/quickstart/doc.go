@@ -15,4 +15,8 @@
 // replaces it with this repository, standing in for the module proxy; the
 // go command runs with GOPROXY=off, so the test needs nothing beyond the
 // module cache that go mod download fills.
+//
+// The package also checks the rest of the README: every Go block parses and
+// is gofmt-clean, and the Directives section documents every directive and
+// option that cleanupgen -h lists.
 package quickstart
