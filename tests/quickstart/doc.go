@@ -6,10 +6,12 @@
 // a fenced block:
 //
 //	<!-- quickstart:file NAME -->       a file of the module, written as it is
-//	<!-- quickstart:commands -->        the shell commands, run in order
+//	<!-- quickstart:commands -->        shell commands (go commands only), run one by one
 //	<!-- quickstart:excerpt NAME -->    lines of a generated file, in order ("..." skips)
 //	<!-- quickstart:output -->          what the program prints on standard output
 //
+// Files are written and commands run in the README's order, so that the
+// Testing section's test file and its go test come after the program ran.
 // Durations in the output (1.000432336s) are compared as durations, not as
 // values. The module requires github.com/cleanupgen/cleanupgen v0.0.0 and
 // replaces it with this repository, standing in for the module proxy; the

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,10 +90,11 @@ func commands(text string) [][]string {
 }
 
 // TestQuickStart follows the README's quick start in a fresh module: it
-// writes the README's files, runs its commands (go mod init, go get -tool,
-// go generate, go run), and checks that the module vets clean and passes
-// cleanupgen -check, that the generated file holds the README's excerpt, and
-// that the program prints the README's output.
+// writes the README's files and runs its commands (go mod init, go get
+// -tool, go generate, go run, and the test's go get and go test), in the
+// README's order, and checks that the module vets clean and passes
+// cleanupgen -check before the program runs, that the generated file holds
+// the README's excerpt, and that the program prints the README's output.
 func TestQuickStart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds cleanupgen and a program; skipped with -short")
@@ -127,55 +129,60 @@ func TestQuickStart(t *testing.T) {
 		return out.String()
 	}
 
+	// The blocks are followed in the README's order, as a reader would:
+	// files are written when the README shows them, commands run when it
+	// gives them.
 	var (
-		files, excerpts []block
-		cmds            [][]string
-		output          *block
+		excerpts     []block
+		output       *block
+		stdout       string
+		inited, ran  bool
+		files, cmdsN int
 	)
 	for _, b := range blocks {
 		switch b.kind {
 		case "file":
-			files = append(files, b)
+			formatted, err := format.Source([]byte(b.text))
+			require.NoError(t, err, "README.md:%d: %s", b.line, b.arg)
+			assert.Equal(t, string(formatted), b.text, "README.md:%d: %s is not gofmt-clean", b.line, b.arg)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, b.arg), []byte(b.text), 0o644))
+			files++
+		case "commands":
+			for _, c := range commands(b.text) {
+				cmdsN++
+				isRun := slices.Equal(c, []string{"go", "run", "."})
+				if isRun {
+					// Before the program runs, the module must build and
+					// vet clean as users have it, generated file included,
+					// and pass the check the README tells users to run in
+					// CI.
+					run("go", "vet", "./...")
+					run("go", "tool", "cleanupgen", "-check", "./...")
+				}
+				out := run(c...)
+				if isRun {
+					stdout, ran = out, true
+				}
+				if len(c) >= 3 && c[1] == "mod" && c[2] == "init" {
+					// What the module proxy would serve, this repository
+					// serves.
+					run("go", "mod", "edit", "-require="+modulePath+"@v0.0.0", "-replace="+modulePath+"="+root)
+					inited = true
+				}
+			}
 		case "excerpt":
 			excerpts = append(excerpts, b)
-		case "commands":
-			cmds = append(cmds, commands(b.text)...)
 		case "output":
 			output = &b
 		default:
 			t.Fatalf("README.md:%d: unknown quickstart marker %q", b.line, b.kind)
 		}
 	}
-	require.NotEmpty(t, files, "README.md has no <!-- quickstart:file NAME --> block")
-	require.NotEmpty(t, cmds, "README.md has no <!-- quickstart:commands --> block")
+	require.NotZero(t, files, "README.md has no <!-- quickstart:file NAME --> block")
+	require.NotZero(t, cmdsN, "README.md has no <!-- quickstart:commands --> block")
 	require.NotNil(t, output, "README.md has no <!-- quickstart:output --> block")
-
-	for _, f := range files {
-		formatted, err := format.Source([]byte(f.text))
-		require.NoError(t, err, "README.md:%d: %s", f.line, f.arg)
-		assert.Equal(t, string(formatted), f.text, "README.md:%d: %s is not gofmt-clean", f.line, f.arg)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, f.arg), []byte(f.text), 0o644))
-	}
-
-	var stdout string
-	inited := false
-	for _, c := range cmds {
-		if c[len(c)-1] == "." && len(c) >= 2 && c[1] == "run" {
-			// Before the program runs, the module must build and vet clean
-			// as users have it, generated file included, and pass the check
-			// the README tells users to run in CI.
-			run("go", "vet", "./...")
-			run("go", "tool", "cleanupgen", "-check", "./...")
-		}
-		stdout = run(c...)
-		if len(c) >= 3 && c[1] == "mod" && c[2] == "init" {
-			// What the module proxy would serve, this repository serves.
-			run("go", "mod", "edit", "-require="+modulePath+"@v0.0.0", "-replace="+modulePath+"="+root)
-			inited = true
-		}
-	}
 	require.True(t, inited, "the quick start's commands must start a module with go mod init")
-	require.Equal(t, []string{"go", "run", "."}, cmds[len(cmds)-1], "the quick start's last command runs the program")
+	require.True(t, ran, "the quick start's commands must run the program with go run .")
 
 	for _, e := range excerpts {
 		gen, err := os.ReadFile(filepath.Join(dir, e.arg))
