@@ -13,6 +13,7 @@ package cleanupcheck
 import (
 	"fmt"
 	"go/ast"
+	"go/types"
 	"path/filepath"
 	"strings"
 
@@ -28,6 +29,9 @@ var Analyzer = &analysis.Analyzer{
 	Doc:  doc,
 	URL:  "https://pkg.go.dev/github.com/cleanupgen/cleanupgen/analysis/cleanupcheck",
 	Run:  run,
+	// Before the first generation, code and tests that call the generated
+	// Close do not type-check: the analysis reads what does.
+	RunDespiteErrors: true,
 }
 
 // guardUses turns on the rules on writes without lock= and unguarded
@@ -64,8 +68,9 @@ func run(pass *analysis.Pass) (any, error) {
 		return nil, err
 	}
 	r := newReporter(pass, files)
+	fixes := adoptionFixes(pass, report)
 	for _, d := range report.Diagnostics {
-		r.report(analysis.Diagnostic{Pos: d.Pos, Category: "directive", Message: d.Msg})
+		r.report(analysis.Diagnostic{Pos: d.Pos, Category: "directive", Message: d.Msg, SuggestedFixes: fixes[d]})
 	}
 
 	var clients []*generator.TypeDecl
@@ -79,14 +84,14 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 
 	facts := scan(pass, files, generated)
-	a := &fieldChecker{pass: pass, r: r, clients: map[string]bool{}, facts: facts}
+	a := &fieldChecker{pass: pass, r: r, clients: map[string]bool{}, facts: facts, flow: newFlow(pass, facts.funcs), pending: map[*types.Var]string{}}
 	for _, d := range clients {
 		a.clients[d.Spec.Name.Name] = true
 	}
 	for _, d := range clients {
 		a.client(d)
 	}
-	checkGuards(pass, r, facts, clients)
+	checkGuards(pass, r, a, clients)
 	return nil, nil
 }
 
