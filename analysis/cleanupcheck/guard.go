@@ -37,8 +37,8 @@ type guardRules struct {
 	r       *reporter
 	flow    *flow
 	clients map[*types.TypeName]*clientInfo
-	fixed   map[*types.Var]bool   // fields whose directive a fix already gives lock=
-	written map[token.Pos]bool    // writes reported already (a helper called from several methods)
+	fixed   map[*types.Var]bool // fields whose directive a fix already gives lock=
+	written map[token.Pos]bool  // writes reported already (a helper called from several methods)
 }
 
 func checkGuards(pass *analysis.Pass, r *reporter, a *fieldChecker, decls []*generator.TypeDecl) {

@@ -57,12 +57,12 @@ func (a *fieldChecker) client(d *generator.TypeDecl) {
 		loop bool
 	}
 	var list []pending
-	verbs := map[*types.Var]string{}   // each field's verb, directed or suggested
-	phases := map[*types.Var]int{}     // each directed field's phase
-	dropKept := map[*types.Var]bool{}  // directed fields with drop=false
-	own := map[*types.Var]bool{}       // the client's fields
-	waits := false                     // the client waits for something: a wait directive, or one suggested
-	loopPhase := -1                    // the latest phase in which a directive closes a listener or server
+	verbs := map[*types.Var]string{}  // each field's verb, directed or suggested
+	phases := map[*types.Var]int{}    // each directed field's phase
+	dropKept := map[*types.Var]bool{} // directed fields with drop=false
+	own := map[*types.Var]bool{}      // the client's fields
+	waits := false                    // the client waits for something: a wait directive, or one suggested
+	loopPhase := -1                   // the latest phase in which a directive closes a listener or server
 	for _, fd := range d.Fields {
 		v := fd.Var
 		if v == nil {

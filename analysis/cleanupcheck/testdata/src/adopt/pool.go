@@ -11,7 +11,8 @@ import (
 // waits for and that ends when quit is closed. Its own Close returns
 // nothing.
 //
-// want +1 `//cleanup:client type Pool has no runtime.Guard field` `Pool already declares Close \(pool.go:\d+\)`
+// want +2 `//cleanup:client type Pool has no runtime.Guard field` `Pool already declares Close \(pool.go:\d+\)`
+//
 //cleanup:client
 type Pool struct {
 	mu sync.Mutex
@@ -55,7 +56,8 @@ func (p *Pool) Close() {
 // PubSub delivers messages that its read loop receives; Receive blocks
 // until one arrives. Messages returns the channel of them.
 //
-// want +1 `//cleanup:client type PubSub has no runtime.Guard field`
+// want +2 `//cleanup:client type PubSub has no runtime.Guard field`
+//
 //cleanup:client
 type PubSub struct {
 	// want +1 `field conn of PubSub holds a resource \(net.Conn has a Close method\) .*add //cleanup:close order=0 \(order=0`
@@ -107,7 +109,8 @@ func (ps *PubSub) Errors() <-chan error { // want `exported method PubSub.Errors
 
 // Debounce runs fn once calls stop for a while.
 //
-// want +1 `//cleanup:client type Debounce has no runtime.Guard field`
+// want +2 `//cleanup:client type Debounce has no runtime.Guard field`
+//
 //cleanup:client
 type Debounce struct {
 	mu sync.Mutex

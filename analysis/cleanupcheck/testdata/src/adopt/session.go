@@ -28,7 +28,8 @@ func (st *stream) forceClose() {}
 // waits for reads the connection; a keepalive that nothing waits for
 // writes to it.
 //
-// want +1 `//cleanup:client type Session has no runtime.Guard field`
+// want +2 `//cleanup:client type Session has no runtime.Guard field`
+//
 //cleanup:client
 type Session struct {
 	mu sync.Mutex
@@ -97,7 +98,8 @@ func (s *Session) Open(id uint32) *stream { // want `exported method Session.Ope
 
 // Registry keeps sessions under an embedded RWMutex, and an HTTP client.
 //
-// want +1 `//cleanup:client type Registry has no runtime.Guard field`
+// want +2 `//cleanup:client type Registry has no runtime.Guard field`
+//
 //cleanup:client
 type Registry struct {
 	sync.RWMutex
