@@ -265,6 +265,17 @@ func (fl *flow) collectRoutines(body *ast.BlockStmt) {
 			r = r.copy()
 			r.pos = n.Pos()
 		case *ast.CallExpr:
+			// time.AfterFunc(d, f.flush), context.AfterFunc(ctx, f): f
+			// runs in a goroutine of its own, which nothing waits for.
+			if fn := typeutilCallee(fl.pass, n); fn != nil && fn.Name() == "AfterFunc" && fn.Pkg() != nil &&
+				(fn.Pkg().Path() == "time" || fn.Pkg().Path() == "context") && len(n.Args) == 2 {
+				if r = fl.started(n.Args[1]); r == nil {
+					return true
+				}
+				r = r.copy()
+				r.pos = n.Pos()
+				break
+			}
 			// wg.Go(func() { ... }): a goroutine that wg waits for.
 			sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr)
 			if !ok || sel.Sel.Name != "Go" || len(n.Args) != 1 || !isWaitGroupExpr(fl.pass, sel.X) {
@@ -346,6 +357,30 @@ var blockingMethods = map[string]string{
 	"Receive": "reads from", "Scan": "reads from", "Accept": "accepts on", "AcceptStream": "accepts on",
 }
 
+// readArgs records the fields that call reads from as its arguments:
+// io.ReadFull(s.conn, buf), bufio.NewReader(s.conn).
+func (fl *flow) readArgs(r *routine, call *ast.CallExpr) {
+	if fn := typeutilCallee(fl.pass, call); fn == nil || !readsArgs[fn.Name()] {
+		return
+	}
+	for _, arg := range call.Args {
+		if t := fl.pass.TypesInfo.TypeOf(arg); t != nil && isReader(t) {
+			for _, f := range fl.fields(arg) {
+				if r.blocks[f] == "" {
+					r.blocks[f] = "reads from"
+				}
+			}
+		}
+	}
+}
+
+// readsArgs are the functions that read from a reader they are given
+// (io.ReadFull), or return one that does (bufio.NewReader).
+var readsArgs = map[string]bool{
+	"ReadFull": true, "ReadAtLeast": true, "ReadAll": true, "Copy": true, "CopyN": true, "CopyBuffer": true,
+	"NewReader": true, "NewReaderSize": true, "NewScanner": true, "NewDecoder": true,
+}
+
 // summary is what body, and the package functions it calls, do with
 // fields. Goroutines it starts are not part of it: they are routines of
 // their own.
@@ -412,17 +447,7 @@ func (fl *flow) summary(body *ast.BlockStmt) *routine {
 					}
 				}
 			}
-			// io.ReadFull(s.conn, buf), bufio.NewReader(s.conn): reads
-			// from a reader it is given.
-			for _, arg := range n.Args {
-				if t := info.TypeOf(arg); t != nil && isReader(t) {
-					for _, f := range fl.fields(arg) {
-						if r.blocks[f] == "" {
-							r.blocks[f] = "reads from"
-						}
-					}
-				}
-			}
+			fl.readArgs(r, n)
 			if fn := fl.callee(n); fn != nil {
 				if fd := fl.decls[fn]; fd != nil && fd.Body != nil {
 					r.merge(fl.summary(fd.Body))
@@ -686,4 +711,20 @@ func (r *routine) touches(fields map[*types.Var]bool) bool {
 		}
 	}
 	return false
+}
+
+// typeutilCallee returns the function that call calls by name, in any
+// package.
+func typeutilCallee(pass *analysis.Pass, call *ast.CallExpr) *types.Func {
+	var id *ast.Ident
+	switch fun := ast.Unparen(call.Fun).(type) {
+	case *ast.Ident:
+		id = fun
+	case *ast.SelectorExpr:
+		id = fun.Sel
+	default:
+		return nil
+	}
+	fn, _ := pass.TypesInfo.Uses[id].(*types.Func)
+	return fn
 }

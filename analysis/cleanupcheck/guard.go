@@ -514,9 +514,30 @@ func (g *guardRules) enterLeave(fd *ast.FuncDecl, recv, guard string) (string, b
 	}
 	body := strings.Join(append(pre, ret), "\n\t\t")
 	if ctx != "" {
+		// ctx, leave, err := ... declares err in the body's scope: a later
+		// _, err := would then declare nothing new.
 		errName := "err"
-		if !withErr {
-			errName = "err"
+		for _, st := range fd.Body.List {
+			as, ok := st.(*ast.AssignStmt)
+			if !ok || as.Tok != token.DEFINE {
+				continue
+			}
+			names := map[string]bool{}
+			for _, lhs := range as.Lhs {
+				if id, ok := lhs.(*ast.Ident); ok {
+					names[id.Name] = true
+				}
+			}
+			delete(names, "_")
+			delete(names, ctx)
+			delete(names, "leave")
+			if names["err"] && len(names) == 1 {
+				errName = "enterErr"
+			}
+		}
+		if withErr && errName != "err" {
+			vals[len(vals)-1] = errName
+			body = strings.Join(append(pre, "return "+strings.Join(vals, ", ")), "\n\t\t")
 		}
 		return fmt.Sprintf("\n\t%s, leave, %s := %s.%s.EnterContext(%s)\n\tif %s != nil {\n\t\t%s\n\t}\n\tdefer leave()\n",
 			ctx, errName, recv, guard, ctx, errName, body), true

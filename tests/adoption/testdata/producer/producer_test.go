@@ -1,0 +1,61 @@
+package producer
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestHealthy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := net.Pipe()
+		stop := peer(b)
+		defer stop()
+		p := New(a)
+		successes := p.Successes()
+		for _, v := range []string{"a", "b", "c"} {
+			p.Input() <- &Message{Value: []byte(v)}
+			if m := <-successes; string(m.Value) != v {
+				t.Fatalf("Successes gave %q, want %q", m.Value, v)
+			}
+		}
+		if err := p.Close(); err != nil {
+			t.Fatalf("Close of a healthy producer: %v", err)
+		}
+		// After Close the channels are closed: ranging over them ends.
+		for range p.Successes() {
+			t.Error("a success after Close")
+		}
+		for range p.Errors() {
+			t.Error("an error after Close")
+		}
+	})
+}
+
+// Nobody reads Successes: the dispatcher is stuck sending a message.
+func TestFaulted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := net.Pipe()
+		stop := peer(b)
+		defer stop()
+		p := New(a)
+		successes := p.Successes()
+		p.Input() <- &Message{Value: []byte("unread")}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		err := p.CloseContext(ctx)
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("CloseContext took %v, past its 1s deadline", took)
+		}
+		if err == nil || !strings.Contains(err.Error(), "wg") {
+			t.Errorf("CloseContext = %v, want an error that names wg", err)
+		}
+		for range successes {
+		}
+		synctest.Wait()
+	})
+}
