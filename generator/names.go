@@ -8,6 +8,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -50,7 +51,15 @@ func (c *checker) names(p *Package) {
 			}
 		}
 	}
-	for _, name := range predeclared {
+	used := predeclared
+	for _, cl := range p.Clients {
+		for _, st := range cl.Steps {
+			if st.Chan && !slices.Contains(used, "close") {
+				used = append(slices.Clone(used), "close")
+			}
+		}
+	}
+	for _, name := range used {
 		if p.names[name] {
 			c.errorf(p.Clients[0].Pos, "the package declares %s (%s), which shadows the predeclared identifier that the generated code uses; rename it", name, where[name])
 		}
@@ -166,7 +175,7 @@ func newLocals(taken map[string]bool) *locals {
 // A type parameter E whose values are skipped when zero gets a method
 // zeroE.
 func refsNames(cl *Client) {
-	taken := map[string]bool{"Take": true, "Drop": true, "Len": true, "Name": true, "Close": true}
+	taken := map[string]bool{"Take": true, "TakeStep": true, "Drop": true, "Len": true, "Name": true, "Close": true}
 	cl.zeroMethods = map[string]string{}
 	for _, st := range cl.Steps {
 		base := st.Field.Name

@@ -62,6 +62,7 @@ type cleanupClientRefs struct {
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *context.CancelFunc = &x.cancel
 	var _ *sync.WaitGroup = &x.wg
@@ -74,21 +75,36 @@ func _(x *Client) {
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.cancel = x.cancel
-	r.wg = &x.wg
-	r.done = x.done
-	r.conn = x.conn
-	r.srv = x.srv
-	for i, e := range x.items {
-		if e != nil {
-			r.items = append(r.items, e)
-			r.itemsAt = append(r.itemsAt, i)
-		}
+	for step := range 7 {
+		r.TakeStep(x, step)
 	}
-	for k, e := range x.byName {
-		if e != nil {
-			r.byName = append(r.byName, e)
-			r.byNameKeys = append(r.byNameKeys, k)
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		r.cancel = x.cancel
+	case 1:
+		r.wg = &x.wg
+	case 2:
+		r.done = x.done
+	case 3:
+		r.srv = x.srv
+	case 4:
+		r.conn = x.conn
+	case 5:
+		for i, e := range x.items {
+			if e != nil {
+				r.items = append(r.items, e)
+				r.itemsAt = append(r.itemsAt, i)
+			}
+		}
+	case 6:
+		for k, e := range x.byName {
+			if e != nil {
+				r.byName = append(r.byName, e)
+				r.byNameKeys = append(r.byNameKeys, k)
+			}
 		}
 	}
 }

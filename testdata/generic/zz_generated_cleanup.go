@@ -54,6 +54,7 @@ type cleanupPoolRefs[E io.Closer] struct {
 // renamed, removed or retyped.
 func _[E io.Closer](x *Pool[E]) {
 	var _ runtime.Refs[Pool[E]] = (*cleanupPoolRefs[E])(nil)
+	var _ runtime.StepTaker[Pool[E]] = (*cleanupPoolRefs[E])(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *[]E = &x.items
 	var _ *E = &x.spare
@@ -62,17 +63,28 @@ func _[E io.Closer](x *Pool[E]) {
 }
 
 func (r *cleanupPoolRefs[E]) Take(x *Pool[E]) {
-	for i, e := range x.items {
-		if !r.zeroE(e) {
-			r.items = append(r.items, e)
-			r.itemsAt = append(r.itemsAt, i)
-		}
+	for step := range 3 {
+		r.TakeStep(x, step)
 	}
-	r.spare = x.spare
-	for k, e := range x.byKey {
-		if !r.zeroE(e) {
-			r.byKey = append(r.byKey, e)
-			r.byKeyKeys = append(r.byKeyKeys, k)
+}
+
+func (r *cleanupPoolRefs[E]) TakeStep(x *Pool[E], step int) {
+	switch step {
+	case 0:
+		for i, e := range x.items {
+			if !r.zeroE(e) {
+				r.items = append(r.items, e)
+				r.itemsAt = append(r.itemsAt, i)
+			}
+		}
+	case 1:
+		r.spare = x.spare
+	case 2:
+		for k, e := range x.byKey {
+			if !r.zeroE(e) {
+				r.byKey = append(r.byKey, e)
+				r.byKeyKeys = append(r.byKeyKeys, k)
+			}
 		}
 	}
 }
@@ -168,6 +180,7 @@ type cleanupCacheRefs[K comparable, V io.Closer, N Number] struct {
 // renamed, removed or retyped.
 func _[K comparable, V io.Closer, N Number](x *Cache[K, V, N]) {
 	var _ runtime.Refs[Cache[K, V, N]] = (*cleanupCacheRefs[K, V, N])(nil)
+	var _ runtime.StepTaker[Cache[K, V, N]] = (*cleanupCacheRefs[K, V, N])(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *map[K]V = &x.entries
 	var _ *V = &x.last
@@ -175,13 +188,23 @@ func _[K comparable, V io.Closer, N Number](x *Cache[K, V, N]) {
 }
 
 func (r *cleanupCacheRefs[K, V, N]) Take(x *Cache[K, V, N]) {
-	for k, e := range x.entries {
-		if !r.zeroV(e) {
-			r.entries = append(r.entries, e)
-			r.entriesKeys = append(r.entriesKeys, k)
-		}
+	for step := range 2 {
+		r.TakeStep(x, step)
 	}
-	r.pool = x.pool
+}
+
+func (r *cleanupCacheRefs[K, V, N]) TakeStep(x *Cache[K, V, N], step int) {
+	switch step {
+	case 0:
+		for k, e := range x.entries {
+			if !r.zeroV(e) {
+				r.entries = append(r.entries, e)
+				r.entriesKeys = append(r.entriesKeys, k)
+			}
+		}
+	case 1:
+		r.pool = x.pool
+	}
 }
 
 func (*cleanupCacheRefs[K, V, N]) Drop(x *Cache[K, V, N]) {

@@ -59,6 +59,7 @@ type cleanupParamsRefs[x io.Closer, context io.Closer, time any, runtime any, r 
 // renamed, removed or retyped.
 func _[x io.Closer, context io.Closer, time any, runtime any, r io.Closer, e io.Closer](x2 *Params[x, context, time, runtime, r, e]) {
 	var _ runtime1.Refs[Params[x, context, time, runtime, r, e]] = (*cleanupParamsRefs[x, context, time, runtime, r, e])(nil)
+	var _ runtime1.StepTaker[Params[x, context, time, runtime, r, e]] = (*cleanupParamsRefs[x, context, time, runtime, r, e])(nil)
 	var _ *runtime1.Guard = &x2.guard
 	var _ *x = &x2.a
 	var _ *context = &x2.b
@@ -69,21 +70,34 @@ func _[x io.Closer, context io.Closer, time any, runtime any, r io.Closer, e io.
 }
 
 func (r2 *cleanupParamsRefs[x, context, time, runtime, r, e]) Take(x2 *Params[x, context, time, runtime, r, e]) {
-	r2.a = x2.a
-	r2.b = x2.b
-	for i, e2 := range x2.c {
-		if !r2.zeror(e2) {
-			r2.c = append(r2.c, e2)
-			r2.cAt = append(r2.cAt, i)
+	for step := range 5 {
+		r2.TakeStep(x2, step)
+	}
+}
+
+func (r2 *cleanupParamsRefs[x, context, time, runtime, r, e]) TakeStep(x2 *Params[x, context, time, runtime, r, e], step int) {
+	switch step {
+	case 0:
+		r2.stop = x2.stop
+	case 1:
+		r2.a = x2.a
+	case 2:
+		r2.b = x2.b
+	case 3:
+		for i, e2 := range x2.c {
+			if !r2.zeror(e2) {
+				r2.c = append(r2.c, e2)
+				r2.cAt = append(r2.cAt, i)
+			}
+		}
+	case 4:
+		for k, e2 := range x2.m {
+			if !r2.zeroe(e2) {
+				r2.m = append(r2.m, e2)
+				r2.mKeys = append(r2.mKeys, k)
+			}
 		}
 	}
-	for k, e2 := range x2.m {
-		if !r2.zeroe(e2) {
-			r2.m = append(r2.m, e2)
-			r2.mKeys = append(r2.mKeys, k)
-		}
-	}
-	r2.stop = x2.stop
 }
 
 func (*cleanupParamsRefs[x, context, time, runtime, r, e]) Drop(x2 *Params[x, context, time, runtime, r, e]) {
@@ -208,11 +222,14 @@ type cleanupPtrRefs[P *int,] struct{}
 // renamed, removed or retyped.
 func _[P *int](x2 *Ptr[P]) {
 	var _ runtime1.Refs[Ptr[P]] = (*cleanupPtrRefs[P])(nil)
+	var _ runtime1.StepTaker[Ptr[P]] = (*cleanupPtrRefs[P])(nil)
 	var _ *runtime1.Guard = &x2.guard
 	var _ *P = &x2.p
 }
 
-func (r2 *cleanupPtrRefs[P]) Take(x2 *Ptr[P]) {}
+func (*cleanupPtrRefs[P]) Take(*Ptr[P]) {}
+
+func (*cleanupPtrRefs[P]) TakeStep(*Ptr[P], int) {}
 
 func (*cleanupPtrRefs[P]) Drop(x2 *Ptr[P]) {
 	var zeroP P
@@ -263,13 +280,23 @@ type cleanupChansRefs struct {
 // renamed, removed or retyped.
 func _(x2 *Chans) {
 	var _ runtime1.Refs[Chans] = (*cleanupChansRefs)(nil)
+	var _ runtime1.StepTaker[Chans] = (*cleanupChansRefs)(nil)
 	var _ *runtime1.Guard = &x2.guard
 	var _ *chan (<-chan int) = &x2.ch
 	var _ *chan<- <-chan int = &x2.out
 }
 
 func (r2 *cleanupChansRefs) Take(x2 *Chans) {
-	r2.ch = x2.ch
+	for step := range 1 {
+		r2.TakeStep(x2, step)
+	}
+}
+
+func (r2 *cleanupChansRefs) TakeStep(x2 *Chans, step int) {
+	switch step {
+	case 0:
+		r2.ch = x2.ch
+	}
 }
 
 func (*cleanupChansRefs) Drop(x2 *Chans) {

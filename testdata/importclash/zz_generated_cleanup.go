@@ -46,17 +46,28 @@ type cleanupClientRefs struct {
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *context.CancelFunc = &x.cancel
 	var _ *[]*Item = &x.items
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.cancel = x.cancel
-	for i, e := range x.items {
-		if e != nil {
-			r.items = append(r.items, e)
-			r.itemsAt = append(r.itemsAt, i)
+	for step := range 2 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		r.cancel = x.cancel
+	case 1:
+		for i, e := range x.items {
+			if e != nil {
+				r.items = append(r.items, e)
+				r.itemsAt = append(r.itemsAt, i)
+			}
 		}
 	}
 }

@@ -59,6 +59,7 @@ type cleanupClientRefs struct {
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *io.Closer = &x.conn
 	var _ *map[string]io.Closer = &x.byName
@@ -70,26 +71,46 @@ func _(x *Client) {
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.free = x.free
-	x.mu.Lock()
-	r.conn = x.conn
-	for k, e := range x.byName {
-		if e != nil {
-			r.byName = append(r.byName, e)
-			r.byNameKeys = append(r.byNameKeys, k)
-		}
+	for step := range 6 {
+		r.TakeStep(x, step)
 	}
-	x.mu.Unlock()
-	x.rw.RLock()
-	r.cancel = x.cancel
-	for i, e := range x.items {
-		if e != nil {
-			r.items = append(r.items, e)
-			r.itemsAt = append(r.itemsAt, i)
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		x.rw.RLock()
+		r.cancel = x.cancel
+		x.rw.RUnlock()
+	case 1:
+		x.rw.RLock()
+		r.done = x.done
+		x.rw.RUnlock()
+	case 2:
+		x.mu.Lock()
+		r.conn = x.conn
+		x.mu.Unlock()
+	case 3:
+		x.mu.Lock()
+		for k, e := range x.byName {
+			if e != nil {
+				r.byName = append(r.byName, e)
+				r.byNameKeys = append(r.byNameKeys, k)
+			}
 		}
+		x.mu.Unlock()
+	case 4:
+		x.rw.RLock()
+		for i, e := range x.items {
+			if e != nil {
+				r.items = append(r.items, e)
+				r.itemsAt = append(r.itemsAt, i)
+			}
+		}
+		x.rw.RUnlock()
+	case 5:
+		r.free = x.free
 	}
-	r.done = x.done
-	x.rw.RUnlock()
 }
 
 func (*cleanupClientRefs) Drop(x *Client) {
@@ -194,14 +215,24 @@ type cleanupEmbeddedRefs struct {
 // renamed, removed or retyped.
 func _(x *Embedded) {
 	var _ runtime.Refs[Embedded] = (*cleanupEmbeddedRefs)(nil)
+	var _ runtime.StepTaker[Embedded] = (*cleanupEmbeddedRefs)(nil)
 	var _ *runtime.Guard = &x.Guard
 	var _ *io.Closer = &x.conn
 }
 
 func (r *cleanupEmbeddedRefs) Take(x *Embedded) {
-	x.Mutex.Lock()
-	r.conn = x.conn
-	x.Mutex.Unlock()
+	for step := range 1 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupEmbeddedRefs) TakeStep(x *Embedded, step int) {
+	switch step {
+	case 0:
+		x.Mutex.Lock()
+		r.conn = x.conn
+		x.Mutex.Unlock()
+	}
 }
 
 func (*cleanupEmbeddedRefs) Drop(x *Embedded) {

@@ -50,6 +50,7 @@ type cleanupParentRefs struct {
 // renamed, removed or retyped.
 func _(x *Parent) {
 	var _ runtime.Refs[Parent] = (*cleanupParentRefs)(nil)
+	var _ runtime.StepTaker[Parent] = (*cleanupParentRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *[]*Child = &x.children
 	var _ *map[string]*Child = &x.named
@@ -57,19 +58,30 @@ func _(x *Parent) {
 }
 
 func (r *cleanupParentRefs) Take(x *Parent) {
-	for i, e := range x.children {
-		if e != nil {
-			r.children = append(r.children, e)
-			r.childrenAt = append(r.childrenAt, i)
-		}
+	for step := range 3 {
+		r.TakeStep(x, step)
 	}
-	for k, e := range x.named {
-		if e != nil {
-			r.named = append(r.named, e)
-			r.namedKeys = append(r.namedKeys, k)
+}
+
+func (r *cleanupParentRefs) TakeStep(x *Parent, step int) {
+	switch step {
+	case 0:
+		for i, e := range x.children {
+			if e != nil {
+				r.children = append(r.children, e)
+				r.childrenAt = append(r.childrenAt, i)
+			}
 		}
+	case 1:
+		for k, e := range x.named {
+			if e != nil {
+				r.named = append(r.named, e)
+				r.namedKeys = append(r.namedKeys, k)
+			}
+		}
+	case 2:
+		r.stop = x.stop
 	}
-	r.stop = x.stop
 }
 
 func (*cleanupParentRefs) Drop(x *Parent) {
@@ -144,12 +156,22 @@ type cleanupChildRefs struct {
 // renamed, removed or retyped.
 func _(x *Child) {
 	var _ runtime.Refs[Child] = (*cleanupChildRefs)(nil)
+	var _ runtime.StepTaker[Child] = (*cleanupChildRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Parent = &x.parent
 }
 
 func (r *cleanupChildRefs) Take(x *Child) {
-	r.parent = x.parent
+	for step := range 1 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupChildRefs) TakeStep(x *Child, step int) {
+	switch step {
+	case 0:
+		r.parent = x.parent
+	}
 }
 
 func (*cleanupChildRefs) Drop(x *Child) {
@@ -199,10 +221,13 @@ type cleanupEmptyRefs struct{}
 // renamed, removed or retyped.
 func _(x *Empty) {
 	var _ runtime.Refs[Empty] = (*cleanupEmptyRefs)(nil)
+	var _ runtime.StepTaker[Empty] = (*cleanupEmptyRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 }
 
-func (r *cleanupEmptyRefs) Take(x *Empty) {}
+func (*cleanupEmptyRefs) Take(*Empty) {}
+
+func (*cleanupEmptyRefs) TakeStep(*Empty, int) {}
 
 func (*cleanupEmptyRefs) Drop(x *Empty) {}
 

@@ -58,6 +58,7 @@ type cleanupClientRefs struct {
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *Flusher = &x.flusher
 	var _ *[3]Flusher = &x.flushers
@@ -70,18 +71,32 @@ func _(x *Client) {
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.flusher = &x.flusher
-	r.flushers = x.flushers[:]
-	for k, e := range x.tokens {
-		r.tokens = append(r.tokens, e)
-		r.tokensKeys = append(r.tokensKeys, k)
+	for step := range 6 {
+		r.TakeStep(x, step)
 	}
-	for k, e := range x.named {
-		r.named = append(r.named, e)
-		r.namedKeys = append(r.namedKeys, k)
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		r.wg = x.wg
+	case 1:
+		r.flusher = &x.flusher
+	case 2:
+		r.flushers = x.flushers[:]
+	case 3:
+		for k, e := range x.tokens {
+			r.tokens = append(r.tokens, e)
+			r.tokensKeys = append(r.tokensKeys, k)
+		}
+	case 4:
+		for k, e := range x.named {
+			r.named = append(r.named, e)
+			r.namedKeys = append(r.namedKeys, k)
+		}
+	case 5:
+		r.done = x.done
 	}
-	r.wg = x.wg
-	r.done = x.done
 }
 
 func (*cleanupClientRefs) Drop(x *Client) {

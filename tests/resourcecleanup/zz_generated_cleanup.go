@@ -50,6 +50,7 @@ type cleanupMatrixClientRefs struct {
 // renamed, removed or retyped.
 func _(x *MatrixClient) {
 	var _ runtime.Refs[MatrixClient] = (*cleanupMatrixClientRefs)(nil)
+	var _ runtime.StepTaker[MatrixClient] = (*cleanupMatrixClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.res
 	var _ **Server = &x.srv
@@ -57,9 +58,20 @@ func _(x *MatrixClient) {
 }
 
 func (r *cleanupMatrixClientRefs) Take(x *MatrixClient) {
-	r.res = x.res
-	r.srv = x.srv
-	r.after = x.after
+	for step2 := range 3 {
+		r.TakeStep(x, step2)
+	}
+}
+
+func (r *cleanupMatrixClientRefs) TakeStep(x *MatrixClient, step2 int) {
+	switch step2 {
+	case 0:
+		r.res = x.res
+	case 1:
+		r.srv = x.srv
+	case 2:
+		r.after = x.after
+	}
 }
 
 func (*cleanupMatrixClientRefs) Drop(x *MatrixClient) {
@@ -130,12 +142,22 @@ type cleanupStressClientRefs struct {
 // renamed, removed or retyped.
 func _(x *StressClient) {
 	var _ runtime.Refs[StressClient] = (*cleanupStressClientRefs)(nil)
+	var _ runtime.StepTaker[StressClient] = (*cleanupStressClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.res
 }
 
 func (r *cleanupStressClientRefs) Take(x *StressClient) {
-	r.res = x.res
+	for step2 := range 1 {
+		r.TakeStep(x, step2)
+	}
+}
+
+func (r *cleanupStressClientRefs) TakeStep(x *StressClient, step2 int) {
+	switch step2 {
+	case 0:
+		r.res = x.res
+	}
 }
 
 func (*cleanupStressClientRefs) Drop(x *StressClient) {
@@ -205,6 +227,7 @@ type cleanupRaceClientRefs struct {
 // renamed, removed or retyped.
 func _(x *RaceClient) {
 	var _ runtime.Refs[RaceClient] = (*cleanupRaceClientRefs)(nil)
+	var _ runtime.StepTaker[RaceClient] = (*cleanupRaceClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.res
 	var _ *map[string]*Resource = &x.byName
@@ -217,21 +240,34 @@ func _(x *RaceClient) {
 }
 
 func (r *cleanupRaceClientRefs) Take(x *RaceClient) {
-	r.res = x.res
-	for k, e := range x.byName {
-		if e != nil {
-			r.byName = append(r.byName, e)
-			r.byNameKeys = append(r.byNameKeys, k)
+	for step2 := range 5 {
+		r.TakeStep(x, step2)
+	}
+}
+
+func (r *cleanupRaceClientRefs) TakeStep(x *RaceClient, step2 int) {
+	switch step2 {
+	case 0:
+		r.cancel = x.cancel
+	case 1:
+		r.wg = x.wg
+	case 2:
+		r.res = x.res
+	case 3:
+		for k, e := range x.byName {
+			if e != nil {
+				r.byName = append(r.byName, e)
+				r.byNameKeys = append(r.byNameKeys, k)
+			}
+		}
+	case 4:
+		for i, e := range x.list {
+			if e != nil {
+				r.list = append(r.list, e)
+				r.listAt = append(r.listAt, i)
+			}
 		}
 	}
-	for i, e := range x.list {
-		if e != nil {
-			r.list = append(r.list, e)
-			r.listAt = append(r.listAt, i)
-		}
-	}
-	r.cancel = x.cancel
-	r.wg = x.wg
 }
 
 func (*cleanupRaceClientRefs) Drop(x *RaceClient) {
@@ -320,15 +356,25 @@ type cleanupKeyedClientRefs struct {
 // renamed, removed or retyped.
 func _(x *KeyedClient) {
 	var _ runtime.Refs[KeyedClient] = (*cleanupKeyedClientRefs)(nil)
+	var _ runtime.StepTaker[KeyedClient] = (*cleanupKeyedClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *map[StuckKey]*Resource = &x.byKey
 }
 
 func (r *cleanupKeyedClientRefs) Take(x *KeyedClient) {
-	for k, e := range x.byKey {
-		if e != nil {
-			r.byKey = append(r.byKey, e)
-			r.byKeyKeys = append(r.byKeyKeys, k)
+	for step2 := range 1 {
+		r.TakeStep(x, step2)
+	}
+}
+
+func (r *cleanupKeyedClientRefs) TakeStep(x *KeyedClient, step2 int) {
+	switch step2 {
+	case 0:
+		for k, e := range x.byKey {
+			if e != nil {
+				r.byKey = append(r.byKey, e)
+				r.byKeyKeys = append(r.byKeyKeys, k)
+			}
 		}
 	}
 }
