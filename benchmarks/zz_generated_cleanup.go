@@ -4,6 +4,7 @@ package benchmarks
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -1875,7 +1876,7 @@ var cleanupArray64 = runtime.Plan[Array64, cleanupArray64Refs]{
 
 // cleanupArray64Refs holds the fields of Array64 that its steps use.
 type cleanupArray64Refs struct {
-	rs   []*Resource
+	rs   [64]*Resource
 	rsAt []int
 }
 
@@ -1897,9 +1898,9 @@ func (r *cleanupArray64Refs) Take(x *Array64) {
 func (r *cleanupArray64Refs) TakeStep(x *Array64, step int) {
 	switch step {
 	case 0:
-		for i, e := range x.rs {
+		r.rs = x.rs
+		for i, e := range r.rs {
 			if e != nil {
-				r.rs = append(r.rs, e)
 				r.rsAt = append(r.rsAt, i)
 			}
 		}
@@ -1911,7 +1912,7 @@ func (*cleanupArray64Refs) Drop(x *Array64) {}
 func (r *cleanupArray64Refs) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.rs)
+		return len(r.rsAt)
 	}
 	return 0
 }
@@ -1927,7 +1928,7 @@ func (r *cleanupArray64Refs) Name(step, elem int) string {
 func (r *cleanupArray64Refs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.rs[elem].Close()
+		return r.rs[r.rsAt[elem]].Close()
 	}
 	return nil
 }
@@ -2051,9 +2052,9 @@ func (r *cleanupCollectionRefs) Take(x *Collection) {
 func (r *cleanupCollectionRefs) TakeStep(x *Collection, step int) {
 	switch step {
 	case 0:
-		for i, e := range x.items {
+		r.items = slices.Clone(x.items)
+		for i, e := range r.items {
 			if e != nil {
-				r.items = append(r.items, e)
 				r.itemsAt = append(r.itemsAt, i)
 			}
 		}
@@ -2067,7 +2068,7 @@ func (*cleanupCollectionRefs) Drop(x *Collection) {
 func (r *cleanupCollectionRefs) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.items)
+		return len(r.itemsAt)
 	}
 	return 0
 }
@@ -2083,7 +2084,7 @@ func (r *cleanupCollectionRefs) Name(step, elem int) string {
 func (r *cleanupCollectionRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.items[elem].Close()
+		return r.items[r.itemsAt[elem]].Close()
 	}
 	return nil
 }
@@ -2113,7 +2114,7 @@ var cleanupKeyedCollection = runtime.Plan[KeyedCollection, cleanupKeyedCollectio
 
 // cleanupKeyedCollectionRefs holds the fields of KeyedCollection that its steps use.
 type cleanupKeyedCollectionRefs struct {
-	byKey     []*Resource
+	byKey     map[SlowKey]*Resource
 	byKeyKeys []SlowKey
 }
 
@@ -2135,9 +2136,10 @@ func (r *cleanupKeyedCollectionRefs) Take(x *KeyedCollection) {
 func (r *cleanupKeyedCollectionRefs) TakeStep(x *KeyedCollection, step int) {
 	switch step {
 	case 0:
+		r.byKey = make(map[SlowKey]*Resource, len(x.byKey))
 		for k, e := range x.byKey {
 			if e != nil {
-				r.byKey = append(r.byKey, e)
+				r.byKey[k] = e
 				r.byKeyKeys = append(r.byKeyKeys, k)
 			}
 		}
@@ -2151,7 +2153,7 @@ func (*cleanupKeyedCollectionRefs) Drop(x *KeyedCollection) {
 func (r *cleanupKeyedCollectionRefs) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.byKey)
+		return len(r.byKeyKeys)
 	}
 	return 0
 }
@@ -2167,7 +2169,7 @@ func (r *cleanupKeyedCollectionRefs) Name(step, elem int) string {
 func (r *cleanupKeyedCollectionRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.byKey[elem].Close()
+		return r.byKey[r.byKeyKeys[elem]].Close()
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ func checkSource(src *source) (*Package, []*TypeDecl, Diagnostics) {
 	}
 	c.strays(files, seen)
 	if len(out.Clients) > 0 {
-		c.names(out)
+		c.names(out, decls)
 	}
 	c.diags.sort()
 	return out, decls, c.diags

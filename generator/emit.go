@@ -125,7 +125,7 @@ func groupImports(src []byte) []byte {
 // generic is s[P, Q] for the client's type parameters, or s.
 func generic(cl *Client, s *jen.Statement) *jen.Statement {
 	if cl.Generic() {
-		s.Types(typeArgNames(cl.TypeParams)...)
+		s.Types(typeArgNames(cl.TypeParamNames)...)
 	}
 	return s
 }
@@ -231,7 +231,7 @@ func (e *emitter) client(cl *Client) {
 	f.Commentf("%s holds the fields of %s that its steps use.", cl.RefsName, cl.Name)
 	decl := f.Type().Id(cl.RefsName)
 	if cl.Generic() {
-		decl.Types(e.w.typeParams(cl.TypeParams)...)
+		decl.Types(e.w.typeParams(cl.TypeParams, cl.TypeParamNames)...)
 	}
 	decl.Struct(fields...)
 	f.Line()
@@ -248,7 +248,7 @@ func (e *emitter) client(cl *Client) {
 	}
 	guard := f.Func().Id("_")
 	if cl.Generic() {
-		guard.Types(e.w.typeParams(cl.TypeParams)...)
+		guard.Types(e.w.typeParams(cl.TypeParams, cl.TypeParamNames)...)
 	}
 	guard.Params(x().Op("*").Add(recv())).Block(checks...)
 	f.Line()
@@ -322,7 +322,14 @@ func (e *emitter) client(cl *Client) {
 		method(l.r).Id("Len").Params(jen.Id(l.step).Int()).Int().Block(
 			jen.Switch(jen.Id(l.step)).BlockFunc(func(g *jen.Group) {
 				for i, st := range each {
-					g.Case(jen.Lit(eachIndex[i])).Block(jen.Return(jen.Len(r().Dot(st.Ref))))
+					n := st.Ref
+					switch {
+					case st.Each.Map:
+						n = st.Each.Keys
+					case st.Each.At != "":
+						n = st.Each.At
+					}
+					g.Case(jen.Lit(eachIndex[i])).Block(jen.Return(jen.Len(r().Dot(n))))
 				}
 			}),
 			jen.Return(jen.Lit(0)),
@@ -413,10 +420,10 @@ func (e *emitter) lockCall(lock *Lock, write, acquire bool) *jen.Statement {
 
 // refType is the type of a step's refs field.
 func (e *emitter) refType(st *Step) *jen.Statement {
-	if st.Each != nil {
-		return jen.Index().Add(e.w.typ(st.Each.Elem))
-	}
 	t := e.w.typ(st.Field.Type)
+	if st.Each != nil && !(st.Addr && isArray(st.Field.Type)) {
+		return t
+	}
 	if st.Addr {
 		return jen.Op("*").Add(t)
 	}
@@ -431,6 +438,11 @@ func isArray(t types.Type) bool {
 }
 
 // take adds the statements of Take that copy a step's field.
+//
+// A collection is held whole, in its field's own type, and its elements are
+// named by index or key: the element type is never spelled, since a
+// collection of another package may hold elements of an unexported type
+// (Conns []*conn) that this package cannot name.
 func (e *emitter) take(g *jen.Group, cl *Client, st *Step) {
 	l := e.l
 	src := func() *jen.Statement { return jen.Id(l.x).Dot(st.Field.Name) }
@@ -438,36 +450,40 @@ func (e *emitter) take(g *jen.Group, cl *Client, st *Step) {
 	switch {
 	case st.Each == nil && st.Addr:
 		g.Add(ref()).Op("=").Op("&").Add(src())
+		return
 	case st.Each == nil:
 		g.Add(ref()).Op("=").Add(src())
-	case !st.Each.Map && st.Skip == SkipNever:
-		whole := src()
-		if isArray(st.Field.Type) {
-			whole = src().Index(jen.Op(":"))
-		}
-		if st.Addr {
-			g.Add(ref()).Op("=").Add(whole) // used in place
-		} else {
-			g.Add(ref()).Op("=").Qual(pkgSlices, "Clone").Call(whole)
-		}
-	default:
-		k := l.i
-		if st.Each.Map {
-			k = l.k
-		}
-		body := []jen.Code{
-			ref().Op("=").Append(ref(), jen.Id(l.e)),
-		}
-		if st.Each.Map {
-			body = append(body, jen.Id(l.r).Dot(st.Each.Keys).Op("=").Append(jen.Id(l.r).Dot(st.Each.Keys), jen.Id(k)))
-		} else {
-			body = append(body, jen.Id(l.r).Dot(st.Each.At).Op("=").Append(jen.Id(l.r).Dot(st.Each.At), jen.Id(k)))
+		return
+	case st.Each.Map:
+		// A copy of the elements that hold a resource, by key: made
+		// without the maps package, which the package may not import.
+		set := []jen.Code{
+			ref().Index(jen.Id(l.k)).Op("=").Id(l.e),
+			jen.Id(l.r).Dot(st.Each.Keys).Op("=").Append(jen.Id(l.r).Dot(st.Each.Keys), jen.Id(l.k)),
 		}
 		if st.Skip != SkipNever {
-			body = []jen.Code{jen.If(e.present(cl, st, jen.Id(l.e))).Block(body...)}
+			set = []jen.Code{jen.If(e.present(cl, st, jen.Id(l.e))).Block(set...)}
 		}
-		g.For(jen.List(jen.Id(k), jen.Id(l.e)).Op(":=").Range().Add(src())).Block(body...)
+		g.Add(ref()).Op("=").Make(e.w.typ(st.Field.Type), jen.Len(src()))
+		g.For(jen.List(jen.Id(l.k), jen.Id(l.e)).Op(":=").Range().Add(src())).Block(set...)
+		return
+	case isArray(st.Field.Type) && st.Addr:
+		g.Add(ref()).Op("=").Op("&").Add(src()) // used in place
+	case isArray(st.Field.Type):
+		g.Add(ref()).Op("=").Add(src())
+	case st.Addr:
+		g.Add(ref()).Op("=").Add(src()) // used in place
+	default:
+		g.Add(ref()).Op("=").Qual(pkgSlices, "Clone").Call(src())
 	}
+	index, k := st.Each.At, l.i
+	if index == "" {
+		return // every element, by its index
+	}
+	add := jen.Id(l.r).Dot(index).Op("=").Append(jen.Id(l.r).Dot(index), jen.Id(k))
+	g.For(jen.List(jen.Id(k), jen.Id(l.e)).Op(":=").Range().Add(ref())).Block(
+		jen.If(e.present(cl, st, jen.Id(l.e))).Block(add),
+	)
 }
 
 // present is the condition under which v, a step's field or element,
@@ -545,7 +561,13 @@ func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 	l := e.l
 	v := func() *jen.Statement {
 		s := jen.Id(l.r).Dot(st.Ref)
-		if st.Each != nil {
+		switch {
+		case st.Each == nil:
+		case st.Each.Map:
+			s.Index(jen.Id(l.r).Dot(st.Each.Keys).Index(jen.Id(l.elem)))
+		case st.Each.At != "":
+			s.Index(jen.Id(l.r).Dot(st.Each.At).Index(jen.Id(l.elem)))
+		default:
 			s.Index(jen.Id(l.elem))
 		}
 		return s

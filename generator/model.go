@@ -29,7 +29,10 @@ type Client struct {
 	Name       string             // T
 	Pos        token.Pos          // the //cleanup:client directive
 	TypeParams []*types.TypeParam // nil unless generic
-	Timeout    time.Duration
+	// TypeParamNames name TypeParams in the generated declarations: their
+	// own names, and a free one for a blank parameter (type Client[_ any]).
+	TypeParamNames []string
+	Timeout        time.Duration
 	// Method is method= of //cleanup:client: the name of the one generated
 	// method, NAME(ctx context.Context) error, instead of Close and
 	// CloseContext; "" for those two.

@@ -174,7 +174,7 @@ var cleanupDataSourceManager = runtime.Plan[DataSourceManager, cleanupDataSource
 
 // cleanupDataSourceManagerRefs holds the fields of DataSourceManager that its steps use.
 type cleanupDataSourceManagerRefs struct {
-	sources     []Source
+	sources     map[string]Source
 	sourcesKeys []string
 }
 
@@ -197,9 +197,10 @@ func (r *cleanupDataSourceManagerRefs) TakeStep(x *DataSourceManager, step int) 
 	switch step {
 	case 0:
 		x.mu.RLock()
+		r.sources = make(map[string]Source, len(x.sources))
 		for k, e := range x.sources {
 			if e != nil {
-				r.sources = append(r.sources, e)
+				r.sources[k] = e
 				r.sourcesKeys = append(r.sourcesKeys, k)
 			}
 		}
@@ -216,7 +217,7 @@ func (*cleanupDataSourceManagerRefs) Drop(x *DataSourceManager) {
 func (r *cleanupDataSourceManagerRefs) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.sources)
+		return len(r.sourcesKeys)
 	}
 	return 0
 }
@@ -232,7 +233,7 @@ func (r *cleanupDataSourceManagerRefs) Name(step, elem int) string {
 func (r *cleanupDataSourceManagerRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.sources[elem].CloseContext(ctx)
+		return r.sources[r.sourcesKeys[elem]].CloseContext(ctx)
 	}
 	return nil
 }

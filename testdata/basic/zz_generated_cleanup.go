@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -54,7 +55,7 @@ type cleanupClientRefs struct {
 	srv        *Server
 	items      []*Item
 	itemsAt    []int
-	byName     []io.Closer
+	byName     map[string]io.Closer
 	byNameKeys []string
 }
 
@@ -93,16 +94,17 @@ func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
 	case 4:
 		r.conn = x.conn
 	case 5:
-		for i, e := range x.items {
+		r.items = slices.Clone(x.items)
+		for i, e := range r.items {
 			if e != nil {
-				r.items = append(r.items, e)
 				r.itemsAt = append(r.itemsAt, i)
 			}
 		}
 	case 6:
+		r.byName = make(map[string]io.Closer, len(x.byName))
 		for k, e := range x.byName {
 			if e != nil {
-				r.byName = append(r.byName, e)
+				r.byName[k] = e
 				r.byNameKeys = append(r.byNameKeys, k)
 			}
 		}
@@ -122,9 +124,9 @@ func (*cleanupClientRefs) Drop(x *Client) {
 func (r *cleanupClientRefs) Len(step int) int {
 	switch step {
 	case 5:
-		return len(r.items)
+		return len(r.itemsAt)
 	case 6:
-		return len(r.byName)
+		return len(r.byNameKeys)
 	}
 	return 0
 }
@@ -173,9 +175,9 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 			return r.conn.Close()
 		}
 	case 5:
-		return r.items[elem].Close()
+		return r.items[r.itemsAt[elem]].Close()
 	case 6:
-		return r.byName[elem].Close()
+		return r.byName[r.byNameKeys[elem]].Close()
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package generic
 import (
 	"context"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -46,7 +47,7 @@ type cleanupPoolRefs[E io.Closer] struct {
 	items     []E
 	itemsAt   []int
 	spare     E
-	byKey     []E
+	byKey     map[string]E
 	byKeyKeys []string
 }
 
@@ -71,18 +72,19 @@ func (r *cleanupPoolRefs[E]) Take(x *Pool[E]) {
 func (r *cleanupPoolRefs[E]) TakeStep(x *Pool[E], step int) {
 	switch step {
 	case 0:
-		for i, e := range x.items {
+		r.items = slices.Clone(x.items)
+		for i, e := range r.items {
 			if !r.zeroE(e) {
-				r.items = append(r.items, e)
 				r.itemsAt = append(r.itemsAt, i)
 			}
 		}
 	case 1:
 		r.spare = x.spare
 	case 2:
+		r.byKey = make(map[string]E, len(x.byKey))
 		for k, e := range x.byKey {
 			if !r.zeroE(e) {
-				r.byKey = append(r.byKey, e)
+				r.byKey[k] = e
 				r.byKeyKeys = append(r.byKeyKeys, k)
 			}
 		}
@@ -100,9 +102,9 @@ func (*cleanupPoolRefs[E]) Drop(x *Pool[E]) {
 func (r *cleanupPoolRefs[E]) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.items)
+		return len(r.itemsAt)
 	case 2:
-		return len(r.byKey)
+		return len(r.byKeyKeys)
 	}
 	return 0
 }
@@ -120,13 +122,13 @@ func (r *cleanupPoolRefs[E]) Name(step, elem int) string {
 func (r *cleanupPoolRefs[E]) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.items[elem].Close()
+		return r.items[r.itemsAt[elem]].Close()
 	case 1:
 		if !r.zeroE(r.spare) {
 			return r.spare.Close()
 		}
 	case 2:
-		return r.byKey[elem].Close()
+		return r.byKey[r.byKeyKeys[elem]].Close()
 	}
 	return nil
 }
@@ -171,7 +173,7 @@ var cleanupCachePlans sync.Map
 
 // cleanupCacheRefs holds the fields of Cache that its steps use.
 type cleanupCacheRefs[K comparable, V io.Closer, N Number] struct {
-	entries     []V
+	entries     map[K]V
 	entriesKeys []K
 	pool        *Pool[V]
 }
@@ -196,9 +198,10 @@ func (r *cleanupCacheRefs[K, V, N]) Take(x *Cache[K, V, N]) {
 func (r *cleanupCacheRefs[K, V, N]) TakeStep(x *Cache[K, V, N], step int) {
 	switch step {
 	case 0:
+		r.entries = make(map[K]V, len(x.entries))
 		for k, e := range x.entries {
 			if !r.zeroV(e) {
-				r.entries = append(r.entries, e)
+				r.entries[k] = e
 				r.entriesKeys = append(r.entriesKeys, k)
 			}
 		}
@@ -217,7 +220,7 @@ func (*cleanupCacheRefs[K, V, N]) Drop(x *Cache[K, V, N]) {
 func (r *cleanupCacheRefs[K, V, N]) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.entries)
+		return len(r.entriesKeys)
 	}
 	return 0
 }
@@ -233,7 +236,7 @@ func (r *cleanupCacheRefs[K, V, N]) Name(step, elem int) string {
 func (r *cleanupCacheRefs[K, V, N]) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.entries[elem].Close()
+		return r.entries[r.entriesKeys[elem]].Close()
 	case 1:
 		if r.pool != nil {
 			return r.pool.CloseContext(ctx)

@@ -5,6 +5,7 @@ package identifiers
 import (
 	context1 "context"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	time1 "time"
@@ -50,7 +51,7 @@ type cleanupParamsRefs[x io.Closer, context io.Closer, time any, runtime any, r 
 	b     context
 	c     []r
 	cAt   []int
-	m     []e
+	m     map[string]e
 	mKeys []string
 	stop  func()
 }
@@ -84,16 +85,17 @@ func (r2 *cleanupParamsRefs[x, context, time, runtime, r, e]) TakeStep(x2 *Param
 	case 2:
 		r2.b = x2.b
 	case 3:
-		for i, e2 := range x2.c {
+		r2.c = slices.Clone(x2.c)
+		for i, e2 := range r2.c {
 			if !r2.zeror(e2) {
-				r2.c = append(r2.c, e2)
 				r2.cAt = append(r2.cAt, i)
 			}
 		}
 	case 4:
+		r2.m = make(map[string]e, len(x2.m))
 		for k, e2 := range x2.m {
 			if !r2.zeroe(e2) {
-				r2.m = append(r2.m, e2)
+				r2.m[k] = e2
 				r2.mKeys = append(r2.mKeys, k)
 			}
 		}
@@ -115,9 +117,9 @@ func (*cleanupParamsRefs[x, context, time, runtime, r, e]) Drop(x2 *Params[x, co
 func (r2 *cleanupParamsRefs[x, context, time, runtime, r, e]) Len(step int) int {
 	switch step {
 	case 3:
-		return len(r2.c)
+		return len(r2.cAt)
 	case 4:
-		return len(r2.m)
+		return len(r2.mKeys)
 	}
 	return 0
 }
@@ -147,9 +149,9 @@ func (r2 *cleanupParamsRefs[x, context, time, runtime, r, e]) Close(ctx context1
 			return r2.b.Close()
 		}
 	case 3:
-		return r2.c[elem].Close()
+		return r2.c[r2.cAt[elem]].Close()
 	case 4:
-		return r2.m[elem].Close()
+		return r2.m[r2.mKeys[elem]].Close()
 	}
 	return nil
 }

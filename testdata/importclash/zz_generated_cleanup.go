@@ -4,6 +4,7 @@ package importclash
 
 import (
 	"context"
+	"slices"
 	strconv1 "strconv"
 	time1 "time"
 
@@ -63,9 +64,9 @@ func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
 	case 0:
 		r.cancel = x.cancel
 	case 1:
-		for i, e := range x.items {
+		r.items = slices.Clone(x.items)
+		for i, e := range r.items {
 			if e != nil {
-				r.items = append(r.items, e)
 				r.itemsAt = append(r.itemsAt, i)
 			}
 		}
@@ -80,7 +81,7 @@ func (*cleanupClientRefs) Drop(x *Client) {
 func (r *cleanupClientRefs) Len(step int) int {
 	switch step {
 	case 1:
-		return len(r.items)
+		return len(r.itemsAt)
 	}
 	return 0
 }
@@ -100,7 +101,7 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 			r.cancel()
 		}
 	case 1:
-		return r.items[elem].Close(ctx)
+		return r.items[r.itemsAt[elem]].Close(ctx)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package locks
 import (
 	"context"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -46,7 +47,7 @@ var cleanupClient = runtime.Plan[Client, cleanupClientRefs]{
 // cleanupClientRefs holds the fields of Client that its steps use.
 type cleanupClientRefs struct {
 	conn       io.Closer
-	byName     []io.Closer
+	byName     map[string]io.Closer
 	byNameKeys []string
 	cancel     context.CancelFunc
 	items      []io.Closer
@@ -92,18 +93,19 @@ func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
 		x.mu.Unlock()
 	case 3:
 		x.mu.Lock()
+		r.byName = make(map[string]io.Closer, len(x.byName))
 		for k, e := range x.byName {
 			if e != nil {
-				r.byName = append(r.byName, e)
+				r.byName[k] = e
 				r.byNameKeys = append(r.byNameKeys, k)
 			}
 		}
 		x.mu.Unlock()
 	case 4:
 		x.rw.RLock()
-		for i, e := range x.items {
+		r.items = slices.Clone(x.items)
+		for i, e := range r.items {
 			if e != nil {
-				r.items = append(r.items, e)
 				r.itemsAt = append(r.itemsAt, i)
 			}
 		}
@@ -130,9 +132,9 @@ func (*cleanupClientRefs) Drop(x *Client) {
 func (r *cleanupClientRefs) Len(step int) int {
 	switch step {
 	case 3:
-		return len(r.byName)
+		return len(r.byNameKeys)
 	case 4:
-		return len(r.items)
+		return len(r.itemsAt)
 	}
 	return 0
 }
@@ -171,9 +173,9 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 			return r.conn.Close()
 		}
 	case 3:
-		return r.byName[elem].Close()
+		return r.byName[r.byNameKeys[elem]].Close()
 	case 4:
-		return r.items[elem].Close()
+		return r.items[r.itemsAt[elem]].Close()
 	case 5:
 		if r.free != nil {
 			return r.free.Close()

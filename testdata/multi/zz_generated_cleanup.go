@@ -4,6 +4,7 @@ package multi
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,7 +42,7 @@ var cleanupParent = runtime.Plan[Parent, cleanupParentRefs]{
 type cleanupParentRefs struct {
 	children   []*Child
 	childrenAt []int
-	named      []*Child
+	named      map[string]*Child
 	namedKeys  []string
 	stop       context.CancelFunc
 }
@@ -66,16 +67,17 @@ func (r *cleanupParentRefs) Take(x *Parent) {
 func (r *cleanupParentRefs) TakeStep(x *Parent, step int) {
 	switch step {
 	case 0:
-		for i, e := range x.children {
+		r.children = slices.Clone(x.children)
+		for i, e := range r.children {
 			if e != nil {
-				r.children = append(r.children, e)
 				r.childrenAt = append(r.childrenAt, i)
 			}
 		}
 	case 1:
+		r.named = make(map[string]*Child, len(x.named))
 		for k, e := range x.named {
 			if e != nil {
-				r.named = append(r.named, e)
+				r.named[k] = e
 				r.namedKeys = append(r.namedKeys, k)
 			}
 		}
@@ -93,9 +95,9 @@ func (*cleanupParentRefs) Drop(x *Parent) {
 func (r *cleanupParentRefs) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.children)
+		return len(r.childrenAt)
 	case 1:
-		return len(r.named)
+		return len(r.namedKeys)
 	}
 	return 0
 }
@@ -113,9 +115,9 @@ func (r *cleanupParentRefs) Name(step, elem int) string {
 func (r *cleanupParentRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.children[elem].CloseContext(ctx)
+		return r.children[r.childrenAt[elem]].CloseContext(ctx)
 	case 1:
-		return r.named[elem].CloseContext(ctx)
+		return r.named[r.namedKeys[elem]].CloseContext(ctx)
 	case 2:
 		if r.stop != nil {
 			r.stop()

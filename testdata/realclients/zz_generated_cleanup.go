@@ -4,6 +4,7 @@ package realclients
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -56,7 +57,7 @@ type cleanupLoopRefs struct {
 	done        chan struct{}
 	subs        []chan int
 	subsAt      []int
-	byTopic     []chan<- int
+	byTopic     map[string]chan<- int
 	byTopicKeys []string
 	timer       *time.Timer
 	lease       *Lease
@@ -98,16 +99,17 @@ func (r *cleanupLoopRefs) TakeStep(x *Loop, step int) {
 	case 3:
 		r.done = x.done
 	case 4:
-		for i, e := range x.subs {
+		r.subs = slices.Clone(x.subs)
+		for i, e := range r.subs {
 			if e != nil {
-				r.subs = append(r.subs, e)
 				r.subsAt = append(r.subsAt, i)
 			}
 		}
 	case 5:
+		r.byTopic = make(map[string]chan<- int, len(x.byTopic))
 		for k, e := range x.byTopic {
 			if e != nil {
-				r.byTopic = append(r.byTopic, e)
+				r.byTopic[k] = e
 				r.byTopicKeys = append(r.byTopicKeys, k)
 			}
 		}
@@ -132,9 +134,9 @@ func (*cleanupLoopRefs) Drop(x *Loop) {
 func (r *cleanupLoopRefs) Len(step int) int {
 	switch step {
 	case 4:
-		return len(r.subs)
+		return len(r.subsAt)
 	case 5:
-		return len(r.byTopic)
+		return len(r.byTopicKeys)
 	}
 	return 0
 }
@@ -166,9 +168,9 @@ func (r *cleanupLoopRefs) Close(ctx context.Context, step, elem int, force bool)
 			close(r.done)
 		}
 	case 4:
-		close(r.subs[elem])
+		close(r.subs[r.subsAt[elem]])
 	case 5:
-		close(r.byTopic[elem])
+		close(r.byTopic[r.byTopicKeys[elem]])
 	case 6:
 		if r.timer != nil {
 			r.timer.Stop()
@@ -231,9 +233,9 @@ func (r *cleanupPoolRefs) Take(x *Pool) {
 func (r *cleanupPoolRefs) TakeStep(x *Pool, step int) {
 	switch step {
 	case 0:
-		for i, e := range x.conns {
+		r.conns = slices.Clone(x.conns)
+		for i, e := range r.conns {
 			if e != nil {
-				r.conns = append(r.conns, e)
 				r.connsAt = append(r.connsAt, i)
 			}
 		}
@@ -250,7 +252,7 @@ func (*cleanupPoolRefs) Drop(x *Pool) {
 func (r *cleanupPoolRefs) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.conns)
+		return len(r.connsAt)
 	}
 	return 0
 }
@@ -266,7 +268,7 @@ func (r *cleanupPoolRefs) Name(step, elem int) string {
 func (r *cleanupPoolRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.conns[elem].Close()
+		return r.conns[r.connsAt[elem]].Close()
 	case 1:
 		if r.closeChan != nil {
 			close(r.closeChan)

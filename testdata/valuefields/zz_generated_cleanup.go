@@ -45,10 +45,10 @@ var cleanupClient = runtime.Plan[Client, cleanupClientRefs]{
 // cleanupClientRefs holds the fields of Client that its steps use.
 type cleanupClientRefs struct {
 	flusher    *Flusher
-	flushers   []Flusher
-	tokens     []Token
+	flushers   *[3]Flusher
+	tokens     map[int]Token
 	tokensKeys []int
-	named      []Token
+	named      map[Token]Token
 	namedKeys  []Token
 	wg         *sync.WaitGroup
 	done       <-chan struct{}
@@ -83,15 +83,17 @@ func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
 	case 1:
 		r.flusher = &x.flusher
 	case 2:
-		r.flushers = x.flushers[:]
+		r.flushers = &x.flushers
 	case 3:
+		r.tokens = make(map[int]Token, len(x.tokens))
 		for k, e := range x.tokens {
-			r.tokens = append(r.tokens, e)
+			r.tokens[k] = e
 			r.tokensKeys = append(r.tokensKeys, k)
 		}
 	case 4:
+		r.named = make(map[Token]Token, len(x.named))
 		for k, e := range x.named {
-			r.named = append(r.named, e)
+			r.named[k] = e
 			r.namedKeys = append(r.namedKeys, k)
 		}
 	case 5:
@@ -113,9 +115,9 @@ func (r *cleanupClientRefs) Len(step int) int {
 	case 2:
 		return len(r.flushers)
 	case 3:
-		return len(r.tokens)
+		return len(r.tokensKeys)
 	case 4:
-		return len(r.named)
+		return len(r.namedKeys)
 	}
 	return 0
 }
@@ -143,9 +145,9 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 	case 2:
 		return r.flushers[elem].Flush()
 	case 3:
-		return r.tokens[elem].Revoke()
+		return r.tokens[r.tokensKeys[elem]].Revoke()
 	case 4:
-		return r.named[elem].Revoke()
+		return r.named[r.namedKeys[elem]].Revoke()
 	case 5:
 		if r.done != nil {
 			for {

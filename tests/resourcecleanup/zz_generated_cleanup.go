@@ -5,6 +5,7 @@ package resourcecleanup
 import (
 	"context"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -215,7 +216,7 @@ var cleanupRaceClient = runtime.Plan[RaceClient, cleanupRaceClientRefs]{
 // cleanupRaceClientRefs holds the fields of RaceClient that its steps use.
 type cleanupRaceClientRefs struct {
 	res        *Resource
-	byName     []*Resource
+	byName     map[string]*Resource
 	byNameKeys []string
 	list       []*Resource
 	listAt     []int
@@ -254,16 +255,17 @@ func (r *cleanupRaceClientRefs) TakeStep(x *RaceClient, step2 int) {
 	case 2:
 		r.res = x.res
 	case 3:
+		r.byName = make(map[string]*Resource, len(x.byName))
 		for k, e := range x.byName {
 			if e != nil {
-				r.byName = append(r.byName, e)
+				r.byName[k] = e
 				r.byNameKeys = append(r.byNameKeys, k)
 			}
 		}
 	case 4:
-		for i, e := range x.list {
+		r.list = slices.Clone(x.list)
+		for i, e := range r.list {
 			if e != nil {
-				r.list = append(r.list, e)
 				r.listAt = append(r.listAt, i)
 			}
 		}
@@ -284,9 +286,9 @@ func (*cleanupRaceClientRefs) Drop(x *RaceClient) {
 func (r *cleanupRaceClientRefs) Len(step2 int) int {
 	switch step2 {
 	case 3:
-		return len(r.byName)
+		return len(r.byNameKeys)
 	case 4:
-		return len(r.list)
+		return len(r.listAt)
 	}
 	return 0
 }
@@ -316,9 +318,9 @@ func (r *cleanupRaceClientRefs) Close(ctx context.Context, step2, elem int, forc
 			return r.res.Close(ctx)
 		}
 	case 3:
-		return r.byName[elem].Close(ctx)
+		return r.byName[r.byNameKeys[elem]].Close(ctx)
 	case 4:
-		return r.list[elem].Close(ctx)
+		return r.list[r.listAt[elem]].Close(ctx)
 	}
 	return nil
 }
@@ -348,7 +350,7 @@ var cleanupKeyedClient = runtime.Plan[KeyedClient, cleanupKeyedClientRefs]{
 
 // cleanupKeyedClientRefs holds the fields of KeyedClient that its steps use.
 type cleanupKeyedClientRefs struct {
-	byKey     []*Resource
+	byKey     map[StuckKey]*Resource
 	byKeyKeys []StuckKey
 }
 
@@ -370,9 +372,10 @@ func (r *cleanupKeyedClientRefs) Take(x *KeyedClient) {
 func (r *cleanupKeyedClientRefs) TakeStep(x *KeyedClient, step2 int) {
 	switch step2 {
 	case 0:
+		r.byKey = make(map[StuckKey]*Resource, len(x.byKey))
 		for k, e := range x.byKey {
 			if e != nil {
-				r.byKey = append(r.byKey, e)
+				r.byKey[k] = e
 				r.byKeyKeys = append(r.byKeyKeys, k)
 			}
 		}
@@ -386,7 +389,7 @@ func (*cleanupKeyedClientRefs) Drop(x *KeyedClient) {
 func (r *cleanupKeyedClientRefs) Len(step2 int) int {
 	switch step2 {
 	case 0:
-		return len(r.byKey)
+		return len(r.byKeyKeys)
 	}
 	return 0
 }
@@ -402,7 +405,7 @@ func (r *cleanupKeyedClientRefs) Name(step2, elem int) string {
 func (r *cleanupKeyedClientRefs) Close(ctx context.Context, step2, elem int, force bool) error {
 	switch step2 {
 	case 0:
-		return r.byKey[elem].Close(ctx)
+		return r.byKey[r.byKeyKeys[elem]].Close(ctx)
 	}
 	return nil
 }
