@@ -14,7 +14,8 @@ func (c *checker) field(cl *Client, d *TypeDecl, v *types.Var, dir directive) bo
 	tstr := types.TypeString(t, types.RelativeTo(c.pkg))
 	_, isTypeParam := types.Unalias(t).(*types.TypeParam)
 
-	f := &Field{Name: name, Type: t, Drop: isReference(t) || isTypeParam}
+	droppable := isReference(t) || isTypeParam
+	f := &Field{Name: name, Type: t, Drop: droppable && !dir.NoDrop}
 	if dir.Lock != "" {
 		lock, ok := c.lock(cl, d, v, dir)
 		if !ok {
@@ -23,7 +24,7 @@ func (c *checker) field(cl *Client, d *TypeDecl, v *types.Var, dir directive) bo
 		f.Lock = lock
 	}
 	if dir.Verb == "nil" {
-		if !f.Drop {
+		if !droppable {
 			c.errorf(dir.Pos, "//cleanup:nil cannot serve field %s of type %s: only pointer, interface, map, slice, channel and func fields can be dropped; use //cleanup:ignore to leave it alone", name, tstr)
 			return false
 		}
@@ -96,6 +97,11 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 	if method == "" {
 		method = "Close"
 	}
+	if dir.Arg == "" && !isTypeParam(t) {
+		if ch, isChan := t.Underlying().(*types.Chan); isChan {
+			return c.closeChan(st, dir, ch, name, tstr)
+		}
+	}
 	if call, ok := c.method(t, method, true); ok {
 		st.Kind, st.Method, st.Addr = StepCall, c.cycleAware(t, dir, call, true), needsAddr(t)
 		if dir.Force != "" {
@@ -120,6 +126,15 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 	}
 	elem := each.Elem
 	estr := types.TypeString(elem, types.RelativeTo(c.pkg))
+	if dir.Arg == "" && !isTypeParam(elem) {
+		if ch, isChan := elem.Underlying().(*types.Chan); isChan {
+			if !c.closeChan(st, dir, ch, "the elements of "+name, estr) {
+				return false
+			}
+			st.Kind, st.Each, st.Skip = StepEach, each, SkipNil
+			return true
+		}
+	}
 	call, ok := c.method(elem, method, !each.Map)
 	if !ok {
 		c.errorf(dir.Pos, "//cleanup:close cannot serve field %s of type %s: %s", name, tstr, c.elemProblem(elem, method, estr, each.Map))
@@ -142,6 +157,22 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 	return true
 }
 
+// closeChan makes st close the channel field (or, for a collection, each
+// channel) of type ch: the close(done) idiom. Only the owner of a channel,
+// its sender, may close it.
+func (c *checker) closeChan(st *Step, dir directive, ch *types.Chan, name, tstr string) bool {
+	if ch.Dir() == types.RecvOnly {
+		c.errorf(dir.Pos, "//cleanup:close cannot close %s of type %s: a receive-only channel is closed by its sender, never by a receiver; declare it chan T or chan<- T if the client owns it, or use //cleanup:wait to wait for it to be closed", name, tstr)
+		return false
+	}
+	if dir.Force != "" {
+		c.errorf(dir.Pos, "//cleanup:close force=%s: closing the channel %s does not block and has no force method; remove force=", dir.Force, name)
+		return false
+	}
+	st.Kind, st.Chan = StepCall, true
+	return true
+}
+
 // cycleAware turns the default Close into CloseContext(ctx) when the value
 // has that too (a client, generated or hand-written): the step's ctx lets
 // the runtime recognise a close reached again from its own teardown, a cycle
@@ -149,6 +180,13 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 func (c *checker) cycleAware(t types.Type, dir directive, call *Call, addressable bool) *Call {
 	if dir.Arg != "" || call.Method != "Close" {
 		return call
+	}
+	// A client of the package with method=: its Close is the user's, and
+	// calls the generated method.
+	if method := c.clientMethod(t); method != "" {
+		if m, ok := c.generatedMethod(t, method, addressable); ok {
+			return m
+		}
 	}
 	if cc, ok := c.method(t, "CloseContext", addressable); ok && cc.Ctx && cc.Err {
 		return cc

@@ -42,12 +42,22 @@ type cleanupClientRefs struct {
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *io.ReadCloser = &x.body
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.body = x.body
+	for step := range 1 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		r.body = x.body
+	}
 }
 
 func (*cleanupClientRefs) Drop(x *Client) {

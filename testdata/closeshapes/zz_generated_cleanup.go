@@ -53,6 +53,7 @@ type cleanupClientRefs struct {
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.Guard
 	var _ **Plain = &x.plain
 	var _ **WithErr = &x.withErr
@@ -63,12 +64,26 @@ func _(x *Client) {
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.plain = x.plain
-	r.withErr = x.withErr
-	r.withCtx = x.withCtx
-	r.withCtxErr = x.withCtxErr
-	r.grpc = x.grpc
-	r.first = x.first
+	for step := range 6 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		r.first = x.first
+	case 1:
+		r.plain = x.plain
+	case 2:
+		r.withErr = x.withErr
+	case 3:
+		r.withCtx = x.withCtx
+	case 4:
+		r.withCtxErr = x.withCtxErr
+	case 5:
+		r.grpc = x.grpc
+	}
 }
 
 func (*cleanupClientRefs) Drop(x *Client) {
