@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // Events (log records and observer calls) are delivered after the fact, off
@@ -28,20 +27,17 @@ type event struct {
 	returned *returnedStep
 }
 
-// A reporter builds the Report of a teardown whose caller has returned,
-// with the budget of each step for the log records.
+// A reporter builds the Report of a teardown whose caller has returned.
 type reporter interface {
-	report() (Report, []time.Duration)
+	report() Report
 }
 
 // returnedStep is an abandoned step that returned at last.
 type returnedStep struct {
 	client string
 	name   func() string // named on the delivery goroutine
-	start  time.Time
-	end    time.Time
-	state  State
-	err    error
+	// step is what the StepReport says but its Name.
+	step StepReport
 }
 
 var delivery struct {
@@ -167,21 +163,21 @@ func (e event) deliver() {
 		s := e.returned
 		name := ""
 		recovered(func() { name = s.name() })
-		sr := StepReport{Name: name, State: s.state, Start: s.start, End: s.end, Err: s.err}
+		sr := s.step
+		sr.Name = name
 		recovered(func() {
 			l := slog.Default()
 			if !l.Enabled(context.Background(), slog.LevelInfo) {
 				return
 			}
-			l.LogAttrs(context.Background(), slog.LevelInfo, "cleanup step returned after it was abandoned", stepAttrs(s.client, sr, 0)...)
+			l.LogAttrs(context.Background(), slog.LevelInfo, "cleanup step returned after it was abandoned", stepAttrs(s.client, sr)...)
 		})
 		eachObserver(func(o Observer) { o.Returned(s.client, sr) })
 		return
 	}
 	var r Report
-	var budgets []time.Duration
-	recovered(func() { r, budgets = e.ended.report() })
-	recovered(func() { logReport(r, budgets) })
+	recovered(func() { r = e.ended.report() })
+	recovered(func() { logReport(r) })
 	eachObserver(func(o Observer) { o.Ended(r) })
 }
 
@@ -195,14 +191,14 @@ func recovered(fn func()) {
 // logReport logs each step of r through slog.Default: at Warn a step that
 // failed, panicked, timed out, was forced, was abandoned or was not started
 // by the deadline, at Debug one that succeeded.
-func logReport(r Report, budgets []time.Duration) {
+func logReport(r Report) {
 	l := slog.Default()
 	ctx := context.Background()
 	debug := l.Enabled(ctx, slog.LevelDebug)
 	quietLog.debug.Store(debug)
 	quietLog.logger.Store(l)
 	warn := l.Enabled(ctx, slog.LevelWarn)
-	for i, s := range r.Steps {
+	for _, s := range r.Steps {
 		level := slog.LevelWarn
 		if s.State == StateOK {
 			if !debug {
@@ -212,18 +208,14 @@ func logReport(r Report, budgets []time.Duration) {
 		} else if !warn {
 			continue
 		}
-		var budget time.Duration
-		if i < len(budgets) {
-			budget = budgets[i]
-		}
-		l.LogAttrs(ctx, level, "cleanup step "+s.State.String(), stepAttrs(r.Client, s, budget)...)
+		l.LogAttrs(ctx, level, "cleanup step "+s.State.String(), stepAttrs(r.Client, s)...)
 	}
 }
 
 // stepAttrs returns the attributes of a log record about step s of client:
 // the client, the step, its state, its duration if it started, its budget
 // if positive, and its error if any.
-func stepAttrs(client string, s StepReport, budget time.Duration) []slog.Attr {
+func stepAttrs(client string, s StepReport) []slog.Attr {
 	attrs := []slog.Attr{
 		slog.String("client", client),
 		slog.String("step", s.Name),
@@ -232,8 +224,8 @@ func stepAttrs(client string, s StepReport, budget time.Duration) []slog.Attr {
 	if !s.Start.IsZero() {
 		attrs = append(attrs, slog.Duration("duration", s.End.Sub(s.Start)))
 	}
-	if budget > 0 {
-		attrs = append(attrs, slog.Duration("budget", budget))
+	if s.Budget > 0 {
+		attrs = append(attrs, slog.Duration("budget", s.Budget))
 	}
 	if s.Err != nil {
 		attrs = append(attrs, slog.Any("error", s.Err))

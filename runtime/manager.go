@@ -24,6 +24,7 @@ type Manager struct {
 	cancel   context.CancelFunc
 	deadline time.Time // zero when deadlines are off
 	name     string
+	id       uint64 // the teardown's ID: Report.ID
 
 	start time.Time
 
@@ -68,11 +69,12 @@ func WithName(name string) Option {
 // Manager has no deadline and ignores ctx's cancellation: Wait waits for
 // every task.
 func NewManager(ctx context.Context, timeout time.Duration, opts ...Option) *Manager {
-	m := &Manager{name: "runtime.Manager", parent: ctx, start: time.Now()}
+	m := &Manager{name: "runtime.Manager", parent: ctx, id: newTeardownID(), start: time.Now()}
 	for _, opt := range opts {
 		opt(m)
 	}
 	m.ctx, m.deadline, m.cancel = teardownContext(ctx, m.start, timeout, DeadlinesEnabled())
+	m.ctx = context.WithValue(m.ctx, teardownIDKey{}, m.id)
 	return m
 }
 
@@ -131,13 +133,12 @@ func (m *Manager) finish(t *managedTask, o outcome) {
 		return
 	}
 	// Wait has reported it abandoned: it leaves the set behind Abandoned.
+	s := m.stepReport(t)
+	s.End, s.State, s.Err = now, o.state(), o.err
 	deliver(event{returned: &returnedStep{
 		client: m.name,
 		name:   func() string { return t.result.Name },
-		start:  t.start,
-		end:    now,
-		state:  o.state(),
-		err:    o.err,
+		step:   s,
 	}})
 	m.abandoned--
 	if m.abandoned == 0 {
@@ -239,31 +240,36 @@ func (m *Manager) appendAbandoned(list []AbandonedTask, _ time.Time) []Abandoned
 	defer m.mu.Unlock()
 	for _, t := range m.tasks {
 		if !t.returned && t.result.State == StateAbandoned {
-			list = append(list, AbandonedTask{Client: m.name, Step: t.result.Name, Started: t.start})
+			list = append(list, AbandonedTask{Teardown: m.id, Client: m.name, Step: t.result.Name, Started: t.start})
 		}
 	}
 	return list
 }
 
 // report builds the Manager's Report, on the delivery goroutine.
-func (m *Manager) report() (Report, []time.Duration) {
+func (m *Manager) report() Report {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := Report{Context: m.parent, Client: m.name, Start: m.start, End: m.end, Err: m.err}
-	budgets := make([]time.Duration, 0, len(m.tasks))
+	r := Report{ID: m.id, Context: m.parent, Client: m.name, Start: m.start, End: m.end, Deadline: m.deadline, Err: m.err}
 	for _, t := range m.tasks {
-		end := t.end
 		if t.end.IsZero() || t.end.After(m.end) {
 			continue // started after Wait
 		}
-		r.Steps = append(r.Steps, StepReport{Name: t.result.Name, State: t.result.State, Start: t.start, End: end, Err: t.result.Err})
-		var budget time.Duration
-		if !m.deadline.IsZero() {
-			budget = m.deadline.Sub(t.start)
-		}
-		budgets = append(budgets, budget)
+		s := m.stepReport(t)
+		s.Name, s.State, s.End, s.Err = t.result.Name, t.result.State, t.end, t.result.Err
+		r.Steps = append(r.Steps, s)
 	}
-	return r, budgets
+	return r
+}
+
+// stepReport returns what a StepReport says of task t apart from its
+// outcome. m.mu is held.
+func (m *Manager) stepReport(t *managedTask) StepReport {
+	s := StepReport{Teardown: m.id, Name: t.result.Name, Field: t.result.Name, Index: -1, Start: t.start}
+	if !m.deadline.IsZero() {
+		s.Budget = max(m.deadline.Sub(t.start), 0)
+	}
+	return s
 }
 
 // taskLabel names a Manager's task in labelCache.

@@ -94,6 +94,7 @@ type run[T, R any] struct {
 	ctxp     atomic.Pointer[ctxBox]
 	released atomic.Bool     // the caller has returned: a context made now is done
 	parent   context.Context // the caller's
+	id       uint64          // the teardown's ID: Report.ID
 	plan     *Plan[T, R]
 	info     *planInfo
 	g        *Guard
@@ -198,8 +199,11 @@ func (r *run[T, R]) Err() error { return r.ctx().Err() }
 // Value returns the run itself for teardownKey, and otherwise what its
 // context holds.
 func (r *run[T, R]) Value(key any) any {
-	if _, ok := key.(teardownKey); ok {
+	switch key.(type) {
+	case teardownKey:
 		return r
+	case teardownIDKey:
+		return r.id
 	}
 	return r.ctx().Value(key)
 }
@@ -232,7 +236,7 @@ func reentrant(ctx context.Context, g *Guard) bool {
 
 // run runs the teardown of x and returns its result.
 func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
-	r := &run[T, R]{plan: p, info: p.infoOf(), g: g, x: x, parent: ctx, on: DeadlinesEnabled(), start: time.Now(), done: make(chan struct{})}
+	r := &run[T, R]{plan: p, info: p.infoOf(), g: g, x: x, parent: ctx, id: newTeardownID(), on: DeadlinesEnabled(), start: time.Now(), done: make(chan struct{})}
 	r.rf = any(&r.refs).(Refs[T])
 	r.deadline = deadlineOf(ctx, r.start, p.Timeout, r.on)
 	if len(p.Steps) <= len(r.unitBuf) {
@@ -1001,13 +1005,12 @@ func (r *run[T, R]) returnedLate(u *unit, o outcome, now time.Duration) {
 	}
 	r.liveUnits--
 	if u.state == unitAbandoned {
+		s := r.stepReport(u)
+		s.End, s.State, s.Err = r.start.Add(now), o.state(), o.err
 		deliver(event{returned: &returnedStep{
 			client: r.plan.Type,
 			name:   func() string { return r.name(u) },
-			start:  r.start.Add(u.start),
-			end:    r.start.Add(now),
-			state:  o.state(),
-			err:    o.err,
+			step:   s,
 		}})
 	}
 	if r.liveUnits == 0 && r.lateDone && r.registered {
@@ -1034,32 +1037,49 @@ func (r *run[T, R]) appendAbandoned(list []AbandonedTask, now time.Time) []Aband
 				started = r.start.Add(r.overAt) // not started yet: due since the deadline
 			}
 		}
-		list = append(list, AbandonedTask{Client: r.plan.Type, Step: r.name(u), Started: started})
+		list = append(list, AbandonedTask{Teardown: r.id, Client: r.plan.Type, Step: r.name(u), Started: started})
 	})
 	return list
 }
 
 // report builds the run's Report, on the delivery goroutine.
-func (r *run[T, R]) report() (Report, []time.Duration) {
+func (r *run[T, R]) report() Report {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rep := Report{Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.end, Err: r.err}
-	var budgets []time.Duration
+	rep := Report{ID: r.id, Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.end, Err: r.err}
+	if r.on {
+		rep.Deadline = r.deadline
+	}
 	r.forEachUnit(func(u *unit) {
-		s := StepReport{Name: r.name(u), State: u.result, Err: u.err}
+		s := r.stepReport(u)
+		s.Name, s.State, s.Err = r.name(u), u.result, u.err
 		switch u.state {
 		case unitPending, unitLate:
 			s.State, s.Err = StateNotStarted, r.cause()
 		default:
-			s.Start = r.start.Add(u.start)
 			s.End = s.Start.Add(u.dur)
 		}
-		budget := u.budget
-		if budget == 0 && r.on && !s.Start.IsZero() {
-			budget = r.deadline.Sub(s.Start)
-		}
 		rep.Steps = append(rep.Steps, s)
-		budgets = append(budgets, budget)
 	})
-	return rep, budgets
+	return rep
+}
+
+// stepReport returns what a StepReport says of unit u apart from its name
+// and outcome: its teardown, field, index, phase, start, budget and whether
+// it was forced. r.mu is held.
+func (r *run[T, R]) stepReport(u *unit) StepReport {
+	st := &r.plan.Steps[u.step]
+	s := StepReport{Teardown: r.id, Field: st.Name, Index: -1, Phase: st.Phase, Forced: u.forced}
+	if st.Each && u != &r.units[u.step] {
+		s.Index = int(u.elem)
+	}
+	if u.state == unitPending || u.state == unitLate {
+		return s
+	}
+	s.Start = r.start.Add(u.start)
+	s.Budget = u.budget
+	if s.Budget == 0 && r.on {
+		s.Budget = r.deadline.Sub(s.Start)
+	}
+	return s
 }
