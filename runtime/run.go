@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/pprof"
 	"sync"
@@ -94,6 +95,7 @@ type run[T, R any] struct {
 	ctxp     atomic.Pointer[ctxBox]
 	released atomic.Bool     // the caller has returned: a context made now is done
 	parent   context.Context // the caller's
+	id       uint64          // the teardown's ID: Report.ID
 	plan     *Plan[T, R]
 	info     *planInfo
 	g        *Guard
@@ -102,6 +104,7 @@ type run[T, R any] struct {
 	refs     R
 	start    time.Time
 	deadline time.Time // zero when deadlines are off
+	fromCtx  bool      // deadline is the caller's context's
 	on       bool      // deadlines are enabled
 
 	mu         sync.Mutex
@@ -152,7 +155,7 @@ func (r *run[T, R]) ctx() context.Context {
 		return b.ctx
 	}
 	b := &ctxBox{}
-	b.ctx, _, b.cancel = teardownContext(r.parent, r.start, r.plan.Timeout, r.on)
+	b.ctx, b.cancel = teardownContext(r.parent, r.start, r.deadline, r.fromCtx, r.on)
 	if !r.ctxp.CompareAndSwap(nil, b) {
 		b.cancel()
 		return r.ctxp.Load().ctx
@@ -186,7 +189,10 @@ func (r *run[T, R]) expired() {
 
 // Deadline returns the run's deadline, without making its context.
 func (r *run[T, R]) Deadline() (time.Time, bool) {
-	return r.deadline, r.on
+	if !r.on || endless(r.start, r.deadline) {
+		return time.Time{}, false
+	}
+	return r.deadline, true
 }
 
 // Done returns the channel of the steps' context.
@@ -198,8 +204,11 @@ func (r *run[T, R]) Err() error { return r.ctx().Err() }
 // Value returns the run itself for teardownKey, and otherwise what its
 // context holds.
 func (r *run[T, R]) Value(key any) any {
-	if _, ok := key.(teardownKey); ok {
+	switch key.(type) {
+	case teardownKey:
 		return r
+	case teardownIDKey:
+		return r.id
 	}
 	return r.ctx().Value(key)
 }
@@ -232,9 +241,9 @@ func reentrant(ctx context.Context, g *Guard) bool {
 
 // run runs the teardown of x and returns its result.
 func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
-	r := &run[T, R]{plan: p, info: p.infoOf(), g: g, x: x, parent: ctx, on: DeadlinesEnabled(), start: time.Now(), done: make(chan struct{})}
+	r := &run[T, R]{plan: p, info: p.infoOf(), g: g, x: x, parent: ctx, id: newTeardownID(), on: DeadlinesEnabled(), start: time.Now(), done: make(chan struct{})}
 	r.rf = any(&r.refs).(Refs[T])
-	r.deadline = deadlineOf(ctx, r.start, p.Timeout, r.on)
+	r.deadline, r.fromCtx = deadlineOf(ctx, r.start, p.Timeout, r.on)
 	if len(p.Steps) <= len(r.unitBuf) {
 		r.units = r.unitBuf[:len(p.Steps)]
 	} else {
@@ -558,16 +567,26 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, t
 			u.live++
 			return nextForce, now
 		}
-		if overBudget {
+		switch {
+		case overBudget:
 			u.result, u.err = StateTimedOut, cmpErr(o.err, errBudget)
-		} else {
+		case gaveUp && !o.panicked && r.expiredWith(o.err):
+			// Cut off by the deadline, and said so: a wait that ran out of
+			// time, not a failure.
+			u.result, u.err = StateTimedOut, o.err
+		default:
 			u.result, u.err = o.state(), o.err
 		}
 	case unitOverdue:
 		u.result, u.err = StateTimedOut, cmpErr(o.err, errBudget)
-	case unitDone: // a force settled it; its graceful call returns now
+	case unitDone: // a force or its budget settled it; its call returns now
 		if u.live == 0 {
 			r.lingering--
+			if u.result == StateTimedOut && u.err == errBudget && o.err != nil {
+				// Timed out Grace after its budget; it returned before
+				// the caller did: its own error says more than ours.
+				u.err, u.dur = o.err, now-u.start
+			}
 		}
 		return nextNone, now
 	default: // forcing: the force decides
@@ -575,6 +594,17 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, t
 	}
 	u.dur = now - u.start
 	return r.settle(u), now
+}
+
+// expiredWith reports whether err, returned by a step whose context is
+// done, is that context's error or cause: the step stopped because its
+// time ran out.
+func (r *run[T, R]) expiredWith(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	c := context.Cause(r)
+	return c != nil && errors.Is(err, c)
 }
 
 // cmpErr returns err, or def when err is nil.
@@ -1001,13 +1031,13 @@ func (r *run[T, R]) returnedLate(u *unit, o outcome, now time.Duration) {
 	}
 	r.liveUnits--
 	if u.state == unitAbandoned {
+		s := r.stepReport(u)
+		s.End, s.State, s.Err = r.start.Add(now), o.state(), o.err
 		deliver(event{returned: &returnedStep{
+			ctx:    r.parent,
 			client: r.plan.Type,
 			name:   func() string { return r.name(u) },
-			start:  r.start.Add(u.start),
-			end:    r.start.Add(now),
-			state:  o.state(),
-			err:    o.err,
+			step:   s,
 		}})
 	}
 	if r.liveUnits == 0 && r.lateDone && r.registered {
@@ -1034,32 +1064,47 @@ func (r *run[T, R]) appendAbandoned(list []AbandonedTask, now time.Time) []Aband
 				started = r.start.Add(r.overAt) // not started yet: due since the deadline
 			}
 		}
-		list = append(list, AbandonedTask{Client: r.plan.Type, Step: r.name(u), Started: started})
+		list = append(list, AbandonedTask{Teardown: r.id, Client: r.plan.Type, Step: r.name(u), Started: started})
 	})
 	return list
 }
 
 // report builds the run's Report, on the delivery goroutine.
-func (r *run[T, R]) report() (Report, []time.Duration) {
+func (r *run[T, R]) report() Report {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rep := Report{Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.end, Err: r.err}
-	var budgets []time.Duration
+	rep := Report{ID: r.id, Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.end, Err: r.err}
+	rep.Deadline, _ = r.Deadline()
 	r.forEachUnit(func(u *unit) {
-		s := StepReport{Name: r.name(u), State: u.result, Err: u.err}
+		s := r.stepReport(u)
+		s.Name, s.State, s.Err = r.name(u), u.result, u.err
 		switch u.state {
 		case unitPending, unitLate:
 			s.State, s.Err = StateNotStarted, r.cause()
 		default:
-			s.Start = r.start.Add(u.start)
 			s.End = s.Start.Add(u.dur)
 		}
-		budget := u.budget
-		if budget == 0 && r.on && !s.Start.IsZero() {
-			budget = r.deadline.Sub(s.Start)
-		}
 		rep.Steps = append(rep.Steps, s)
-		budgets = append(budgets, budget)
 	})
-	return rep, budgets
+	return rep
+}
+
+// stepReport returns what a StepReport says of unit u apart from its name
+// and outcome: its teardown, field, index, phase, start, budget and whether
+// it was forced. r.mu is held.
+func (r *run[T, R]) stepReport(u *unit) StepReport {
+	st := &r.plan.Steps[u.step]
+	s := StepReport{Teardown: r.id, Field: st.Name, Index: -1, Phase: st.Phase, Forced: u.forced}
+	if st.Each && u != &r.units[u.step] {
+		s.Index = int(u.elem)
+	}
+	if u.state == unitPending || u.state == unitLate {
+		return s
+	}
+	s.Start = r.start.Add(u.start)
+	s.Budget = u.budget
+	if s.Budget == 0 && r.on {
+		s.Budget = r.deadline.Sub(s.Start)
+	}
+	return s
 }
