@@ -113,8 +113,11 @@ func TestFixesLeaveNothing(t *testing.T) {
 		patterns[i] = "./fixed/" + fixed[i]
 	}
 	for _, d := range diagnose(t, dir, patterns...) {
-		// A fix that changes a directive makes the generated file stale.
-		stale := strings.Contains(d.Message, "is stale: it differs from what cleanupgen writes now")
+		// A fix that changes a directive makes the generated file stale;
+		// one that completes a client makes it missing, where cleanupgen
+		// reported the client's mistakes before.
+		stale := strings.Contains(d.Message, "is stale: it differs from what cleanupgen writes now") ||
+			strings.Contains(d.Message, "zz_generated_cleanup.go is missing for //cleanup:client")
 		assert.True(t, unfixable[d.Message] || stale, "left after the fixes: %s", d.Message)
 	}
 }

@@ -53,8 +53,8 @@ func TestFaulted(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		err := f.CloseContext(ctx)
-		if took := time.Since(start); took > time.Second {
-			t.Errorf("CloseContext took %v, past its 1s deadline", took)
+		if took := time.Since(start); took > time.Second+5*time.Millisecond {
+			t.Errorf("CloseContext took %v, more than 5ms past its 1s deadline", took)
 		}
 		if err == nil || !strings.Contains(err.Error(), "conn") {
 			t.Errorf("CloseContext = %v, want an error that names conn", err)
