@@ -29,6 +29,7 @@ import (
 // fields of the package's structs.
 type routine struct {
 	pos     token.Pos
+	starter *ast.FuncDecl         // the function whose go statement starts it
 	reads   map[*types.Var]bool   // fields it reads (or writes)
 	blocks  map[*types.Var]string // fields it blocks on: "reads from", "receives from", "waits for ticks of", "accepts on"
 	sends   map[*types.Var]bool   // channel fields it sends on: closing them would panic it
@@ -87,7 +88,7 @@ func newFlow(pass *analysis.Pass, funcs []*ast.FuncDecl) *flow {
 		}
 	}
 	for _, fd := range funcs {
-		fl.collectRoutines(fd.Body)
+		fl.collectRoutines(fd)
 		fl.collectLocks(fd)
 	}
 	// A write in a function called while a lock is held is under it.
@@ -253,8 +254,8 @@ func (fl *flow) collectAliases(body *ast.BlockStmt) {
 }
 
 // collectRoutines finds the goroutines that body starts.
-func (fl *flow) collectRoutines(body *ast.BlockStmt) {
-	ast.Inspect(body, func(n ast.Node) bool {
+func (fl *flow) collectRoutines(fd *ast.FuncDecl) {
+	ast.Inspect(fd.Body, func(n ast.Node) bool {
 		var r *routine
 		switch n := n.(type) {
 		case *ast.GoStmt:
@@ -293,6 +294,7 @@ func (fl *flow) collectRoutines(body *ast.BlockStmt) {
 		default:
 			return true
 		}
+		r.starter = fd
 		fl.routines = append(fl.routines, r)
 		return true
 	})
@@ -685,16 +687,43 @@ func sameStruct(f *types.Var, lock string) bool {
 	return false
 }
 
-// routinesOf returns the routines that read a field of the struct whose
-// fields are given.
-func (fl *flow) routinesOf(fields map[*types.Var]bool) []*routine {
+// routinesOf returns the goroutines of client n, whose fields are
+// given: those that its methods and its constructors (the functions that
+// return one) start, and that use one of its fields. A goroutine that
+// code using the client starts (go srv.Serve(ln) in main) is the user's.
+func (fl *flow) routinesOf(n *types.Named, fields map[*types.Var]bool) []*routine {
 	var out []*routine
 	for _, r := range fl.routines {
-		if r.touches(fields) {
+		if r.touches(fields) && fl.owns(r.starter, n) {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// owns reports whether fd is a method of n or returns an n or *n.
+func (fl *flow) owns(fd *ast.FuncDecl, n *types.Named) bool {
+	fn, ok := fl.pass.TypesInfo.Defs[fd.Name].(*types.Func)
+	if !ok || n == nil {
+		return false
+	}
+	sig := fn.Type().(*types.Signature)
+	is := func(t types.Type) bool {
+		if p, ok := types.Unalias(t).(*types.Pointer); ok {
+			t = p.Elem()
+		}
+		tn, ok := types.Unalias(t).(*types.Named)
+		return ok && tn.Origin().Obj() == n.Origin().Obj()
+	}
+	if sig.Recv() != nil && is(sig.Recv().Type()) {
+		return true
+	}
+	for i := range sig.Results().Len() {
+		if is(sig.Results().At(i).Type()) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *routine) touches(fields map[*types.Var]bool) bool {

@@ -106,7 +106,7 @@ func (a *fieldChecker) client(d *generator.TypeDecl) {
 
 	// The goroutines of this client, and which of them a wait step waits
 	// for.
-	routines := a.flow.routinesOf(own)
+	routines := a.flow.routinesOf(d.Named, own)
 	awaited := func(r *routine) bool {
 		for f := range r.signals {
 			if own[f] && verbs[f] == "wait" {
