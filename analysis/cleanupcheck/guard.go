@@ -350,7 +350,7 @@ func (g *guardRules) writeInside(rg region, w write, held, via string) {
 	}
 	where := fmt.Sprintf("between %s.%s.Enter() and Leave()", rg.key, rg.ci.guard)
 	if via != "" {
-		where = fmt.Sprintf("by %s, called %s", via, fmt.Sprintf("between %s.%s.Enter() and Leave()", rg.key, rg.ci.guard))
+		where = fmt.Sprintf("by %s, called between %s.%s.Enter() and Leave(),", via, rg.key, rg.ci.guard)
 	}
 	d := analysis.Diagnostic{Pos: w.pos, Category: "write-inside"}
 	if held == "" {
