@@ -195,6 +195,58 @@ func (a *fieldChecker) client(d *generator.TypeDecl) {
 		a.r.report(diag)
 	}
 
+	// Directed closes that a waited goroutine blocks on, in a phase not
+	// before the wait's: the wait lasts the whole deadline.
+	for _, r := range routines {
+		if !awaited(r) {
+			continue
+		}
+		wait := -1 // the earliest phase of a wait that waits for r
+		for f := range r.signals {
+			if own[f] && verbs[f] == "wait" {
+				p, directed := phases[f]
+				if !directed {
+					p = waitPhase
+				}
+				if wait < 0 || p < wait {
+					wait = p
+				}
+			}
+		}
+		for _, fd := range d.Fields {
+			v := fd.Var
+			if v == nil || !fd.Marked || len(fd.Directives) != 1 || r.blocks[v.Origin()] == "" {
+				continue
+			}
+			dir := fd.Directives[0]
+			if (dir.Verb != "close" && dir.Verb != "cancel") || phases[v.Origin()] < wait {
+				continue
+			}
+			diag := analysis.Diagnostic{
+				Pos:      fd.Pos,
+				Category: "order",
+				Message: fmt.Sprintf("field %s of %s is closed in phase %d, not before phase %d, in which the client waits for a goroutine that %s it and ends only once it is closed: the wait would last the whole deadline; close it first with order=%d",
+					v.Name(), name, phases[v.Origin()], wait, r.blocks[v.Origin()], max(wait-1, 0)),
+			}
+			cm := commentAt(fd.Field, dir.Pos)
+			switch {
+			case wait == 0:
+				diag.Message = fmt.Sprintf("field %s of %s is closed in phase %d, and the client waits in phase 0 for a goroutine that %s it and ends only once it is closed: give the wait a later phase (order=1 or more)",
+					v.Name(), name, phases[v.Origin()], r.blocks[v.Origin()])
+			case dir.HasOrder || cm == nil || fd.NameIndex != 0:
+				// order= is there already: which phase is right is the
+				// user's to say.
+			default:
+				end := directiveEnd(cm)
+				diag.SuggestedFixes = []analysis.SuggestedFix{{
+					Message:   fmt.Sprintf("add order=%d", wait-1),
+					TextEdits: []analysis.TextEdit{{Pos: end, End: end, NewText: []byte(fmt.Sprintf(" order=%d", wait-1))}},
+				}}
+			}
+			a.r.report(diag)
+		}
+	}
+
 	// Directed fields that an unawaited goroutine reads, without
 	// drop=false: the drop after Close races with it.
 	for _, fd := range d.Fields {
