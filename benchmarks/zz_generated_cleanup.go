@@ -77,7 +77,7 @@ func (r *cleanupOneRefs) Close(ctx context.Context, step, elem int, force bool) 
 	switch step {
 	case 0:
 		if r.r0 != nil {
-			return r.r0.Close()
+			return runtime.CallClose(ctx, r.r0)
 		}
 	}
 	return nil
@@ -199,35 +199,35 @@ func (r *cleanupSeq8Refs) Close(ctx context.Context, step, elem int, force bool)
 	switch step {
 	case 0:
 		if r.r0 != nil {
-			return r.r0.Close()
+			return runtime.CallClose(ctx, r.r0)
 		}
 	case 1:
 		if r.r1 != nil {
-			return r.r1.Close()
+			return runtime.CallClose(ctx, r.r1)
 		}
 	case 2:
 		if r.r2 != nil {
-			return r.r2.Close()
+			return runtime.CallClose(ctx, r.r2)
 		}
 	case 3:
 		if r.r3 != nil {
-			return r.r3.Close()
+			return runtime.CallClose(ctx, r.r3)
 		}
 	case 4:
 		if r.r4 != nil {
-			return r.r4.Close()
+			return runtime.CallClose(ctx, r.r4)
 		}
 	case 5:
 		if r.r5 != nil {
-			return r.r5.Close()
+			return runtime.CallClose(ctx, r.r5)
 		}
 	case 6:
 		if r.r6 != nil {
-			return r.r6.Close()
+			return runtime.CallClose(ctx, r.r6)
 		}
 	case 7:
 		if r.r7 != nil {
-			return r.r7.Close()
+			return runtime.CallClose(ctx, r.r7)
 		}
 	}
 	return nil
@@ -342,35 +342,35 @@ func (r *cleanupConc8Refs) Close(ctx context.Context, step, elem int, force bool
 	switch step {
 	case 0:
 		if r.r0 != nil {
-			return r.r0.Close()
+			return runtime.CallClose(ctx, r.r0)
 		}
 	case 1:
 		if r.r1 != nil {
-			return r.r1.Close()
+			return runtime.CallClose(ctx, r.r1)
 		}
 	case 2:
 		if r.r2 != nil {
-			return r.r2.Close()
+			return runtime.CallClose(ctx, r.r2)
 		}
 	case 3:
 		if r.r3 != nil {
-			return r.r3.Close()
+			return runtime.CallClose(ctx, r.r3)
 		}
 	case 4:
 		if r.r4 != nil {
-			return r.r4.Close()
+			return runtime.CallClose(ctx, r.r4)
 		}
 	case 5:
 		if r.r5 != nil {
-			return r.r5.Close()
+			return runtime.CallClose(ctx, r.r5)
 		}
 	case 6:
 		if r.r6 != nil {
-			return r.r6.Close()
+			return runtime.CallClose(ctx, r.r6)
 		}
 	case 7:
 		if r.r7 != nil {
-			return r.r7.Close()
+			return runtime.CallClose(ctx, r.r7)
 		}
 	}
 	return nil
@@ -887,259 +887,259 @@ func (r *cleanupSeq64Refs) Close(ctx context.Context, step, elem int, force bool
 	switch step {
 	case 0:
 		if r.r0 != nil {
-			return r.r0.Close()
+			return runtime.CallClose(ctx, r.r0)
 		}
 	case 1:
 		if r.r1 != nil {
-			return r.r1.Close()
+			return runtime.CallClose(ctx, r.r1)
 		}
 	case 2:
 		if r.r2 != nil {
-			return r.r2.Close()
+			return runtime.CallClose(ctx, r.r2)
 		}
 	case 3:
 		if r.r3 != nil {
-			return r.r3.Close()
+			return runtime.CallClose(ctx, r.r3)
 		}
 	case 4:
 		if r.r4 != nil {
-			return r.r4.Close()
+			return runtime.CallClose(ctx, r.r4)
 		}
 	case 5:
 		if r.r5 != nil {
-			return r.r5.Close()
+			return runtime.CallClose(ctx, r.r5)
 		}
 	case 6:
 		if r.r6 != nil {
-			return r.r6.Close()
+			return runtime.CallClose(ctx, r.r6)
 		}
 	case 7:
 		if r.r7 != nil {
-			return r.r7.Close()
+			return runtime.CallClose(ctx, r.r7)
 		}
 	case 8:
 		if r.r8 != nil {
-			return r.r8.Close()
+			return runtime.CallClose(ctx, r.r8)
 		}
 	case 9:
 		if r.r9 != nil {
-			return r.r9.Close()
+			return runtime.CallClose(ctx, r.r9)
 		}
 	case 10:
 		if r.r10 != nil {
-			return r.r10.Close()
+			return runtime.CallClose(ctx, r.r10)
 		}
 	case 11:
 		if r.r11 != nil {
-			return r.r11.Close()
+			return runtime.CallClose(ctx, r.r11)
 		}
 	case 12:
 		if r.r12 != nil {
-			return r.r12.Close()
+			return runtime.CallClose(ctx, r.r12)
 		}
 	case 13:
 		if r.r13 != nil {
-			return r.r13.Close()
+			return runtime.CallClose(ctx, r.r13)
 		}
 	case 14:
 		if r.r14 != nil {
-			return r.r14.Close()
+			return runtime.CallClose(ctx, r.r14)
 		}
 	case 15:
 		if r.r15 != nil {
-			return r.r15.Close()
+			return runtime.CallClose(ctx, r.r15)
 		}
 	case 16:
 		if r.r16 != nil {
-			return r.r16.Close()
+			return runtime.CallClose(ctx, r.r16)
 		}
 	case 17:
 		if r.r17 != nil {
-			return r.r17.Close()
+			return runtime.CallClose(ctx, r.r17)
 		}
 	case 18:
 		if r.r18 != nil {
-			return r.r18.Close()
+			return runtime.CallClose(ctx, r.r18)
 		}
 	case 19:
 		if r.r19 != nil {
-			return r.r19.Close()
+			return runtime.CallClose(ctx, r.r19)
 		}
 	case 20:
 		if r.r20 != nil {
-			return r.r20.Close()
+			return runtime.CallClose(ctx, r.r20)
 		}
 	case 21:
 		if r.r21 != nil {
-			return r.r21.Close()
+			return runtime.CallClose(ctx, r.r21)
 		}
 	case 22:
 		if r.r22 != nil {
-			return r.r22.Close()
+			return runtime.CallClose(ctx, r.r22)
 		}
 	case 23:
 		if r.r23 != nil {
-			return r.r23.Close()
+			return runtime.CallClose(ctx, r.r23)
 		}
 	case 24:
 		if r.r24 != nil {
-			return r.r24.Close()
+			return runtime.CallClose(ctx, r.r24)
 		}
 	case 25:
 		if r.r25 != nil {
-			return r.r25.Close()
+			return runtime.CallClose(ctx, r.r25)
 		}
 	case 26:
 		if r.r26 != nil {
-			return r.r26.Close()
+			return runtime.CallClose(ctx, r.r26)
 		}
 	case 27:
 		if r.r27 != nil {
-			return r.r27.Close()
+			return runtime.CallClose(ctx, r.r27)
 		}
 	case 28:
 		if r.r28 != nil {
-			return r.r28.Close()
+			return runtime.CallClose(ctx, r.r28)
 		}
 	case 29:
 		if r.r29 != nil {
-			return r.r29.Close()
+			return runtime.CallClose(ctx, r.r29)
 		}
 	case 30:
 		if r.r30 != nil {
-			return r.r30.Close()
+			return runtime.CallClose(ctx, r.r30)
 		}
 	case 31:
 		if r.r31 != nil {
-			return r.r31.Close()
+			return runtime.CallClose(ctx, r.r31)
 		}
 	case 32:
 		if r.r32 != nil {
-			return r.r32.Close()
+			return runtime.CallClose(ctx, r.r32)
 		}
 	case 33:
 		if r.r33 != nil {
-			return r.r33.Close()
+			return runtime.CallClose(ctx, r.r33)
 		}
 	case 34:
 		if r.r34 != nil {
-			return r.r34.Close()
+			return runtime.CallClose(ctx, r.r34)
 		}
 	case 35:
 		if r.r35 != nil {
-			return r.r35.Close()
+			return runtime.CallClose(ctx, r.r35)
 		}
 	case 36:
 		if r.r36 != nil {
-			return r.r36.Close()
+			return runtime.CallClose(ctx, r.r36)
 		}
 	case 37:
 		if r.r37 != nil {
-			return r.r37.Close()
+			return runtime.CallClose(ctx, r.r37)
 		}
 	case 38:
 		if r.r38 != nil {
-			return r.r38.Close()
+			return runtime.CallClose(ctx, r.r38)
 		}
 	case 39:
 		if r.r39 != nil {
-			return r.r39.Close()
+			return runtime.CallClose(ctx, r.r39)
 		}
 	case 40:
 		if r.r40 != nil {
-			return r.r40.Close()
+			return runtime.CallClose(ctx, r.r40)
 		}
 	case 41:
 		if r.r41 != nil {
-			return r.r41.Close()
+			return runtime.CallClose(ctx, r.r41)
 		}
 	case 42:
 		if r.r42 != nil {
-			return r.r42.Close()
+			return runtime.CallClose(ctx, r.r42)
 		}
 	case 43:
 		if r.r43 != nil {
-			return r.r43.Close()
+			return runtime.CallClose(ctx, r.r43)
 		}
 	case 44:
 		if r.r44 != nil {
-			return r.r44.Close()
+			return runtime.CallClose(ctx, r.r44)
 		}
 	case 45:
 		if r.r45 != nil {
-			return r.r45.Close()
+			return runtime.CallClose(ctx, r.r45)
 		}
 	case 46:
 		if r.r46 != nil {
-			return r.r46.Close()
+			return runtime.CallClose(ctx, r.r46)
 		}
 	case 47:
 		if r.r47 != nil {
-			return r.r47.Close()
+			return runtime.CallClose(ctx, r.r47)
 		}
 	case 48:
 		if r.r48 != nil {
-			return r.r48.Close()
+			return runtime.CallClose(ctx, r.r48)
 		}
 	case 49:
 		if r.r49 != nil {
-			return r.r49.Close()
+			return runtime.CallClose(ctx, r.r49)
 		}
 	case 50:
 		if r.r50 != nil {
-			return r.r50.Close()
+			return runtime.CallClose(ctx, r.r50)
 		}
 	case 51:
 		if r.r51 != nil {
-			return r.r51.Close()
+			return runtime.CallClose(ctx, r.r51)
 		}
 	case 52:
 		if r.r52 != nil {
-			return r.r52.Close()
+			return runtime.CallClose(ctx, r.r52)
 		}
 	case 53:
 		if r.r53 != nil {
-			return r.r53.Close()
+			return runtime.CallClose(ctx, r.r53)
 		}
 	case 54:
 		if r.r54 != nil {
-			return r.r54.Close()
+			return runtime.CallClose(ctx, r.r54)
 		}
 	case 55:
 		if r.r55 != nil {
-			return r.r55.Close()
+			return runtime.CallClose(ctx, r.r55)
 		}
 	case 56:
 		if r.r56 != nil {
-			return r.r56.Close()
+			return runtime.CallClose(ctx, r.r56)
 		}
 	case 57:
 		if r.r57 != nil {
-			return r.r57.Close()
+			return runtime.CallClose(ctx, r.r57)
 		}
 	case 58:
 		if r.r58 != nil {
-			return r.r58.Close()
+			return runtime.CallClose(ctx, r.r58)
 		}
 	case 59:
 		if r.r59 != nil {
-			return r.r59.Close()
+			return runtime.CallClose(ctx, r.r59)
 		}
 	case 60:
 		if r.r60 != nil {
-			return r.r60.Close()
+			return runtime.CallClose(ctx, r.r60)
 		}
 	case 61:
 		if r.r61 != nil {
-			return r.r61.Close()
+			return runtime.CallClose(ctx, r.r61)
 		}
 	case 62:
 		if r.r62 != nil {
-			return r.r62.Close()
+			return runtime.CallClose(ctx, r.r62)
 		}
 	case 63:
 		if r.r63 != nil {
-			return r.r63.Close()
+			return runtime.CallClose(ctx, r.r63)
 		}
 	}
 	return nil
@@ -1593,259 +1593,259 @@ func (r *cleanupConc64Refs) Close(ctx context.Context, step, elem int, force boo
 	switch step {
 	case 0:
 		if r.r0 != nil {
-			return r.r0.Close()
+			return runtime.CallClose(ctx, r.r0)
 		}
 	case 1:
 		if r.r1 != nil {
-			return r.r1.Close()
+			return runtime.CallClose(ctx, r.r1)
 		}
 	case 2:
 		if r.r2 != nil {
-			return r.r2.Close()
+			return runtime.CallClose(ctx, r.r2)
 		}
 	case 3:
 		if r.r3 != nil {
-			return r.r3.Close()
+			return runtime.CallClose(ctx, r.r3)
 		}
 	case 4:
 		if r.r4 != nil {
-			return r.r4.Close()
+			return runtime.CallClose(ctx, r.r4)
 		}
 	case 5:
 		if r.r5 != nil {
-			return r.r5.Close()
+			return runtime.CallClose(ctx, r.r5)
 		}
 	case 6:
 		if r.r6 != nil {
-			return r.r6.Close()
+			return runtime.CallClose(ctx, r.r6)
 		}
 	case 7:
 		if r.r7 != nil {
-			return r.r7.Close()
+			return runtime.CallClose(ctx, r.r7)
 		}
 	case 8:
 		if r.r8 != nil {
-			return r.r8.Close()
+			return runtime.CallClose(ctx, r.r8)
 		}
 	case 9:
 		if r.r9 != nil {
-			return r.r9.Close()
+			return runtime.CallClose(ctx, r.r9)
 		}
 	case 10:
 		if r.r10 != nil {
-			return r.r10.Close()
+			return runtime.CallClose(ctx, r.r10)
 		}
 	case 11:
 		if r.r11 != nil {
-			return r.r11.Close()
+			return runtime.CallClose(ctx, r.r11)
 		}
 	case 12:
 		if r.r12 != nil {
-			return r.r12.Close()
+			return runtime.CallClose(ctx, r.r12)
 		}
 	case 13:
 		if r.r13 != nil {
-			return r.r13.Close()
+			return runtime.CallClose(ctx, r.r13)
 		}
 	case 14:
 		if r.r14 != nil {
-			return r.r14.Close()
+			return runtime.CallClose(ctx, r.r14)
 		}
 	case 15:
 		if r.r15 != nil {
-			return r.r15.Close()
+			return runtime.CallClose(ctx, r.r15)
 		}
 	case 16:
 		if r.r16 != nil {
-			return r.r16.Close()
+			return runtime.CallClose(ctx, r.r16)
 		}
 	case 17:
 		if r.r17 != nil {
-			return r.r17.Close()
+			return runtime.CallClose(ctx, r.r17)
 		}
 	case 18:
 		if r.r18 != nil {
-			return r.r18.Close()
+			return runtime.CallClose(ctx, r.r18)
 		}
 	case 19:
 		if r.r19 != nil {
-			return r.r19.Close()
+			return runtime.CallClose(ctx, r.r19)
 		}
 	case 20:
 		if r.r20 != nil {
-			return r.r20.Close()
+			return runtime.CallClose(ctx, r.r20)
 		}
 	case 21:
 		if r.r21 != nil {
-			return r.r21.Close()
+			return runtime.CallClose(ctx, r.r21)
 		}
 	case 22:
 		if r.r22 != nil {
-			return r.r22.Close()
+			return runtime.CallClose(ctx, r.r22)
 		}
 	case 23:
 		if r.r23 != nil {
-			return r.r23.Close()
+			return runtime.CallClose(ctx, r.r23)
 		}
 	case 24:
 		if r.r24 != nil {
-			return r.r24.Close()
+			return runtime.CallClose(ctx, r.r24)
 		}
 	case 25:
 		if r.r25 != nil {
-			return r.r25.Close()
+			return runtime.CallClose(ctx, r.r25)
 		}
 	case 26:
 		if r.r26 != nil {
-			return r.r26.Close()
+			return runtime.CallClose(ctx, r.r26)
 		}
 	case 27:
 		if r.r27 != nil {
-			return r.r27.Close()
+			return runtime.CallClose(ctx, r.r27)
 		}
 	case 28:
 		if r.r28 != nil {
-			return r.r28.Close()
+			return runtime.CallClose(ctx, r.r28)
 		}
 	case 29:
 		if r.r29 != nil {
-			return r.r29.Close()
+			return runtime.CallClose(ctx, r.r29)
 		}
 	case 30:
 		if r.r30 != nil {
-			return r.r30.Close()
+			return runtime.CallClose(ctx, r.r30)
 		}
 	case 31:
 		if r.r31 != nil {
-			return r.r31.Close()
+			return runtime.CallClose(ctx, r.r31)
 		}
 	case 32:
 		if r.r32 != nil {
-			return r.r32.Close()
+			return runtime.CallClose(ctx, r.r32)
 		}
 	case 33:
 		if r.r33 != nil {
-			return r.r33.Close()
+			return runtime.CallClose(ctx, r.r33)
 		}
 	case 34:
 		if r.r34 != nil {
-			return r.r34.Close()
+			return runtime.CallClose(ctx, r.r34)
 		}
 	case 35:
 		if r.r35 != nil {
-			return r.r35.Close()
+			return runtime.CallClose(ctx, r.r35)
 		}
 	case 36:
 		if r.r36 != nil {
-			return r.r36.Close()
+			return runtime.CallClose(ctx, r.r36)
 		}
 	case 37:
 		if r.r37 != nil {
-			return r.r37.Close()
+			return runtime.CallClose(ctx, r.r37)
 		}
 	case 38:
 		if r.r38 != nil {
-			return r.r38.Close()
+			return runtime.CallClose(ctx, r.r38)
 		}
 	case 39:
 		if r.r39 != nil {
-			return r.r39.Close()
+			return runtime.CallClose(ctx, r.r39)
 		}
 	case 40:
 		if r.r40 != nil {
-			return r.r40.Close()
+			return runtime.CallClose(ctx, r.r40)
 		}
 	case 41:
 		if r.r41 != nil {
-			return r.r41.Close()
+			return runtime.CallClose(ctx, r.r41)
 		}
 	case 42:
 		if r.r42 != nil {
-			return r.r42.Close()
+			return runtime.CallClose(ctx, r.r42)
 		}
 	case 43:
 		if r.r43 != nil {
-			return r.r43.Close()
+			return runtime.CallClose(ctx, r.r43)
 		}
 	case 44:
 		if r.r44 != nil {
-			return r.r44.Close()
+			return runtime.CallClose(ctx, r.r44)
 		}
 	case 45:
 		if r.r45 != nil {
-			return r.r45.Close()
+			return runtime.CallClose(ctx, r.r45)
 		}
 	case 46:
 		if r.r46 != nil {
-			return r.r46.Close()
+			return runtime.CallClose(ctx, r.r46)
 		}
 	case 47:
 		if r.r47 != nil {
-			return r.r47.Close()
+			return runtime.CallClose(ctx, r.r47)
 		}
 	case 48:
 		if r.r48 != nil {
-			return r.r48.Close()
+			return runtime.CallClose(ctx, r.r48)
 		}
 	case 49:
 		if r.r49 != nil {
-			return r.r49.Close()
+			return runtime.CallClose(ctx, r.r49)
 		}
 	case 50:
 		if r.r50 != nil {
-			return r.r50.Close()
+			return runtime.CallClose(ctx, r.r50)
 		}
 	case 51:
 		if r.r51 != nil {
-			return r.r51.Close()
+			return runtime.CallClose(ctx, r.r51)
 		}
 	case 52:
 		if r.r52 != nil {
-			return r.r52.Close()
+			return runtime.CallClose(ctx, r.r52)
 		}
 	case 53:
 		if r.r53 != nil {
-			return r.r53.Close()
+			return runtime.CallClose(ctx, r.r53)
 		}
 	case 54:
 		if r.r54 != nil {
-			return r.r54.Close()
+			return runtime.CallClose(ctx, r.r54)
 		}
 	case 55:
 		if r.r55 != nil {
-			return r.r55.Close()
+			return runtime.CallClose(ctx, r.r55)
 		}
 	case 56:
 		if r.r56 != nil {
-			return r.r56.Close()
+			return runtime.CallClose(ctx, r.r56)
 		}
 	case 57:
 		if r.r57 != nil {
-			return r.r57.Close()
+			return runtime.CallClose(ctx, r.r57)
 		}
 	case 58:
 		if r.r58 != nil {
-			return r.r58.Close()
+			return runtime.CallClose(ctx, r.r58)
 		}
 	case 59:
 		if r.r59 != nil {
-			return r.r59.Close()
+			return runtime.CallClose(ctx, r.r59)
 		}
 	case 60:
 		if r.r60 != nil {
-			return r.r60.Close()
+			return runtime.CallClose(ctx, r.r60)
 		}
 	case 61:
 		if r.r61 != nil {
-			return r.r61.Close()
+			return runtime.CallClose(ctx, r.r61)
 		}
 	case 62:
 		if r.r62 != nil {
-			return r.r62.Close()
+			return runtime.CallClose(ctx, r.r62)
 		}
 	case 63:
 		if r.r63 != nil {
-			return r.r63.Close()
+			return runtime.CallClose(ctx, r.r63)
 		}
 	}
 	return nil
@@ -1928,7 +1928,7 @@ func (r *cleanupArray64Refs) Name(step, elem int) string {
 func (r *cleanupArray64Refs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.rs[r.rsAt[elem]].Close()
+		return runtime.CallClose(ctx, r.rs[r.rsAt[elem]])
 	}
 	return nil
 }
@@ -1999,7 +1999,7 @@ func (r *cleanupOvershootRefs) Close(ctx context.Context, step, elem int, force 
 	switch step {
 	case 0:
 		if r.r != nil {
-			return r.r.Close()
+			return runtime.CallClose(ctx, r.r)
 		}
 	}
 	return nil
@@ -2084,7 +2084,7 @@ func (r *cleanupCollectionRefs) Name(step, elem int) string {
 func (r *cleanupCollectionRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.items[r.itemsAt[elem]].Close()
+		return runtime.CallClose(ctx, r.items[r.itemsAt[elem]])
 	}
 	return nil
 }
@@ -2169,7 +2169,7 @@ func (r *cleanupKeyedCollectionRefs) Name(step, elem int) string {
 func (r *cleanupKeyedCollectionRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.byKey[r.byKeyKeys[elem]].Close()
+		return runtime.CallClose(ctx, r.byKey[r.byKeyKeys[elem]])
 	}
 	return nil
 }

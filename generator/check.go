@@ -54,6 +54,13 @@ type checker struct {
 	// not, by name: their method= option, "" for Close and CloseContext.
 	clients map[string]string
 	diags   Diagnostics
+
+	// shared says the file of the client being checked has no build
+	// constraint: its generated file is shared by every build
+	// configuration.
+	shared bool
+	// constrainedFiles caches constrained by file name.
+	constrainedFiles map[string]bool
 }
 
 func (c *checker) errorf(pos token.Pos, format string, args ...any) {
@@ -162,6 +169,8 @@ func (c *checker) client(d *TypeDecl) *Client {
 	}
 
 	cl := &Client{Name: name, Timeout: DefaultTimeout, Pos: client.Pos, Method: client.Method}
+	c.shared = !c.constrainedFile(c.fset.Position(d.Spec.Pos()).Filename)
+	cl.Shared = c.shared
 	if client.Timeout > 0 {
 		cl.Timeout = client.Timeout
 	}

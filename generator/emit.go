@@ -301,6 +301,9 @@ func (e *emitter) client(cl *Client) {
 			zero := jen.Nil()
 			if tp, ok := types.Unalias(fld.Type).(*types.TypeParam); ok {
 				zero = jen.Id(zeros[tp.Obj().Name()])
+			} else if fld.Varies {
+				// nil, or a struct's zero value, in whichever configuration.
+				zero = jen.Op("*").New(e.w.typ(fld.Type))
 			}
 			g.Add(x()).Dot(fld.Name).Op("=").Add(zero)
 		})
@@ -497,6 +500,9 @@ func (e *emitter) present(cl *Client, st *Step, v *jen.Statement) *jen.Statement
 		tp := types.Unalias(t).(*types.TypeParam).Obj().Name()
 		return jen.Op("!").Id(e.l.r).Dot(cl.zeroMethods[tp]).Call(v)
 	}
+	if st.Skip == SkipVarying {
+		return jen.Op("!").Qual(RuntimePath, "IsZero").Call(v)
+	}
 	return v.Op("!=").Nil()
 }
 
@@ -540,13 +546,21 @@ func (e *emitter) keyName(st *Step) *jen.Statement {
 }
 
 // call is v.M(ctx) as statements: return its error, or call it and go on
-// to the switch's return nil; ret forces a return after a call without an error.
-func (e *emitter) call(v *jen.Statement, m *Call, ret bool) []jen.Code {
+// to the switch's return nil; ret forces a return after a call without an
+// error. inPlace says v is an element used in place, whose Close may need
+// its address.
+func (e *emitter) call(v *jen.Statement, m *Call, ret, inPlace bool) []jen.Code {
 	var args []jen.Code
 	if m.Ctx {
 		args = append(args, jen.Id(e.l.ctx))
 	}
-	c := v.Dot(m.Method).Call(args...)
+	c := v.Clone().Dot(m.Method).Call(args...)
+	if m.Dynamic {
+		if inPlace {
+			v = jen.Op("&").Add(v)
+		}
+		c = jen.Qual(RuntimePath, "CallClose").Call(jen.Id(e.l.ctx), v)
+	}
 	switch {
 	case m.Err:
 		return []jen.Code{jen.Return(c)}
@@ -570,8 +584,14 @@ func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 		default:
 			s.Index(jen.Id(l.elem))
 		}
+		if st.Each == nil && st.Skip == SkipVarying {
+			// Held by address: (*p).M() calls M whether the type is a
+			// pointer or a struct with pointer methods.
+			s = jen.Parens(jen.Op("*").Add(s))
+		}
 		return s
 	}
+	inPlace := st.Each != nil && st.Addr
 	var body []jen.Code
 	switch st.Kind {
 	case StepCancel:
@@ -596,9 +616,9 @@ func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 			break
 		}
 		if st.Force == nil {
-			body = e.call(v(), st.Method, false)
+			body = e.call(v(), st.Method, false, inPlace)
 		} else {
-			body = append([]jen.Code{jen.If(jen.Id(l.force)).Block(e.call(v(), st.Force, true)...)}, e.call(v(), st.Method, false)...)
+			body = append([]jen.Code{jen.If(jen.Id(l.force)).Block(e.call(v(), st.Force, true, inPlace)...)}, e.call(v(), st.Method, false, inPlace)...)
 		}
 	}
 	// Elements are skipped in Take; fields here.
@@ -609,7 +629,7 @@ func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 		return []jen.Code{jen.If(e.present(cl, st, v())).Block(body...)}
 	}
 	absent := v().Op("==").Nil()
-	if st.Skip == SkipZero {
+	if st.Skip == SkipZero || st.Skip == SkipVarying {
 		absent = e.present(cl, st, v())
 		absent = jen.Op("!").Parens(absent)
 	}

@@ -37,7 +37,11 @@ type Client struct {
 	// method, NAME(ctx context.Context) error, instead of Close and
 	// CloseContext; "" for those two.
 	Method string
-	Guard  string   // the runtime.Guard field's name
+	Guard  string // the runtime.Guard field's name
+	// Shared says the client is declared in a file without a build
+	// constraint, and generated into the file shared by every
+	// configuration.
+	Shared bool
 	Steps  []*Step  // sorted by phase, then declaration order
 	Fields []*Field // the guard and every managed field, in declaration order
 	Locks  []*Lock  // the lock= fields, in order of first use
@@ -61,10 +65,15 @@ type Field struct {
 	Type types.Type // the field's type
 	// Drop says the field is set to its zero value after teardown: it is a
 	// pointer, interface, map, slice, channel or func, or a type parameter,
-	// and its directive does not say drop=false.
+	// or of a type that Varies, and its directive does not say drop=false.
 	Drop bool
-	Lock *Lock // lock=: held while the field is read and dropped
-	Step *Step // nil for the guard and for //cleanup:nil fields
+	// Varies says the field's type is declared in a file with a build
+	// constraint and the field is in the shared generated file: its
+	// underlying type may differ in another configuration, so the code
+	// generated for it must not depend on it.
+	Varies bool
+	Lock   *Lock // lock=: held while the field is read and dropped
+	Step   *Step // nil for the guard and for //cleanup:nil fields
 }
 
 // Lock is a sync.Mutex or sync.RWMutex field of the client named by lock=.
@@ -101,6 +110,10 @@ const (
 	// SkipZero: a value of a type parameter is skipped when it is the zero
 	// value of its type argument (nil for a pointer or interface).
 	SkipZero
+	// SkipVarying: a value of a type that may differ between build
+	// configurations (a handle that is a pointer on unix and a struct on
+	// windows) is skipped when runtime.IsZero says it is the zero value.
+	SkipVarying
 )
 
 // Step is the teardown of one managed field.
@@ -130,6 +143,10 @@ type Call struct {
 	Method string
 	Ctx    bool // the method takes a context.Context first
 	Err    bool // the method returns an error
+	// Dynamic: the default Close() error, called through runtime.CallClose,
+	// which calls CloseContext(ctx) instead when the value has it: whether
+	// it has may depend on the build configuration.
+	Dynamic bool
 	// Result: the method returns a value that is not an error, such as the
 	// bool of (*time.Timer).Stop, which is ignored.
 	Result bool

@@ -1,6 +1,9 @@
 package generator
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"go/types"
 )
 
@@ -14,8 +17,9 @@ func (c *checker) field(cl *Client, d *TypeDecl, v *types.Var, dir directive) bo
 	tstr := types.TypeString(t, types.RelativeTo(c.pkg))
 	_, isTypeParam := types.Unalias(t).(*types.TypeParam)
 
-	droppable := isReference(t) || isTypeParam
-	f := &Field{Name: name, Type: t, Drop: droppable && !dir.NoDrop}
+	varies := c.shared && c.varies(t)
+	droppable := isReference(t) || isTypeParam || varies
+	f := &Field{Name: name, Type: t, Drop: droppable && !dir.NoDrop, Varies: varies}
 	if dir.Lock != "" {
 		lock, ok := c.lock(cl, d, v, dir)
 		if !ok {
@@ -52,6 +56,7 @@ func (c *checker) field(cl *Client, d *TypeDecl, v *types.Var, dir directive) bo
 	if !ok {
 		return false
 	}
+	c.vary(st)
 	f.Step = st
 	cl.Fields = append(cl.Fields, f)
 	cl.Steps = append(cl.Steps, st)
@@ -157,6 +162,83 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 	return true
 }
 
+// vary makes a step whose field or elements are of a type that varies
+// between build configurations (see Field.Varies) generate the same code in
+// each: the value is used in place, called as (*p).M(), and skipped when it
+// is the zero value of its type, whatever that type is here.
+func (c *checker) vary(st *Step) {
+	if st.Kind != StepCall && st.Kind != StepEach || st.Chan {
+		return
+	}
+	if st.Each == nil {
+		if !st.Field.Varies {
+			return
+		}
+		st.Addr, st.Skip = true, SkipVarying
+	} else {
+		if !c.shared || !c.varies(st.Each.Elem) {
+			return
+		}
+		st.Addr, st.Skip = !st.Each.Map, SkipVarying
+	}
+	// CallClose needs an io.Closer, which a value that is a pointer here
+	// and a struct elsewhere cannot be made in the same words.
+	for _, call := range []*Call{st.Method, st.Force} {
+		if call != nil {
+			call.Dynamic = false
+		}
+	}
+}
+
+// varies reports whether t is a named type (or an alias) declared in a file
+// with a build constraint: its underlying type, and so whether it is a
+// pointer that can be nil, may be different in another configuration.
+func (c *checker) varies(t types.Type) bool {
+	switch t := t.(type) {
+	case *types.Alias:
+		return c.constrainedDecl(t.Obj()) || c.varies(t.Rhs())
+	case *types.Named:
+		return c.constrainedDecl(t.Obj())
+	}
+	return false
+}
+
+func (c *checker) constrainedDecl(obj types.Object) bool {
+	if obj.Pkg() == nil || !obj.Pos().IsValid() {
+		return false
+	}
+	return c.constrainedFile(c.fset.Position(obj.Pos()).Filename)
+}
+
+// constrainedFile reports whether the Go file name has a build constraint:
+// a _GOOS or _GOARCH name or a //go:build line.
+func (c *checker) constrainedFile(name string) bool {
+	if name == "" {
+		return false
+	}
+	if goos, goarch := nameTags(name); goos != "" || goarch != "" {
+		return true
+	}
+	if b, ok := c.constrainedFiles[name]; ok {
+		return b
+	}
+	var f *ast.File
+	for _, sf := range c.src.files {
+		if c.fset.File(sf.FileStart).Name() == name {
+			f = sf
+		}
+	}
+	if f == nil {
+		f, _ = parser.ParseFile(token.NewFileSet(), name, nil, parser.PackageClauseOnly|parser.ParseComments)
+	}
+	b := f != nil && buildLine(f) != ""
+	if c.constrainedFiles == nil {
+		c.constrainedFiles = map[string]bool{}
+	}
+	c.constrainedFiles[name] = b
+	return b
+}
+
 // closeChan makes st close the channel field (or, for a collection, each
 // channel) of type ch: the close(done) idiom. Only the owner of a channel,
 // its sender, may close it.
@@ -187,6 +269,13 @@ func (c *checker) cycleAware(t types.Type, dir directive, call *Call, addressabl
 		if m, ok := c.generatedMethod(t, method, addressable); ok {
 			return m
 		}
+	}
+	if call.Err && !call.Ctx {
+		// Whether t has CloseContext (is a client) may depend on the
+		// build configuration: runtime.CallClose decides when it runs.
+		dynamic := *call
+		dynamic.Dynamic = true
+		return &dynamic
 	}
 	if cc, ok := c.method(t, "CloseContext", addressable); ok && cc.Ctx && cc.Err {
 		return cc
@@ -252,7 +341,10 @@ func eachOf(t types.Type) (*Each, bool) {
 		return &Each{Elem: u.Elem()}, true
 	case *types.Map:
 		e := &Each{Map: true, Elem: u.Elem(), Key: u.Key()}
-		if b, ok := u.Key().Underlying().(*types.Basic); ok && !isTypeParam(u.Key()) {
+		// A named key type is named by runtime.KeyString: its underlying
+		// type may differ between build configurations (a handle that is
+		// an int on unix and a uintptr on windows).
+		if b, ok := u.Key().(*types.Basic); ok {
 			info := b.Info()
 			switch {
 			case info&types.IsString != 0:

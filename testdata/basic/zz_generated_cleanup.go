@@ -172,12 +172,12 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 		return r.srv.Shutdown(ctx)
 	case 4:
 		if r.conn != nil {
-			return r.conn.Close()
+			return runtime.CallClose(ctx, r.conn)
 		}
 	case 5:
-		return r.items[r.itemsAt[elem]].Close()
+		return runtime.CallClose(ctx, r.items[r.itemsAt[elem]])
 	case 6:
-		return r.byName[r.byNameKeys[elem]].Close()
+		return runtime.CallClose(ctx, r.byName[r.byNameKeys[elem]])
 	}
 	return nil
 }

@@ -76,7 +76,7 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 	switch step {
 	case 0:
 		if r.body != nil {
-			return r.body.Close()
+			return runtime.CallClose(ctx, r.body)
 		}
 	}
 	return nil

@@ -115,7 +115,7 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 		}
 	case 2:
 		if r.withErr != nil {
-			return r.withErr.Close()
+			return runtime.CallClose(ctx, r.withErr)
 		}
 	case 3:
 		if r.withCtx != nil {

@@ -106,16 +106,16 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 	switch step {
 	case 0:
 		if r.Conn != nil {
-			return r.Conn.Close()
+			return runtime.CallClose(ctx, r.Conn)
 		}
 	case 1:
-		return r.Closer.Close()
+		return runtime.CallClose(ctx, r.Closer)
 	case 2:
-		return r.session.Close()
+		return runtime.CallClose(ctx, r.session)
 	case 3:
-		return r.wrapper.Close()
+		return runtime.CallClose(ctx, r.wrapper)
 	case 4:
-		return r.sessions[elem].Close()
+		return runtime.CallClose(ctx, &r.sessions[elem])
 	}
 	return nil
 }

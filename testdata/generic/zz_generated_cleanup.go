@@ -122,13 +122,13 @@ func (r *cleanupPoolRefs[E]) Name(step, elem int) string {
 func (r *cleanupPoolRefs[E]) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.items[r.itemsAt[elem]].Close()
+		return runtime.CallClose(ctx, r.items[r.itemsAt[elem]])
 	case 1:
 		if !r.zeroE(r.spare) {
-			return r.spare.Close()
+			return runtime.CallClose(ctx, r.spare)
 		}
 	case 2:
-		return r.byKey[r.byKeyKeys[elem]].Close()
+		return runtime.CallClose(ctx, r.byKey[r.byKeyKeys[elem]])
 	}
 	return nil
 }
@@ -150,7 +150,7 @@ func (x *Cache[K, V, N]) Close() error {
 
 // CloseContext tears x down by the earlier of ctx's deadline and 5s from now, in phases:
 //
-//   - 2: entries[...], pool (CloseContext)
+//   - 2: entries[...], pool
 //
 // It then sets entries, last and pool to their zero values. See runtime.Plan.Close for the
 // contract.
@@ -236,10 +236,10 @@ func (r *cleanupCacheRefs[K, V, N]) Name(step, elem int) string {
 func (r *cleanupCacheRefs[K, V, N]) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.entries[r.entriesKeys[elem]].Close()
+		return runtime.CallClose(ctx, r.entries[r.entriesKeys[elem]])
 	case 1:
 		if r.pool != nil {
-			return r.pool.CloseContext(ctx)
+			return runtime.CallClose(ctx, r.pool)
 		}
 	}
 	return nil

@@ -142,16 +142,16 @@ func (r2 *cleanupParamsRefs[x, context, time, runtime, r, e]) Close(ctx context1
 		}
 	case 1:
 		if !r2.zerox(r2.a) {
-			return r2.a.Close()
+			return runtime1.CallClose(ctx, r2.a)
 		}
 	case 2:
 		if !r2.zerocontext(r2.b) {
-			return r2.b.Close()
+			return runtime1.CallClose(ctx, r2.b)
 		}
 	case 3:
-		return r2.c[r2.cAt[elem]].Close()
+		return runtime1.CallClose(ctx, r2.c[r2.cAt[elem]])
 	case 4:
-		return r2.m[r2.mKeys[elem]].Close()
+		return runtime1.CallClose(ctx, r2.m[r2.mKeys[elem]])
 	}
 	return nil
 }

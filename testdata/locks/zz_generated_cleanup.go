@@ -170,15 +170,15 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 		}
 	case 2:
 		if r.conn != nil {
-			return r.conn.Close()
+			return runtime.CallClose(ctx, r.conn)
 		}
 	case 3:
-		return r.byName[r.byNameKeys[elem]].Close()
+		return runtime.CallClose(ctx, r.byName[r.byNameKeys[elem]])
 	case 4:
-		return r.items[r.itemsAt[elem]].Close()
+		return runtime.CallClose(ctx, r.items[r.itemsAt[elem]])
 	case 5:
 		if r.free != nil {
-			return r.free.Close()
+			return runtime.CallClose(ctx, r.free)
 		}
 	}
 	return nil
@@ -255,7 +255,7 @@ func (r *cleanupEmbeddedRefs) Close(ctx context.Context, step, elem int, force b
 	switch step {
 	case 0:
 		if r.conn != nil {
-			return r.conn.Close()
+			return runtime.CallClose(ctx, r.conn)
 		}
 	}
 	return nil

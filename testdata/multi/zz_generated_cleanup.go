@@ -18,7 +18,7 @@ func (x *Parent) Close() error {
 
 // CloseContext tears x down by the earlier of ctx's deadline and 10s from now, in phases:
 //
-//   - 2: children[...] (CloseContext), named[...] (CloseContext)
+//   - 2: children[...], named[...]
 //   - 3: stop
 //
 // It then sets children, named and stop to their zero values. See runtime.Plan.Close for the
@@ -115,9 +115,9 @@ func (r *cleanupParentRefs) Name(step, elem int) string {
 func (r *cleanupParentRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.children[r.childrenAt[elem]].CloseContext(ctx)
+		return runtime.CallClose(ctx, r.children[r.childrenAt[elem]])
 	case 1:
-		return r.named[r.namedKeys[elem]].CloseContext(ctx)
+		return runtime.CallClose(ctx, r.named[r.namedKeys[elem]])
 	case 2:
 		if r.stop != nil {
 			r.stop()
@@ -133,7 +133,7 @@ func (x *Child) Close() error {
 
 // CloseContext tears x down by the earlier of ctx's deadline and 2m0s from now, in phases:
 //
-//   - 2: parent (CloseContext)
+//   - 2: parent
 //
 // It then sets parent to its zero value. See runtime.Plan.Close for the contract.
 func (x *Child) CloseContext(ctx context.Context) error {
@@ -192,7 +192,7 @@ func (r *cleanupChildRefs) Close(ctx context.Context, step, elem int, force bool
 	switch step {
 	case 0:
 		if r.parent != nil {
-			return r.parent.CloseContext(ctx)
+			return runtime.CallClose(ctx, r.parent)
 		}
 	}
 	return nil

@@ -161,7 +161,7 @@ func (r *cleanupLoopRefs) Close(ctx context.Context, step, elem int, force bool)
 		r.wg.Wait()
 	case 2:
 		if r.conn != nil {
-			return r.conn.Close()
+			return runtime.CallClose(ctx, r.conn)
 		}
 	case 3:
 		if r.done != nil {
@@ -268,7 +268,7 @@ func (r *cleanupPoolRefs) Name(step, elem int) string {
 func (r *cleanupPoolRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.conns[r.connsAt[elem]].Close()
+		return runtime.CallClose(ctx, r.conns[r.connsAt[elem]])
 	case 1:
 		if r.closeChan != nil {
 			close(r.closeChan)

@@ -129,7 +129,7 @@ func (r *cleanupClientRefs) Name(step, elem int) string {
 	case 3:
 		return "tokens[" + strconv.Itoa(r.tokensKeys[elem]) + "]"
 	case 4:
-		return "named[" + strconv.Quote(string(r.namedKeys[elem])) + "]"
+		return "named[" + runtime.KeyString(r.namedKeys[elem]) + "]"
 	}
 	return ""
 }

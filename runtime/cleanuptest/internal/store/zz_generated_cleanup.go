@@ -91,7 +91,7 @@ func (r *cleanupStoreRefs) Close(ctx context.Context, step, elem int, force bool
 		return r.index.Shutdown(ctx)
 	case 1:
 		if r.db != nil {
-			return r.db.Close()
+			return runtime.CallClose(ctx, r.db)
 		}
 	}
 	return nil
