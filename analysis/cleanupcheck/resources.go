@@ -117,6 +117,21 @@ func (a *fieldChecker) client(d *generator.TypeDecl) {
 	}
 	// first: the fields that a waited goroutine blocks on, which must be
 	// closed (or cancelled) before the wait; blockedBy: why.
+	//
+	// unawaitedReads: the fields that a goroutine reads which may still
+	// run when the fields are dropped: one that no wait step waits for, or
+	// only a wait on a channel. Such a wait returns at the deadline with
+	// the goroutine still running, and the drop follows once the other
+	// steps have returned; a wait on a WaitGroup cannot return before it,
+	// so it is abandoned and holds the drop back.
+	byWaitGroup := func(r *routine) bool {
+		for f := range r.signals {
+			if own[f] && verbs[f] == "wait" && (isNamed(f.Type(), "sync", "WaitGroup") || isPointerTo(f.Type(), "sync", "WaitGroup")) {
+				return true
+			}
+		}
+		return false
+	}
 	first := map[*types.Var]string{}
 	unawaitedReads := map[*types.Var]bool{}
 	for _, r := range routines {
@@ -126,10 +141,15 @@ func (a *fieldChecker) client(d *generator.TypeDecl) {
 					first[f] = how
 				}
 			}
+		}
+		if byWaitGroup(r) {
 			continue
 		}
 		for f := range r.reads {
 			unawaitedReads[f] = true
+		}
+		for f := range r.signals {
+			unawaitedReads[f] = true // close(s.done) reads s.done
 		}
 	}
 	// A wait after a directed close that must come first waits in the
@@ -150,6 +170,13 @@ func (a *fieldChecker) client(d *generator.TypeDecl) {
 		case isClose && first[v.Origin()] != "":
 			f.fix += " order=0"
 			why = append(why, fmt.Sprintf("order=0: a goroutine that a wait step waits for %s it, and ends only once it is closed", first[v.Origin()]))
+		case isClose && isChan(v.Type()):
+			// A quit channel, a queue: closing it is what tells the
+			// goroutines that receive from it to end, as a cancel does.
+			// A channel's close is never started after the deadline (a
+			// sender would panic): a later phase might never start.
+			f.fix += " order=0"
+			why = append(why, "order=0: closing it tells the goroutines that receive from it to end, and a channel is never closed after the deadline")
 		case p.loop && waits && isClose:
 			// An accept or serve loop's goroutine is what the client waits
 			// for: it ends when the listener closes, so close it first.
@@ -169,7 +196,7 @@ func (a *fieldChecker) client(d *generator.TypeDecl) {
 		}
 		if unawaitedReads[v.Origin()] && f.fix != "" && f.fix != "//cleanup:ignore" && dropable(v.Type()) {
 			f.fix += " drop=false"
-			why = append(why, "drop=false: a goroutine that no wait step waits for reads it after Close")
+			why = append(why, "drop=false: a goroutine that no wait step waits for, or only a wait on a channel, which returns at the deadline, may read it after Close")
 		}
 		a.pending[v.Origin()] = f.fix
 		reason := ""
@@ -261,7 +288,7 @@ func (a *fieldChecker) client(d *generator.TypeDecl) {
 		diag := analysis.Diagnostic{
 			Pos:      fd.Pos,
 			Category: "drop",
-			Message: fmt.Sprintf("field %s of %s is read by a goroutine that no //cleanup:wait step waits for: setting it to its zero value after Close races with that goroutine, or crashes it; add drop=false to its //cleanup:%s",
+			Message: fmt.Sprintf("field %s of %s is read by a goroutine that no //cleanup:wait step waits for, or only a wait on a channel, which returns at the deadline: setting it to its zero value after Close races with that goroutine, or crashes it; add drop=false to its //cleanup:%s",
 				v.Name(), name, dir.Verb),
 		}
 		if cm := commentAt(fd.Field, dir.Pos); cm != nil && fd.NameIndex == 0 {
@@ -273,6 +300,11 @@ func (a *fieldChecker) client(d *generator.TypeDecl) {
 		}
 		a.r.report(diag)
 	}
+}
+
+func isChan(t types.Type) bool {
+	_, ok := t.Underlying().(*types.Chan)
+	return ok
 }
 
 // defaultPhase is the phase of a verb without order=.

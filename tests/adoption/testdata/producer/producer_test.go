@@ -41,6 +41,7 @@ func TestFaulted(t *testing.T) {
 		a, b := net.Pipe()
 		defer b.Close()
 		p := New(a)
+		successes, errs := p.Successes(), p.Errors()
 		p.Input() <- &Message{Value: []byte("stuck")}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -52,7 +53,14 @@ func TestFaulted(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "wg") {
 			t.Errorf("CloseContext = %v, want an error that names wg", err)
 		}
+		// The broker goes away: the write fails, and its error is
+		// delivered on the channel taken before Close, which the
+		// dispatcher closes once Input, closed by Close, is drained.
 		_ = b.Close()
+		for range errs {
+		}
+		for range successes {
+		}
 		synctest.Wait()
 	})
 }

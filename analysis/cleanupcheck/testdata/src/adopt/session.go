@@ -34,15 +34,15 @@ func (st *stream) forceClose() {}
 type Session struct {
 	mu sync.Mutex
 
-	// want +1 `field conn of Session holds a resource \(net.Conn has a Close method\) .*add //cleanup:close order=0 drop=false \(order=0: a goroutine that a wait step waits for reads from it, and ends only once it is closed; drop=false: a goroutine that no wait step waits for reads it after Close\)`
+	// want +1 `field conn of Session holds a resource \(net.Conn has a Close method\) .*add //cleanup:close order=0 drop=false \(order=0: a goroutine that a wait step waits for reads from it, and ends only once it is closed; drop=false: a goroutine that no wait step waits for, or only a wait on a channel, .*\)`
 	conn net.Conn
-	// want +1 `field streams of Session holds a resource \(values with a forceClose method\) .*add //cleanup:close forceClose lock=mu \(lock=mu: the package writes it holding mu\),`
+	// want +1 `field streams of Session holds a resource \(values with a forceClose method\) .*add //cleanup:close forceClose lock=mu drop=false \(lock=mu: the package writes it holding mu; drop=false`
 	streams map[uint32]*stream
-	// want +1 `field done of Session holds a resource \(a channel that a goroutine of the package closes when it ends\) .*add //cleanup:wait,`
+	// want +1 `field done of Session holds a resource \(a channel that a goroutine of the package closes when it ends\) .*add //cleanup:wait drop=false`
 	done chan struct{}
 	// want +1 `field onClose of Session holds a resource \(a func\(\) named as a teardown\) .*add //cleanup:cancel,`
 	onClose func()
-	// want +1 `field die of Session holds a resource \(a channel that a goroutine of the package receives from and none sends on: closing it is what ends that goroutine\) .*add //cleanup:close drop=false`
+	// want +1 `field die of Session holds a resource \(a channel that a goroutine of the package receives from and none sends on: closing it is what ends that goroutine\) .*add //cleanup:close order=0 drop=false`
 	die chan struct{}
 }
 

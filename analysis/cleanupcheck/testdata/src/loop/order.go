@@ -13,8 +13,8 @@ import (
 type Reader struct { // want `zz_generated_cleanup.go is missing for //cleanup:client Reader`
 	guard runtime.Guard
 
-	conn net.Conn      //cleanup:close // want `field conn of Reader is closed in phase 2, not before phase 1, in which the client waits for a goroutine that reads from it .*close it first with order=0`
-	done chan struct{} //cleanup:wait
+	conn net.Conn      //cleanup:close // want `field conn of Reader is closed in phase 2, not before phase 1, in which the client waits for a goroutine that reads from it .*close it first with order=0` `field conn of Reader is read by a goroutine that no //cleanup:wait step waits for, or only a wait on a channel`
+	done chan struct{} //cleanup:wait // want `field done of Reader is read by a goroutine`
 }
 
 // NewReader starts the read loop.

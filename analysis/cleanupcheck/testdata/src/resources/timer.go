@@ -14,7 +14,7 @@ type Timed struct { // want `zz_generated_cleanup.go is missing for //cleanup:cl
 
 	// want +1 `field timer of Timed holds a resource \(\*time.Timer\) .*add //cleanup:close Stop,`
 	timer *time.Timer
-	// want +1 `field out of Timed holds a resource \(a channel the package makes and closes\) .*add //cleanup:close,`
+	// want +1 `field out of Timed holds a resource \(a channel the package makes and closes\) .*add //cleanup:close order=0 \(order=0: closing it tells`
 	out chan<- int
 }
 
