@@ -52,8 +52,9 @@ type flow struct {
 	locked map[*types.Var]string
 	// writes are the writes of each function, with the lock held there.
 	writes map[*ast.FuncDecl][]lockedWrite
-	// callsUnder are the calls of package functions made while a lock is held.
-	callees map[*ast.BlockStmt][]*types.Func
+	// mutexes maps each field of the package's struct types to the names
+	// of its struct's mutex fields (see sameStruct).
+	mutexes map[*types.Var]map[string]bool
 }
 
 // lockedWrite is one write of a field, and the mutex field of the same
@@ -73,7 +74,6 @@ func newFlow(pass *analysis.Pass, funcs []*ast.FuncDecl) *flow {
 		sums:    map[*ast.BlockStmt]*routine{},
 		locked:  map[*types.Var]string{},
 		writes:  map[*ast.FuncDecl][]lockedWrite{},
-		callees: map[*ast.BlockStmt][]*types.Func{},
 	}
 	for _, fd := range funcs {
 		if fn, ok := pass.TypesInfo.Defs[fd.Name].(*types.Func); ok {
@@ -596,7 +596,7 @@ func (fl *flow) collectLocks(fd *ast.FuncDecl) {
 	}
 	for i, w := range writes {
 		for _, rg := range regions {
-			if rg.key == w.key && rg.start < w.pos && w.pos < rg.end && sameStruct(w.field, rg.lock) {
+			if rg.key == w.key && rg.start < w.pos && w.pos < rg.end && fl.sameStruct(w.field, rg.lock) {
 				writes[i].lock = rg.lock
 			}
 		}
@@ -645,7 +645,7 @@ func (fl *flow) lockCallee(fn *types.Func, lock string, seen map[*types.Func]boo
 			if ix, ok := e.(*ast.IndexExpr); ok {
 				e = ix.X
 			}
-			if f := fl.field(e); f != nil && sameStruct(f, lock) && fl.locked[f] == "" {
+			if f := fl.field(e); f != nil && fl.sameStruct(f, lock) && fl.locked[f] == "" {
 				fl.locked[f] = lock
 			}
 		}
@@ -654,37 +654,33 @@ func (fl *flow) lockCallee(fn *types.Func, lock string, seen map[*types.Func]boo
 }
 
 // sameStruct reports whether the struct that declares field f has a mutex
-// field named lock. Fields do not know their struct: the lookup goes
-// through the field's package scope, by the position of f.
-func sameStruct(f *types.Var, lock string) bool {
-	pkg := f.Pkg()
-	if pkg == nil {
-		return false
-	}
-	for _, name := range pkg.Scope().Names() {
-		tn, ok := pkg.Scope().Lookup(name).(*types.TypeName)
-		if !ok {
-			continue
-		}
-		st, ok := tn.Type().Underlying().(*types.Struct)
-		if !ok {
-			continue
-		}
-		has, hasLock := false, false
-		for i := range st.NumFields() {
-			sf := st.Field(i)
-			if sf.Origin() == f {
-				has = true
+// field named lock. Fields do not know their struct: the first call maps
+// every field of the package's struct types to theirs.
+func (fl *flow) sameStruct(f *types.Var, lock string) bool {
+	if fl.mutexes == nil {
+		fl.mutexes = map[*types.Var]map[string]bool{}
+		scope := fl.pass.Pkg.Scope()
+		for _, name := range scope.Names() {
+			tn, ok := scope.Lookup(name).(*types.TypeName)
+			if !ok {
+				continue
 			}
-			if sf.Name() == lock && isMutex(sf.Type()) {
-				hasLock = true
+			st, ok := tn.Type().Underlying().(*types.Struct)
+			if !ok {
+				continue
 			}
-		}
-		if has {
-			return hasLock
+			locks := map[string]bool{}
+			for i := range st.NumFields() {
+				if sf := st.Field(i); isMutex(sf.Type()) {
+					locks[sf.Name()] = true
+				}
+			}
+			for i := range st.NumFields() {
+				fl.mutexes[st.Field(i).Origin()] = locks
+			}
 		}
 	}
-	return false
+	return fl.mutexes[f][lock]
 }
 
 // routinesOf returns the goroutines of client n, whose fields are

@@ -440,7 +440,11 @@ func (g *guardRules) unguarded(fd *ast.FuncDecl, calls []*call) {
 		Message: fmt.Sprintf("exported method %s.%s uses the managed field %s without %s: a call racing Close uses what the teardown closes and drops; enter the guard first and defer %s.%s.Leave()",
 			name, fd.Name.Name, used, enter, recv.Name, ci.guard),
 	}
-	if text, ok := g.enterLeave(fd, recv.Name, ci.guard); ok {
+	text, ok := g.enterLeave(fd, recv.Name, ci.guard)
+	if !ok {
+		d.Message += " (no fix: a result's zero value cannot be written here; return it after Enter's error yourself)"
+	}
+	if ok {
 		// After the line of the brace, which may end in a comment; on
 		// that line when the body starts there.
 		pos := fd.Body.Lbrace + 1

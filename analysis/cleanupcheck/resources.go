@@ -169,7 +169,11 @@ func (a *fieldChecker) client(d *generator.TypeDecl) {
 		switch {
 		case isClose && first[v.Origin()] != "":
 			f.fix += " order=0"
-			why = append(why, fmt.Sprintf("order=0: a goroutine that a wait step waits for %s it, and ends only once it is closed", first[v.Origin()]))
+			if how := first[v.Origin()]; how == "waits for ticks of" {
+				why = append(why, "order=0: a goroutine that a wait step waits for waits for its ticks: they stop before the wait")
+			} else {
+				why = append(why, fmt.Sprintf("order=0: a goroutine that a wait step waits for %s it, and ends only once it is closed", how))
+			}
 		case isClose && isChan(v.Type()):
 			// A quit channel, a queue: closing it is what tells the
 			// goroutines that receive from it to end, as a cancel does.

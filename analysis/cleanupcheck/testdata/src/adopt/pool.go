@@ -19,7 +19,7 @@ type Pool struct {
 
 	// want +1 `field idle of Pool holds a resource \(elements with a Close method\) .*add //cleanup:close lock=mu \(lock=mu: the package writes it holding mu\),`
 	idle []net.Conn
-	// want +1 `field ticker of Pool holds a resource \(\*time.Ticker\) .*add //cleanup:close Stop order=0 \(order=0: a goroutine that a wait step waits for waits for ticks of it`
+	// want +1 `field ticker of Pool holds a resource \(\*time.Ticker\) .*add //cleanup:close Stop order=0 \(order=0: a goroutine that a wait step waits for waits for its ticks`
 	ticker *time.Ticker
 	// want +1 `field quit of Pool holds a resource \(a channel the package makes and closes\) .*add //cleanup:close order=0 \(order=0: a goroutine that a wait step waits for receives from it`
 	quit chan struct{}
