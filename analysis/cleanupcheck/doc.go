@@ -51,13 +51,21 @@ is waited for when a wait step waits for what it signals. Then:
   - a close or cancel that a waited goroutine blocks on gets order=0, and
     a wait after a close directed in a later phase gets the phase after
     it: the goroutine ends only once the resource is closed, so waiting
-    first would last the whole deadline;
+    first would last the whole deadline (a directed close in a phase not
+    before the wait's is reported, with the fix that adds order=);
+  - a channel that the client closes gets order=0 whoever receives from
+    it: it is a quit signal or a queue, and the close of a channel is
+    never started after the deadline, so a later phase might never close
+    it;
   - a listener or server (a type with Accept, Serve or ListenAndServe) of
     a client that waits gets order=0 too;
   - a field that a goroutine nothing waits for reads gets drop=false (and
     a directive without it is reported, with the fix that adds it):
     setting it to its zero value after Close races with that goroutine,
-    or crashes it with a nil dereference;
+    or crashes it with a nil dereference. So does a field that a goroutine
+    reads which only a wait on a channel waits for: that wait returns at
+    the deadline with the goroutine still running, where a wait on a
+    WaitGroup is abandoned and holds the drop back until it returns;
   - a field that the package writes while it holds a sync.Mutex or
     sync.RWMutex field of the client (embedded or not, in the function or
     in a caller that holds it) gets lock= with that field.
