@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 )
@@ -52,6 +53,9 @@ type flow struct {
 	locked map[*types.Var]string
 	// writes are the writes of each function, with the lock held there.
 	writes map[*ast.FuncDecl][]lockedWrite
+	// wraps maps a field to the fields its value was made over:
+	// bw: bufio.NewWriter(conn) makes bw wrap conn.
+	wraps map[*types.Var][]*types.Var
 	// mutexes maps each field of the package's struct types to the names
 	// of its struct's mutex fields (see sameStruct).
 	mutexes map[*types.Var]map[string]bool
@@ -74,6 +78,7 @@ func newFlow(pass *analysis.Pass, funcs []*ast.FuncDecl) *flow {
 		sums:    map[*ast.BlockStmt]*routine{},
 		locked:  map[*types.Var]string{},
 		writes:  map[*ast.FuncDecl][]lockedWrite{},
+		wraps:   map[*types.Var][]*types.Var{},
 	}
 	for _, fd := range funcs {
 		if fn, ok := pass.TypesInfo.Defs[fd.Name].(*types.Func); ok {
@@ -86,6 +91,9 @@ func newFlow(pass *analysis.Pass, funcs []*ast.FuncDecl) *flow {
 		for _, fd := range funcs {
 			fl.collectAliases(fd.Body)
 		}
+	}
+	for _, fd := range funcs {
+		fl.collectWraps(fd.Body)
 	}
 	for _, fd := range funcs {
 		fl.collectRoutines(fd)
@@ -246,6 +254,41 @@ func (fl *flow) collectAliases(body *ast.BlockStmt) {
 			if n.Value != nil {
 				if l := fl.localOf(n.Value); l != nil {
 					fl.alias(l, fl.fields(n.X))
+				}
+			}
+		}
+		return true
+	})
+}
+
+// collectWraps records the fields stored a value made over others:
+// s.bw = bufio.NewWriter(s.conn), &T{bw: bufio.NewWriter(conn)}.
+func (fl *flow) collectWraps(body *ast.BlockStmt) {
+	over := func(e ast.Expr) []*types.Var {
+		call, ok := ast.Unparen(e).(*ast.CallExpr)
+		if !ok || len(call.Args) == 0 {
+			return nil
+		}
+		fn := typeutilCallee(fl.pass, call)
+		if fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != "bufio" || !strings.HasPrefix(fn.Name(), "NewWriter") {
+			return nil
+		}
+		return fl.fields(call.Args[0])
+	}
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			if len(n.Lhs) == len(n.Rhs) {
+				for i, lhs := range n.Lhs {
+					if f := fl.field(lhs); f != nil {
+						fl.wraps[f] = append(fl.wraps[f], over(n.Rhs[i])...)
+					}
+				}
+			}
+		case *ast.KeyValueExpr:
+			if id, ok := n.Key.(*ast.Ident); ok {
+				if v, ok := fl.pass.TypesInfo.Uses[id].(*types.Var); ok && v.IsField() && v.Pkg() == fl.pass.Pkg {
+					fl.wraps[v.Origin()] = append(fl.wraps[v.Origin()], over(n.Value)...)
 				}
 			}
 		}

@@ -311,6 +311,22 @@ func isChan(t types.Type) bool {
 	return ok
 }
 
+// ownsField reports whether v is a field of d that holds a resource d
+// closes: directed with close, or one cleanupcheck finds.
+func (a *fieldChecker) ownsField(d *generator.TypeDecl, v *types.Var) bool {
+	for _, fd := range d.Fields {
+		if fd.Var == nil || fd.Var.Origin() != v.Origin() {
+			continue
+		}
+		if fd.Marked {
+			return len(fd.Directives) == 1 && fd.Directives[0].Verb == "close"
+		}
+		_, closes := a.closer(v.Type(), true)
+		return closes
+	}
+	return false
+}
+
 // defaultPhase is the phase of a verb without order=.
 func defaultPhase(verb string) int {
 	switch verb {
@@ -408,6 +424,18 @@ func (a *fieldChecker) resource(d *generator.TypeDecl, v *types.Var) (f finding,
 	if isNamed(t, "sync", "WaitGroup") || isPointerTo(t, "sync", "WaitGroup") {
 		f.fix = "//cleanup:wait"
 		return f, true
+	}
+	if isNamed(base, "bufio", "Writer") {
+		// A writer over the client's own connection: a Flush step would
+		// run beside the close of that connection, or after it, and beside
+		// the goroutines that write through it under their lock.
+		for _, under := range a.flow.wraps[v.Origin()] {
+			if under.Origin() != v.Origin() && a.ownsField(d, under) {
+				f.what = tstr + " over the field " + under.Name() + ", which " + d.Spec.Name.Name + " closes: a Flush step would run beside that close or after it; flush in the methods that write"
+				f.fix = "//cleanup:nil"
+				return f, true
+			}
+		}
 	}
 	for _, k := range known {
 		if isNamed(base, k.pkg, k.name) {
