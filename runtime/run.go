@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	goruntime "runtime"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -269,10 +270,18 @@ func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	}
 	r.starting = true
 	go r.begin()
-	if r.on {
-		waitDeadline(r.done, ctx, r.expired, r.deadline)
-	} else {
-		<-r.done
+	// Yielding once lets a teardown of quick steps, which the new goroutine
+	// runs next on this P, end before the caller arms its timer: no timer,
+	// no park and wake-up for it.
+	goruntime.Gosched()
+	select {
+	case <-r.done:
+	default:
+		if r.on {
+			waitDeadline(r.done, ctx, r.expired, r.deadline)
+		} else {
+			<-r.done
+		}
 	}
 	return r.conclude()
 }
@@ -690,7 +699,12 @@ func (r *run[T, R]) conclude() error {
 	if r.on && !r.g.isIdleNow() {
 		results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: now, Err: cause})
 	}
-	err := &CleanupError{Type: r.plan.Type, Tasks: results}
+	// Every step may have returned, and nothing failed, just as the
+	// deadline came: that is success, not a failure that names nothing.
+	var err error
+	if len(results) > 0 {
+		err = &CleanupError{Type: r.plan.Type, Tasks: results}
+	}
 	r.err, r.end = err, r.start.Add(now)
 	if r.liveUnits > 0 {
 		r.probeStacks()
