@@ -109,6 +109,33 @@ func TestContextDeadlineIsReadOnce(t *testing.T) {
 	})
 }
 
+// shrinkingDeadline is a context whose deadline moves earlier each time it
+// is asked, and whose Done never honours it.
+type shrinkingDeadline struct {
+	context.Context
+	base  time.Time
+	asked atomic.Int64
+}
+
+func (c *shrinkingDeadline) Deadline() (time.Time, bool) {
+	n := c.asked.Add(1)
+	return c.base.Add(time.Second - time.Duration(n)*100*time.Millisecond), true
+}
+
+func TestContextDeadlineThatMovesEarlierStillEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		ctx := &shrinkingDeadline{Context: context.Background(), base: time.Now()}
+		start := time.Now()
+		err := plan(time.Minute, step("waits", 0, func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		})).Close(ctx, &c.guard, c)
+		assert.Equal(t, 900*time.Millisecond, time.Since(start), "the deadline the caller saw first")
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}
+
 func TestStepCutOffByTheDeadlineIsTimedOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient()
