@@ -283,3 +283,40 @@ func TestDeliverySurvivesGoexit(t *testing.T) {
 		})
 	}
 }
+
+func TestForceThatPanicsOrExitsIsReported(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		force func(context.Context, *testRefs) error
+		state State
+	}{
+		{"panic", func(context.Context, *testRefs) error { panic("force") }, StatePanicked},
+		{"Goexit", func(context.Context, *testRefs) error { runtime.Goexit(); return nil }, StateFailed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				release := make(chan struct{})
+				c := newClient()
+				s := step("server", 0, waitFor(release))
+				s.Timeout = 100 * time.Millisecond
+				s.Force = tt.force
+				err := plan(time.Second, s, step("next", 1, sleep(0))).Close(context.Background(), &c.guard, c)
+				var ce *CleanupError
+				require.ErrorAs(t, err, &ce)
+				require.Len(t, ce.Tasks, 1)
+				assert.Equal(t, tt.state, ce.Tasks[0].State)
+				assert.ErrorContains(t, err, "server: "+tt.state.String()+" after 100ms: force: ")
+				close(release)
+			})
+		})
+	}
+}
+
+func TestManagerTaskThatExitsIsReported(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewManager(context.Background(), time.Second)
+		m.Go("exits", func(context.Context) error { runtime.Goexit(); return nil })
+		err := m.Wait()
+		assert.ErrorIs(t, err, errGoexit)
+	})
+}
