@@ -126,8 +126,11 @@ type run[T, R any] struct {
 	phasesDone bool   // the last phase has ended (in time or not)
 	dropped    bool   // Drop has run or is scheduled
 	dropping   bool   // Drop runs before the caller's result: see endPhases
-	lingering  int    // done units whose graceful call still runs
-	elems      int    // elements listed so far
+	// dropAtLeave says Drop was left to the last Leave before the last
+	// phase ended: the caller waits for it as for the calls in flight.
+	dropAtLeave bool
+	lingering   int // done units whose graceful call still runs
+	elems       int // elements listed so far
 	// results has room for a result per unit once a collection is
 	// listed, so that the caller does not allocate it at the deadline.
 	results []TaskResult
@@ -817,7 +820,7 @@ func (r *run[T, R]) concludeInTime() error {
 		})
 	}
 	results = append(results, r.extra...)
-	if r.on && !r.g.isIdleNow() {
+	if r.on && (r.dropAtLeave || !r.g.isIdleNow()) {
 		select {
 		case <-r.g.idleChan():
 		case <-r.Done():
