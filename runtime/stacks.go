@@ -132,7 +132,8 @@ func frameName(f string) (string, bool) {
 		f = f[:i]
 	}
 	if strings.HasPrefix(f, "runtime.") || strings.HasPrefix(f, "runtime/") ||
-		strings.HasPrefix(f, "internal/") || strings.HasPrefix(f, ownPackage) {
+		strings.HasPrefix(f, "internal/") || strings.HasPrefix(f, ownPackage) ||
+		strings.Contains(f, ".runtime_") { // sync.runtime_SemacquireWaitGroup and the like
 		return "", false
 	}
 	path := f

@@ -101,6 +101,7 @@ func TestParseStacks(t *testing.T) {
 		"1 @ 0x1 0x2\n" +
 		"# labels: {\"cleanup.client\":\"vision.VisionDataClient\", \"cleanup.step\":\"session\", \"other\":\"x\\\"y\"}\n" +
 		"#\t0x4dcb78\tinternal/poll.(*FD).Read+0x18\t\t/x/fd.go:11\n" +
+		"#\t0x4dcb78\tsync.runtime_SemacquireWaitGroup+0x18\t\t/x/sema.go:11\n" +
 		"#\t0x4dcb78\tnet.(*conn).Read+0x18\t\t/x/net.go:11\n" +
 		"#\t0x4dcb6e\tgithub.com/acme/vision.(*session).End+0xe\t/x/s.go:15\n" +
 		"#\t0x4dcb6e\tgithub.com/cleanupgen/cleanupgen/runtime.(*run[...]).execOne+0xe\t/x/run.go:15\n" +
