@@ -846,8 +846,7 @@ func (r *run[T, R]) concludeInTime() error {
 // probeStacks finds, on a goroutine of its own, where the run's abandoned
 // steps are stuck; the Report waits for it.
 func (r *run[T, R]) probeStacks() {
-	r.probed = make(chan struct{})
-	go probe(r.recordStacks, r.probed)
+	r.probed = startProbe(r.recordStacks)
 }
 
 // recordStacks keeps the stacks of the run's steps found in a profile.
