@@ -698,6 +698,7 @@ func (r *run[T, R]) conclude() error {
 	}
 	r.starting = r.starting || start
 	late := start || r.on && r.info.force
+	probe := r.liveUnits > 0
 	r.mu.Unlock()
 	if r.on && !r.g.isIdleNow() {
 		results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: now, Err: cause})
@@ -709,7 +710,7 @@ func (r *run[T, R]) conclude() error {
 		err = &CleanupError{Type: r.plan.Type, Tasks: results}
 	}
 	r.err, r.end = err, r.start.Add(now)
-	if r.liveUnits > 0 {
+	if probe {
 		r.probeStacks()
 	}
 	deliver(event{ended: r})
