@@ -59,7 +59,6 @@ const (
 // It is kept small: a teardown allocates its units in one piece.
 type unit struct {
 	elems  []unit        // a collection step's elements, once listed
-	names  []string      // a collection step's element names, once listed
 	err    error         // its result's error
 	start  time.Duration // when it started, since the run's start
 	dur    time.Duration // its result's duration
@@ -137,6 +136,9 @@ type run[T, R any] struct {
 	// extra are the failures of Refs methods that belong to no step: Take
 	// and Drop.
 	extra []TaskResult
+	// names holds, by step, the names of a collection's elements, once
+	// listed: kept here rather than in every unit.
+	names [][]string
 	// stacks holds, by step, where its abandoned goroutines were stuck;
 	// probed is closed once they are known (see probe).
 	stacks map[int32][]string
@@ -748,7 +750,7 @@ func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, ca
 // the collection was listed.
 func (r *run[T, R]) name(u *unit) string {
 	if r.plan.Steps[u.step].Each && u != &r.units[u.step] {
-		return r.units[u.step].names[u.elem]
+		return r.names[u.step][u.elem]
 	}
 	return r.plan.Steps[u.step].Name
 }
