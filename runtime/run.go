@@ -57,6 +57,11 @@ const (
 
 // unit is a step as it runs: one Step, or one element of a collection Step.
 // It is kept small: a teardown allocates its units in one piece.
+//
+// A collection step's own unit runs first as a step of its own: it takes
+// the step's fields and lists the elements (see list), and then gives way
+// to them; if the deadline comes first, it stays in the results as the
+// whole collection.
 type unit struct {
 	elems  []unit        // a collection step's elements, once listed
 	err    error         // its result's error
