@@ -151,7 +151,10 @@ func (r *run[T, R]) install(u *unit, names []string, nameErr error) *unit {
 	results := make([]TaskResult, 0, total)
 	r.mu.Lock()
 	now := r.now()
-	u.elems, u.names, u.listed = elems, names, true
+	if r.names == nil {
+		r.names = make([][]string, len(r.units))
+	}
+	u.elems, r.names[u.step], u.listed = elems, names, true
 	u.live--
 	if nameErr != nil {
 		r.refsFailedLocked(r.plan.Steps[u.step].Name+": "+nameStep, outcome{err: nameErr, panicked: true})
@@ -222,6 +225,11 @@ func (r *run[T, R]) endPhases() {
 		if !r.dropNow() {
 			return
 		}
+	case drop && !r.plan.Locked:
+		// A call is in flight: Drop runs at the last Leave, which the
+		// caller waits for (dropAtLeave), within the deadline.
+		r.dropAtLeave = !r.g.isIdleNow()
+		r.dropAsync()
 	case drop:
 		go r.dropAsync()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	goruntime "runtime"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -56,9 +57,13 @@ const (
 
 // unit is a step as it runs: one Step, or one element of a collection Step.
 // It is kept small: a teardown allocates its units in one piece.
+//
+// A collection step's own unit runs first as a step of its own: it takes
+// the step's fields and lists the elements (see list), and then gives way
+// to them; if the deadline comes first, it stays in the results as the
+// whole collection.
 type unit struct {
 	elems  []unit        // a collection step's elements, once listed
-	names  []string      // a collection step's element names, once listed
 	err    error         // its result's error
 	start  time.Duration // when it started, since the run's start
 	dur    time.Duration // its result's duration
@@ -125,14 +130,20 @@ type run[T, R any] struct {
 	phasesDone bool   // the last phase has ended (in time or not)
 	dropped    bool   // Drop has run or is scheduled
 	dropping   bool   // Drop runs before the caller's result: see endPhases
-	lingering  int    // done units whose graceful call still runs
-	elems      int    // elements listed so far
+	// dropAtLeave says Drop was left to the last Leave before the last
+	// phase ended: the caller waits for it as for the calls in flight.
+	dropAtLeave bool
+	lingering   int // done units whose graceful call still runs
+	elems       int // elements listed so far
 	// results has room for a result per unit once a collection is
 	// listed, so that the caller does not allocate it at the deadline.
 	results []TaskResult
 	// extra are the failures of Refs methods that belong to no step: Take
 	// and Drop.
 	extra []TaskResult
+	// names holds, by step, the names of a collection's elements, once
+	// listed: kept here rather than in every unit.
+	names [][]string
 	// stacks holds, by step, where its abandoned goroutines were stuck;
 	// probed is closed once they are known (see probe).
 	stacks map[int32][]string
@@ -269,10 +280,18 @@ func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	}
 	r.starting = true
 	go r.begin()
-	if r.on {
-		waitDeadline(r.done, ctx, r.expired, r.deadline)
-	} else {
-		<-r.done
+	// Yielding once lets a teardown of quick steps, which the new goroutine
+	// runs next on this P, end before the caller arms its timer: no timer,
+	// no park and wake-up for it.
+	goruntime.Gosched()
+	select {
+	case <-r.done:
+	default:
+		if r.on {
+			waitDeadline(r.done, ctx, r.expired, r.deadline)
+		} else {
+			<-r.done
+		}
 	}
 	return r.conclude()
 }
@@ -648,439 +667,4 @@ func (r *run[T, R]) settle(u *unit) next {
 	}
 	r.starting = true
 	return nextStart
-}
-
-// conclude builds the caller's result, once every phase has ended or the
-// deadline (or ctx) has come.
-func (r *run[T, R]) conclude() error {
-	defer r.release()
-	r.mu.Lock()
-	if r.ended {
-		r.mu.Unlock()
-		return r.concludeInTime()
-	}
-	now := r.now()
-	r.over = true
-	r.overAt = now
-	cause := r.cause()
-	results := r.results // nil, or room for every unit
-	r.forEachUnit(func(u *unit) { results = r.abandon(results, u, now, cause) })
-	results = append(results, r.extra...)
-	if r.dropping {
-		// Every step returned, but Drop, user code, has not: the result
-		// names it rather than no step at all.
-		results = append(results, TaskResult{Name: dropStep, State: StateAbandoned, Duration: now, Err: cause})
-	}
-	if r.liveUnits > 0 || r.starting || r.next < len(r.units) {
-		r.registered = true
-		registerAbandoned(r)
-	}
-	// The goroutine that holds the right to start phases starts the rest
-	// late. If none holds it, a goroutine of the run's own takes it, when
-	// there is anything left to start; so it does when a stuck step has a
-	// force method to call. References are dropped once every step started
-	// has returned: see dropDue.
-	start := !r.starting && r.next < len(r.plan.Steps)
-	if !r.starting && !start {
-		r.finishLate()
-	}
-	r.starting = r.starting || start
-	late := start || r.on && r.info.force
-	r.mu.Unlock()
-	if r.on && !r.g.isIdleNow() {
-		results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: now, Err: cause})
-	}
-	err := &CleanupError{Type: r.plan.Type, Tasks: results}
-	r.err, r.end = err, r.start.Add(now)
-	if r.liveUnits > 0 {
-		r.probeStacks()
-	}
-	deliver(event{ended: r})
-	if late {
-		go r.late(start)
-	}
-	return err
-}
-
-// abandon makes unit u's result final at the deadline and appends it to
-// results if it did not succeed. r.mu is held.
-func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, cause error) []TaskResult {
-	if r.lister(u) {
-		u.whole = true // its listing, if it ends, comes too late for the report
-	}
-	switch u.state {
-	case unitPending:
-		return append(results, TaskResult{Name: r.name(u), State: StateNotStarted, Err: cause})
-	case unitDone:
-		if u.live > 0 {
-			r.liveUnits++
-		}
-		if u.result.failed() {
-			results = append(results, TaskResult{Name: r.name(u), State: u.result, Duration: u.dur, Err: u.err})
-		}
-		return results
-	}
-	u.state = unitAbandoned
-	u.result, u.dur, u.err = StateAbandoned, now-u.start, cause
-	r.liveUnits++
-	return append(results, TaskResult{Name: r.name(u), State: StateAbandoned, Duration: u.dur, Err: cause})
-}
-
-// name returns unit u's name: its step's, or its element's, as named when
-// the collection was listed.
-func (r *run[T, R]) name(u *unit) string {
-	if r.plan.Steps[u.step].Each && u != &r.units[u.step] {
-		return r.units[u.step].names[u.elem]
-	}
-	return r.plan.Steps[u.step].Name
-}
-
-// lister reports whether u is a collection step's own unit, whose elements
-// are not listed yet: running it lists them.
-func (r *run[T, R]) lister(u *unit) bool {
-	return r.plan.Steps[u.step].Each && u == &r.units[u.step] && !u.listed
-}
-
-// forEachUnit calls fn for each unit in the order of Plan.Steps: a step's
-// own unit, or each element of a listed collection. A collection whose
-// elements were never listed is passed as its step's unit, still pending,
-// so that it is reported as one step. r.mu is held, or no unit changes
-// any more (every phase has ended).
-func (r *run[T, R]) forEachUnit(fn func(u *unit)) {
-	for i := range r.units {
-		u := &r.units[i]
-		if !r.plan.Steps[i].Each || !u.listed || u.whole {
-			fn(u)
-			continue
-		}
-		for e := range u.elems {
-			fn(&u.elems[e])
-		}
-	}
-}
-
-// forEachListed is forEachUnit, but for a collection reported as one step
-// whose elements were listed later: it passes the elements, which run.
-func (r *run[T, R]) forEachListed(fn func(u *unit)) {
-	for i := range r.units {
-		u := &r.units[i]
-		if !r.plan.Steps[i].Each || !u.listed {
-			fn(u)
-			continue
-		}
-		for e := range u.elems {
-			fn(&u.elems[e])
-		}
-	}
-}
-
-// cause returns why the run is over: the deadline (errDeadline), or the
-// cause with which the caller's context was cancelled.
-func (r *run[T, R]) cause() error {
-	var c error
-	if b := r.ctxp.Load(); b != nil {
-		c = context.Cause(b.ctx)
-	}
-	if c == nil && r.parent.Err() != nil {
-		c = context.Cause(r.parent)
-	}
-	if c == nil || c == context.DeadlineExceeded {
-		return errDeadline
-	}
-	return c
-}
-
-// concludeInTime builds the caller's result when every phase ended before
-// the deadline.
-func (r *run[T, R]) concludeInTime() error {
-	abandoned := r.abandonLingering()
-	var results []TaskResult
-	if r.failed > 0 {
-		r.forEachUnit(func(u *unit) {
-			if u.result.failed() {
-				results = append(results, u.taskResult(r.name(u)))
-			}
-		})
-	}
-	results = append(results, r.extra...)
-	if r.on && !r.g.isIdleNow() {
-		select {
-		case <-r.g.idleChan():
-		case <-r.Done():
-		}
-		if !r.g.isIdleNow() {
-			results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: r.now(), Err: r.cause()})
-		}
-	}
-	var err error
-	if len(results) > 0 {
-		err = &CleanupError{Type: r.plan.Type, Tasks: results}
-	}
-	if err != nil || !quiet() {
-		r.err, r.end = err, time.Now()
-		if abandoned {
-			r.probeStacks()
-		}
-		deliver(event{ended: r})
-	}
-	return err
-}
-
-// probeStacks finds, on a goroutine of its own, where the run's abandoned
-// steps are stuck; the Report waits for it.
-func (r *run[T, R]) probeStacks() {
-	r.probed = make(chan struct{})
-	go probe(r.recordStacks, r.probed)
-}
-
-// recordStacks keeps the stacks of the run's steps found in a profile.
-func (r *run[T, R]) recordStacks(stacks map[stepKey][]string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i, s := range r.plan.Steps {
-		if frames, ok := stacks[stepKey{r.plan.Type, s.Name}]; ok {
-			if r.stacks == nil {
-				r.stacks = make(map[int32][]string)
-			}
-			r.stacks[int32(i)] = frames
-		}
-	}
-}
-
-// abandonLingering runs when the last phase ended before the deadline while
-// the graceful calls of some units, settled by their budget, still run: they
-// are abandoned as the caller returns. A unit that timed out is reported as
-// abandoned; one that was forced keeps its result. Either is listed by
-// Abandoned until its call returns.
-func (r *run[T, R]) abandonLingering() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.lingering == 0 {
-		return false
-	}
-	now := r.now()
-	r.over, r.overAt, r.lateDone = true, now, true
-	abandon := func(u *unit) {
-		if u.live == 0 {
-			return
-		}
-		r.liveUnits++
-		if u.result == StateTimedOut {
-			u.state = unitAbandoned
-			u.result, u.dur = StateAbandoned, now-u.start
-		}
-	}
-	r.forEachUnit(abandon)
-	if r.liveUnits > 0 {
-		r.registered = true
-		registerAbandoned(r)
-	}
-	return r.liveUnits > 0
-}
-
-// taskResult returns u's result, under the name name.
-func (u *unit) taskResult(name string) TaskResult {
-	return TaskResult{Name: name, State: u.result, Duration: u.dur, Err: u.err}
-}
-
-// late runs on a goroutine of its own once the caller has returned at the
-// deadline: it calls the force method of the steps stuck at the deadline,
-// and, if it holds the right to start phases, starts the rest late.
-func (r *run[T, R]) late(start bool) {
-	if r.on && r.info.force {
-		var forces []*unit
-		r.mu.Lock()
-		r.forEachUnit(func(u *unit) {
-			if r.plan.Steps[u.step].Force {
-				forces = r.forceLate(forces, u)
-			}
-		})
-		r.mu.Unlock()
-		for _, u := range forces {
-			go r.execLate(u, true)
-		}
-	}
-	if start {
-		r.startLate()
-	}
-}
-
-// forceLate appends u to forces, to have its force method called, if it
-// was abandoned before its force was called. r.mu is held.
-func (r *run[T, R]) forceLate(forces []*unit, u *unit) []*unit {
-	if u.state != unitAbandoned || u.forced || u.taking || r.lister(u) {
-		return forces
-	}
-	u.forced = true
-	u.live++
-	return append(forces, u)
-}
-
-// startLate starts, with the expired context, every unit not started by
-// the deadline, each on a goroutine of its own, and its force method
-// alongside it, except the steps marked NoLateStart, which never start. A
-// collection not listed yet is listed first, on a goroutine of its own. The
-// calling goroutine holds the right to start phases.
-func (r *run[T, R]) startLate() {
-	steps := r.plan.Steps
-	var started []*unit
-	r.mu.Lock()
-	now := r.now()
-	for ; r.next < len(steps); r.next++ {
-		u := &r.units[r.stepAt(r.next)]
-		s := &steps[u.step]
-		u.state = unitLate
-		u.start = now
-		if s.NoLateStart {
-			continue
-		}
-		u.live = 1
-		u.taking = r.tk != nil && !s.Each
-		if r.on && s.Force && !s.Each && !u.taking {
-			u.forced = true
-			u.live++
-		}
-		r.liveUnits++
-		started = append(started, u)
-	}
-	r.starting = false
-	r.finishLate()
-	r.mu.Unlock()
-	for _, u := range started {
-		if r.lister(u) {
-			go r.exec(u)
-			continue
-		}
-		go r.execLate(u, false)
-		if u.forced {
-			go r.execLate(u, true)
-		}
-	}
-}
-
-// finishLate records that every unit has been started after the deadline,
-// and leaves the set behind Abandoned if none runs. r.mu is held.
-func (r *run[T, R]) finishLate() {
-	r.lateDone = true
-	if r.liveUnits == 0 && r.registered {
-		r.registered = false
-		unregisterAbandoned(r)
-	}
-	if r.dropDue() {
-		go r.dropAsync()
-	}
-}
-
-// execLate runs unit u's graceful call, or its force method, after the
-// deadline, and records that it returned.
-func (r *run[T, R]) execLate(u *unit, force bool) {
-	pprof.SetGoroutineLabels(r.info.labels[u.step])
-	o := goexited
-	defer func() {
-		now := r.now()
-		r.mu.Lock()
-		u.live--
-		r.returnedLate(u, o, now)
-		r.mu.Unlock()
-	}()
-	o = protect(func() error {
-		if force {
-			return r.rf.Close(r, int(u.step), int(u.elem), true)
-		}
-		return r.call(r, u)
-	})
-}
-
-// returnedLate records that a call of unit u returned with o after the
-// deadline. When the last call of an abandoned unit returns, the delivery
-// is told; when no call of the run is left, it leaves the set behind
-// Abandoned. r.mu is held.
-func (r *run[T, R]) returnedLate(u *unit, o outcome, now time.Duration) {
-	if u.live > 0 {
-		return
-	}
-	r.liveUnits--
-	if u.state == unitAbandoned {
-		s := r.stepReport(u)
-		s.End, s.State, s.Err = r.start.Add(now), o.state(), o.err
-		deliver(event{returned: &returnedStep{
-			ctx:    r.parent,
-			client: r.plan.Type,
-			name:   func() string { return r.name(u) },
-			step:   s,
-		}})
-	}
-	r.lateSettled()
-}
-
-// appendAbandoned appends the run's units that still run after the
-// deadline: abandoned ones, and late ones that have run for Grace.
-func (r *run[T, R]) appendAbandoned(list []AbandonedTask, now time.Time) []AbandonedTask {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.forEachListed(func(u *unit) {
-		started := r.start.Add(u.start)
-		switch {
-		case u.live == 0 && u.state != unitPending:
-			return
-		case u.state == unitPending, u.state == unitLate:
-			if now.Sub(r.start.Add(r.overAt)) < Grace {
-				return
-			}
-			if u.state == unitPending {
-				started = r.start.Add(r.overAt) // not started yet: due since the deadline
-			}
-		}
-		list = append(list, AbandonedTask{Teardown: r.id, Client: r.plan.Type, Step: r.name(u), Started: started, Stack: r.stacks[u.step]})
-	})
-	return list
-}
-
-// report builds the run's Report, on the delivery goroutine.
-func (r *run[T, R]) report() Report {
-	if r.probed != nil {
-		<-r.probed
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	rep := Report{ID: r.id, Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.end, Err: r.err}
-	rep.Deadline, _ = r.Deadline()
-	r.forEachUnit(func(u *unit) {
-		s := r.stepReport(u)
-		s.Name, s.State, s.Err = r.name(u), u.result, u.err
-		switch u.state {
-		case unitPending, unitLate:
-			s.State, s.Err = StateNotStarted, r.cause()
-		case unitAbandoned:
-			s.Stack = r.stacks[u.step]
-			fallthrough
-		default:
-			s.End = s.Start.Add(u.dur)
-		}
-		rep.Steps = append(rep.Steps, s)
-	})
-	for _, t := range r.extra {
-		rep.Steps = append(rep.Steps, StepReport{Teardown: r.id, Name: t.Name, Field: t.Name, Index: -1, State: t.State, End: rep.End, Err: t.Err})
-	}
-	return rep
-}
-
-// stepReport returns what a StepReport says of unit u apart from its name
-// and outcome: its teardown, field, index, phase, start, budget and whether
-// it was forced. r.mu is held.
-func (r *run[T, R]) stepReport(u *unit) StepReport {
-	st := &r.plan.Steps[u.step]
-	s := StepReport{Teardown: r.id, Field: st.Name, Index: -1, Phase: st.Phase, Forced: u.forced}
-	if st.Each && u != &r.units[u.step] {
-		s.Index = int(u.elem)
-	}
-	if u.state == unitPending || u.state == unitLate {
-		return s
-	}
-	s.Start = r.start.Add(u.start)
-	s.Budget = u.budget
-	if s.Budget == 0 && r.on {
-		s.Budget = r.deadline.Sub(s.Start)
-	}
-	return s
 }
