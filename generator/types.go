@@ -3,156 +3,174 @@ package generator
 import (
 	"go/types"
 	"strconv"
-
-	"github.com/dave/jennifer/jen"
+	"strings"
 )
 
-// typeWriter spells go/types types as jennifer code, from the point of view
-// of the package being generated, and remembers which packages it named.
+// typeWriter spells go/types types as Go source, from the point of view of
+// the package being generated, and remembers which packages it named.
 type typeWriter struct {
-	local   *types.Package
-	imports map[string]string // path -> package name
+	local *types.Package
+	used  map[string]string // path -> package name, of the packages named
+	// alias holds the import name of each package, once chosen; nil in the
+	// first pass, which only learns which packages are named.
+	alias map[string]string
+	// needsFormat says a type was spelled that gofmt may lay out otherwise
+	// (a struct or interface literal with members).
+	needsFormat bool
 }
 
-func (w *typeWriter) qual(pkg *types.Package, name string) *jen.Statement {
-	if pkg == nil || pkg == w.local || pkg.Path() == w.local.Path() {
-		return jen.Id(name)
+// qual is name qualified by the import name of the package at path, whose
+// name is pkgName.
+func (w *typeWriter) qual(path, pkgName, name string) string {
+	if w.local != nil && path == w.local.Path() {
+		return name
 	}
-	w.imports[pkg.Path()] = pkg.Name()
-	return jen.Qual(pkg.Path(), name)
+	w.used[path] = pkgName
+	if a, ok := w.alias[path]; ok {
+		return a + "." + name
+	}
+	return pkgName + "." + name
 }
 
-func (w *typeWriter) typeArgs(s *jen.Statement, args *types.TypeList) *jen.Statement {
+func (w *typeWriter) named(pkg *types.Package, name string, args *types.TypeList) string {
+	s := name
+	if pkg != nil && pkg != w.local {
+		s = w.qual(pkg.Path(), pkg.Name(), name)
+	}
 	if args == nil || args.Len() == 0 {
 		return s
 	}
-	codes := make([]jen.Code, args.Len())
+	list := make([]string, args.Len())
 	for i := range args.Len() {
-		codes[i] = w.typ(args.At(i))
+		list[i] = w.typ(args.At(i))
 	}
-	return s.Types(codes...)
+	return s + "[" + strings.Join(list, ", ") + "]"
 }
 
-func (w *typeWriter) typ(t types.Type) *jen.Statement {
+func (w *typeWriter) typ(t types.Type) string {
 	switch t := t.(type) {
 	case *types.Alias:
-		return w.typeArgs(w.qual(t.Obj().Pkg(), t.Obj().Name()), t.TypeArgs())
+		return w.named(t.Obj().Pkg(), t.Obj().Name(), t.TypeArgs())
 	case *types.Named:
-		return w.typeArgs(w.qual(t.Obj().Pkg(), t.Obj().Name()), t.TypeArgs())
+		return w.named(t.Obj().Pkg(), t.Obj().Name(), t.TypeArgs())
 	case *types.TypeParam:
-		return jen.Id(t.Obj().Name())
+		return t.Obj().Name()
 	case *types.Basic:
 		if t.Kind() == types.UnsafePointer {
-			return jen.Qual("unsafe", "Pointer")
+			return w.qual("unsafe", "unsafe", "Pointer")
 		}
-		return jen.Id(t.Name())
+		return t.Name()
 	case *types.Pointer:
-		return jen.Op("*").Add(w.typ(t.Elem()))
+		return "*" + w.typ(t.Elem())
 	case *types.Slice:
-		return jen.Index().Add(w.typ(t.Elem()))
+		return "[]" + w.typ(t.Elem())
 	case *types.Array:
-		return jen.Index(jen.Lit(int(t.Len()))).Add(w.typ(t.Elem()))
+		return "[" + strconv.FormatInt(t.Len(), 10) + "]" + w.typ(t.Elem())
 	case *types.Map:
-		return jen.Map(w.typ(t.Key())).Add(w.typ(t.Elem()))
+		return "map[" + w.typ(t.Key()) + "]" + w.typ(t.Elem())
 	case *types.Chan:
 		switch t.Dir() {
 		case types.SendOnly:
-			return jen.Chan().Op("<-").Add(w.typ(t.Elem()))
+			return "chan<- " + w.typ(t.Elem())
 		case types.RecvOnly:
-			return jen.Op("<-").Chan().Add(w.typ(t.Elem()))
+			return "<-chan " + w.typ(t.Elem())
 		}
 		// chan (<-chan int): chan <-chan int would read as chan<- chan int.
 		if elem, ok := t.Elem().(*types.Chan); ok && elem.Dir() == types.RecvOnly {
-			return jen.Chan().Parens(w.typ(elem))
+			return "chan (" + w.typ(elem) + ")"
 		}
-		return jen.Chan().Add(w.typ(t.Elem()))
+		return "chan " + w.typ(t.Elem())
 	case *types.Signature:
-		return jen.Func().Add(w.signature(t))
+		return "func" + w.signature(t)
 	case *types.Struct:
-		fields := make([]jen.Code, t.NumFields())
+		if t.NumFields() == 0 {
+			return "struct{}"
+		}
+		w.needsFormat = true
+		fields := make([]string, t.NumFields())
 		for i := range t.NumFields() {
 			f := t.Field(i)
-			var s *jen.Statement
 			if f.Embedded() {
-				s = w.typ(f.Type())
+				fields[i] = w.typ(f.Type())
 			} else {
-				s = jen.Id(f.Name()).Add(w.typ(f.Type()))
+				fields[i] = f.Name() + " " + w.typ(f.Type())
 			}
 			if tag := t.Tag(i); tag != "" {
-				s.Op(strconv.Quote(tag))
+				fields[i] += " " + strconv.Quote(tag)
 			}
-			fields[i] = s
 		}
-		return jen.Struct(fields...)
+		return "struct {\n" + strings.Join(fields, "\n") + "\n}"
 	case *types.Interface:
-		var elems []jen.Code
+		var elems []string
 		for i := range t.NumEmbeddeds() {
 			elems = append(elems, w.typ(t.EmbeddedType(i)))
 		}
 		for i := range t.NumExplicitMethods() {
 			m := t.ExplicitMethod(i)
-			elems = append(elems, jen.Id(m.Name()).Add(w.signature(m.Type().(*types.Signature))))
+			elems = append(elems, m.Name()+w.signature(m.Type().(*types.Signature)))
 		}
-		if len(elems) == 0 && t.IsComparable() {
-			return jen.Comparable()
+		if len(elems) == 0 {
+			if t.IsComparable() {
+				return "comparable"
+			}
+			return "interface{}"
 		}
-		return jen.Interface(elems...)
+		w.needsFormat = true
+		return "interface {\n" + strings.Join(elems, "\n") + "\n}"
 	case *types.Union:
-		s := jen.Null()
+		terms := make([]string, t.Len())
 		for i := range t.Len() {
-			if i > 0 {
-				s.Op("|")
-			}
 			term := t.Term(i)
+			terms[i] = w.typ(term.Type())
 			if term.Tilde() {
-				s.Op("~")
+				terms[i] = "~" + terms[i]
 			}
-			s.Add(w.typ(term.Type()))
 		}
-		return s
+		return strings.Join(terms, " | ")
 	}
-	return jen.Id(t.String())
+	return t.String()
 }
 
-func (w *typeWriter) signature(sig *types.Signature) *jen.Statement {
-	params := make([]jen.Code, sig.Params().Len())
+func (w *typeWriter) signature(sig *types.Signature) string {
+	params := make([]string, sig.Params().Len())
 	for i := range sig.Params().Len() {
 		pt := sig.Params().At(i).Type()
 		if sig.Variadic() && i == sig.Params().Len()-1 {
-			params[i] = jen.Op("...").Add(w.typ(pt.(*types.Slice).Elem()))
+			params[i] = "..." + w.typ(pt.(*types.Slice).Elem())
 		} else {
 			params[i] = w.typ(pt)
 		}
 	}
-	s := jen.Params(params...)
+	s := "(" + strings.Join(params, ", ") + ")"
 	switch sig.Results().Len() {
 	case 0:
 	case 1:
-		s.Add(w.typ(sig.Results().At(0).Type()))
+		s += " " + w.typ(sig.Results().At(0).Type())
 	default:
-		res := make([]jen.Code, sig.Results().Len())
+		res := make([]string, sig.Results().Len())
 		for i := range sig.Results().Len() {
 			res[i] = w.typ(sig.Results().At(i).Type())
 		}
-		s.Params(res...)
+		s += " (" + strings.Join(res, ", ") + ")"
 	}
 	return s
 }
 
 // typeParams spells a client's type parameter list with constraints, for
-// declarations: [E io.Closer, K comparable].
-// names are the parameters' names in the generated code (a blank one is
-// named there).
-func (w *typeWriter) typeParams(tps []*types.TypeParam, names []string) []jen.Code {
-	out := make([]jen.Code, len(tps))
+// declarations: [E io.Closer, K comparable]. names are the parameters'
+// names in the generated code (a blank one is named there). typeDecl says
+// the list is a type declaration's.
+func (w *typeWriter) typeParams(tps []*types.TypeParam, names []string, typeDecl bool) string {
+	out := make([]string, len(tps))
 	for i, tp := range tps {
-		out[i] = jen.Id(names[i]).Add(w.constraint(tp.Constraint()))
+		out[i] = names[i] + " " + w.constraint(tp.Constraint())
 	}
-	// [P *int] would read as an array length; [P *int,] is a type parameter.
-	if len(tps) == 1 && startsWithPointer(tps[0].Constraint()) {
-		out[0] = jen.Add(out[0]).Op(",")
+	// type T[P *int] would read as an array length; [P *int,] is a type
+	// parameter.
+	if typeDecl && len(tps) == 1 && startsWithPointer(tps[0].Constraint()) {
+		out[0] += ","
 	}
-	return out
+	return "[" + strings.Join(out, ", ") + "]"
 }
 
 // startsWithPointer reports whether a constraint is spelled starting with
@@ -175,18 +193,9 @@ func startsWithPointer(t types.Type) bool {
 
 // constraint spells a constraint: an implicit interface (~int | string) is
 // written as its single embedded element.
-func (w *typeWriter) constraint(t types.Type) *jen.Statement {
+func (w *typeWriter) constraint(t types.Type) string {
 	if it, ok := t.(*types.Interface); ok && it.IsImplicit() && it.NumEmbeddeds() == 1 {
 		return w.typ(it.EmbeddedType(0))
 	}
 	return w.typ(t)
-}
-
-// typeArgNames spells a client's type parameters as arguments: [E, K].
-func typeArgNames(names []string) []jen.Code {
-	out := make([]jen.Code, len(names))
-	for i, name := range names {
-		out[i] = jen.Id(name)
-	}
-	return out
 }
