@@ -53,14 +53,13 @@ func emit(p *Package) ([]byte, error) {
 	for _, cl := range p.Clients {
 		refsNames(cl)
 	}
-	// The first pass learns which packages the code names; the second
-	// writes it with their import names.
+	// The body names packages by placeholders (see typeWriter.qual),
+	// replaced by their import names once all are known.
 	w := &typeWriter{local: p.Types, used: map[string]string{}}
 	e.w = w
-	zeros := copySet(taken)
 	e.body()
+	body := bytes.Clone(e.b.Bytes())
 	e.b.Reset()
-	e.taken = zeros // the zero variables of Drop are chosen again
 
 	// Import names: the real package names, aliased only when one is taken
 	// by a name of the package, a type parameter, a local name of the
@@ -70,7 +69,7 @@ func emit(p *Package) ([]byte, error) {
 		paths = append(paths, path)
 	}
 	sort.Strings(paths)
-	w.alias = map[string]string{}
+	aliases := map[string]string{}
 	for _, path := range paths {
 		name := w.used[path]
 		alias := name
@@ -78,14 +77,14 @@ func emit(p *Package) ([]byte, error) {
 			alias = fmt.Sprintf("%s%d", name, n)
 		}
 		taken[alias] = true
-		w.alias[path] = alias
+		aliases[path] = alias
 	}
 
 	e.b.WriteString(Header + "\n\npackage " + p.Name + "\n\n")
 	var std, other []string
 	for _, path := range paths {
 		spec := strconv.Quote(path)
-		if alias := w.alias[path]; alias != w.used[path] || alias != path[strings.LastIndexByte(path, '/')+1:] {
+		if alias := aliases[path]; alias != w.used[path] || alias != path[strings.LastIndexByte(path, '/')+1:] {
 			spec = alias + " " + spec
 		}
 		if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") {
@@ -105,7 +104,18 @@ func emit(p *Package) ([]byte, error) {
 		e.b.WriteString("\t" + s + "\n")
 	}
 	e.b.WriteString(")\n\n")
-	e.body()
+	// The placeholders: NUL, the path, NUL.
+	for {
+		i := bytes.IndexByte(body, 0)
+		if i < 0 {
+			break
+		}
+		j := bytes.IndexByte(body[i+1:], 0) + i + 1
+		e.b.Write(body[:i])
+		e.b.WriteString(aliases[string(body[i+1:j])])
+		body = body[j+1:]
+	}
+	e.b.Write(body)
 	out := e.b.Bytes()
 	if w.needsFormat {
 		formatted, err := format.Source(out)

@@ -387,19 +387,23 @@ func stepDoc(st *Step) string {
 // starting with first and the others with rest.
 func wrap(first, rest, text string) string {
 	var b strings.Builder
-	line := first
-	empty := true
-	for _, word := range strings.Fields(text) {
-		if !empty && len(line)+1+len(word) > 92 {
-			b.WriteString(line + "\n")
-			line, empty = rest, true
+	b.Grow(len(text) + len(text)/64*(len(rest)+1) + len(first) + 1)
+	b.WriteString(first)
+	width, empty := len(first), true
+	for word := range strings.FieldsSeq(text) {
+		if !empty && width+1+len(word) > 92 {
+			b.WriteString("\n")
+			b.WriteString(rest)
+			width, empty = len(rest), true
 		}
 		if !empty {
-			line += " "
+			b.WriteByte(' ')
+			width++
 		}
-		line += word
+		b.WriteString(word)
+		width += len(word)
 		empty = false
 	}
-	b.WriteString(line + "\n")
+	b.WriteString("\n")
 	return b.String()
 }

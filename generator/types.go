@@ -11,25 +11,21 @@ import (
 type typeWriter struct {
 	local *types.Package
 	used  map[string]string // path -> package name, of the packages named
-	// alias holds the import name of each package, once chosen; nil in the
-	// first pass, which only learns which packages are named.
-	alias map[string]string
 	// needsFormat says a type was spelled that gofmt may lay out otherwise
 	// (a struct or interface literal with members).
 	needsFormat bool
 }
 
 // qual is name qualified by the import name of the package at path, whose
-// name is pkgName.
+// name is pkgName. The import name is chosen once every package the code
+// names is known: qual writes a placeholder for it, the path between two
+// NUL bytes, which emit replaces. Go source holds no NUL byte.
 func (w *typeWriter) qual(path, pkgName, name string) string {
 	if w.local != nil && path == w.local.Path() {
 		return name
 	}
 	w.used[path] = pkgName
-	if a, ok := w.alias[path]; ok {
-		return a + "." + name
-	}
-	return pkgName + "." + name
+	return "\x00" + path + "\x00." + name
 }
 
 func (w *typeWriter) named(pkg *types.Package, name string, args *types.TypeList) string {
