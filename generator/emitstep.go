@@ -236,19 +236,9 @@ func (e *emitter) closeStep(cl *Client, st *Step) {
 		case StepWaitGroup:
 			e.line(v, ".Wait()")
 		case StepWaitChan:
-			// Receiving gives up at the step's deadline: no goroutine is left behind.
-			e.open("for {")
-			e.line("select {")
-			e.line("case _, ok := <-", v, ":")
-			e.indent++
-			e.open("if !ok {")
-			e.line("return nil")
-			e.close("}")
-			e.indent--
-			e.line("case <-", l.ctx, ".Done():")
-			e.line("\treturn ", e.q(pkgContext, "Cause"), "(", l.ctx, ")")
-			e.line("}")
-			e.close("}")
+			// WaitClosed gives up at the step's deadline: no goroutine is
+			// left behind.
+			e.line("return ", e.q(RuntimePath, "WaitClosed"), "(", l.ctx, ", ", v, ")")
 		case StepCall, StepEach:
 			switch {
 			case st.Chan:
@@ -263,8 +253,9 @@ func (e *emitter) closeStep(cl *Client, st *Step) {
 			}
 		}
 	}
-	// Elements are skipped in Take; fields here.
-	if st.Each != nil || st.Skip == SkipNever {
+	// Elements are skipped in Take; fields here. WaitClosed skips a nil
+	// channel itself.
+	if st.Each != nil || st.Skip == SkipNever || st.Kind == StepWaitChan {
 		body()
 		return
 	}
