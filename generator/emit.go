@@ -3,11 +3,12 @@ package generator
 import (
 	"bytes"
 	"fmt"
-	"go/format"
 	"go/types"
 	"sort"
-	"strconv"
 	"strings"
+	"time"
+
+	"github.com/dave/jennifer/jen"
 )
 
 const (
@@ -22,390 +23,290 @@ const (
 // client a runtime.Plan (the timeout and the steps, by phase) and a refs
 // struct whose methods copy and drop the fields and run step i in one
 // switch. The contract is documented once, in the runtime.
-//
-// The emitter writes gofmt-clean text directly: formatting 1 MB of output
-// was most of a run's time. What go/printer would change is avoided by
-// construction (one statement a line, keys and fields aligned as gofmt
-// aligns them), and the golden tests check that format.Source leaves every
-// output unchanged. The rare type that gofmt might lay out differently (a
-// struct or interface literal with members) makes the emitter format its
-// output once, as before.
 
 // emitter renders the generated file of one package.
 type emitter struct {
+	f     *jen.File
+	w     *typeWriter
 	p     *Package
 	l     *locals
 	taken map[string]bool // names of the package, generated names and locals
-	w     *typeWriter
-
-	b      bytes.Buffer
-	indent int
 }
 
 // emit renders the generated file of p: gofmt-clean and byte-for-byte
 // deterministic for the same model.
 func emit(p *Package) ([]byte, error) {
+	f := jen.NewFilePathName(p.Path, p.Name)
+	f.HeaderComment(Header)
 	taken := copySet(p.names)
 	for _, cl := range p.Clients {
 		taken[cl.PlanName], taken[cl.RefsName] = true, true
 	}
-	e := &emitter{p: p, l: newLocals(taken), taken: taken}
-	for _, cl := range p.Clients {
-		refsNames(cl)
+	e := &emitter{f: f, w: &typeWriter{local: p.Types, imports: map[string]string{}}, p: p, l: newLocals(taken), taken: taken}
+	for _, path := range []string{pkgContext, RuntimePath, pkgTime, pkgStrconv, pkgSlices, pkgSync} {
+		e.w.imports[path] = path[strings.LastIndexByte(path, '/')+1:]
 	}
-	// The body names packages by placeholders (see typeWriter.qual),
-	// replaced by their import names once all are known.
-	w := &typeWriter{local: p.Types, used: map[string]string{}}
-	e.w = w
-	e.body()
-	body := bytes.Clone(e.b.Bytes())
-	e.b.Reset()
-
+	for i, cl := range p.Clients {
+		if i > 0 {
+			f.Line()
+		}
+		refsNames(cl)
+		e.client(cl)
+	}
 	// Import names: the real package names, aliased only when one is taken
 	// by a name of the package, a type parameter, a local name of the
 	// generated code or another import.
-	paths := make([]string, 0, len(w.used))
-	for path := range w.used {
+	paths := make([]string, 0, len(e.w.imports))
+	for path := range e.w.imports {
 		paths = append(paths, path)
 	}
 	sort.Strings(paths)
-	aliases := map[string]string{}
 	for _, path := range paths {
-		name := w.used[path]
+		name := e.w.imports[path]
 		alias := name
 		for n := 1; taken[alias]; n++ {
 			alias = fmt.Sprintf("%s%d", name, n)
 		}
 		taken[alias] = true
-		aliases[path] = alias
+		if alias == name {
+			f.ImportName(path, name)
+		} else {
+			f.ImportAlias(path, alias)
+		}
 	}
+	// Render formats the file, the one formatting pass; grouping the
+	// imports afterwards keeps it gofmt-clean.
+	var buf bytes.Buffer
+	if err := f.Render(&buf); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", p.Path, err)
+	}
+	return groupImports(buf.Bytes()), nil
+}
 
-	e.b.WriteString(Header + "\n\npackage " + p.Name + "\n\n")
+// groupImports puts the standard library imports of jennifer's single
+// import block, sorted by path, first and the others after a blank line,
+// as goimports does. gofmt sorts each group alone and aligns nothing in an
+// import block, so the result is as gofmt-clean as src.
+func groupImports(src []byte) []byte {
+	start := bytes.Index(src, []byte("\nimport (\n"))
+	if start < 0 {
+		return src
+	}
+	start += len("\nimport (\n")
+	n := bytes.Index(src[start:], []byte("\n)\n"))
+	if n < 0 {
+		return src
+	}
 	var std, other []string
-	for _, path := range paths {
-		spec := strconv.Quote(path)
-		if alias := aliases[path]; alias != w.used[path] || alias != path[strings.LastIndexByte(path, '/')+1:] {
-			spec = alias + " " + spec
-		}
-		if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") {
-			other = append(other, spec)
-		} else {
-			std = append(std, spec)
-		}
-	}
-	e.b.WriteString("import (\n")
-	for _, s := range std {
-		e.b.WriteString("\t" + s + "\n")
-	}
-	if len(std) > 0 && len(other) > 0 {
-		e.b.WriteString("\n")
-	}
-	for _, s := range other {
-		e.b.WriteString("\t" + s + "\n")
-	}
-	e.b.WriteString(")\n\n")
-	// The placeholders: NUL, the path, NUL.
-	for {
-		i := bytes.IndexByte(body, 0)
-		if i < 0 {
-			break
-		}
-		j := bytes.IndexByte(body[i+1:], 0) + i + 1
-		e.b.Write(body[:i])
-		e.b.WriteString(aliases[string(body[i+1:j])])
-		body = body[j+1:]
-	}
-	e.b.Write(body)
-	out := e.b.Bytes()
-	if w.needsFormat {
-		formatted, err := format.Source(out)
-		if err != nil {
-			return nil, fmt.Errorf("formatting %s: %w", p.Path, err)
-		}
-		out = formatted
-	}
-	return out, nil
-}
-
-// body writes the declarations of every client.
-func (e *emitter) body() {
-	for i, cl := range e.p.Clients {
-		if i > 0 {
-			e.b.WriteString("\n")
-		}
-		e.client(cl)
-	}
-}
-
-// line writes one line at the current indentation.
-func (e *emitter) line(parts ...string) {
-	if len(parts) > 0 {
-		for range e.indent {
-			e.b.WriteByte('\t')
-		}
-	}
-	for _, s := range parts {
-		e.b.WriteString(s)
-	}
-	e.b.WriteByte('\n')
-}
-
-// open writes a line that opens a block and indents the lines after it.
-func (e *emitter) open(parts ...string) {
-	e.line(parts...)
-	e.indent++
-}
-
-// close ends a block opened by open with the line s.
-func (e *emitter) close(s string) {
-	e.indent--
-	e.line(s)
-}
-
-func (e *emitter) comment(text string) {
-	for line := range strings.SplitSeq(text, "\n") {
-		if line == "" {
-			e.line("//")
-		} else {
-			e.line("// " + line)
-		}
-	}
-}
-
-// q is the qualified name of name in the package at path.
-func (e *emitter) q(path, name string) string {
-	return e.w.qual(path, path[strings.LastIndexByte(path, '/')+1:], name)
-}
-
-// keyValues writes the key: value lines of a composite literal, aligned as
-// gofmt aligns them: the keys of consecutive one-line values in a column.
-func (e *emitter) keyValues(kvs [][2]string) {
-	for i := 0; i < len(kvs); {
-		j := i
-		width := 0
-		for ; j < len(kvs) && !strings.Contains(kvs[j][1], "\n"); j++ {
-			width = max(width, len(kvs[j][0]))
-		}
-		if j == i { // a value of several lines stands alone
-			e.multiline(kvs[i][0]+": ", kvs[i][1]+",")
-			i++
+	for line := range strings.Lines(string(src[start : start+n])) {
+		line = strings.TrimRight(line, "\n")
+		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		for ; i < j; i++ {
-			e.line(kvs[i][0], ":", strings.Repeat(" ", width-len(kvs[i][0])+1), kvs[i][1], ",")
+		path := line[strings.IndexByte(line, '"')+1:]
+		if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") {
+			other = append(other, line)
+		} else {
+			std = append(std, line)
 		}
 	}
-}
-
-// multiline writes prefix+text, text's later lines indented as the first.
-func (e *emitter) multiline(prefix, text string) {
-	lines := strings.Split(text, "\n")
-	e.line(prefix + lines[0])
-	for _, l := range lines[1:] {
-		e.line(l)
+	block := strings.Join(std, "\n")
+	if len(std) > 0 && len(other) > 0 {
+		block += "\n\n"
 	}
+	block += strings.Join(other, "\n")
+	out := append([]byte{}, src[:start]...)
+	out = append(out, block...)
+	return append(out, src[start+n:]...)
 }
 
-// generic is name[P, Q] for the client's type parameters, or name.
-func generic(cl *Client, name string) string {
+// generic is s[P, Q] for the client's type parameters, or s.
+func generic(cl *Client, s *jen.Statement) *jen.Statement {
 	if cl.Generic() {
-		return name + "[" + strings.Join(cl.TypeParamNames, ", ") + "]"
+		s.Types(typeArgNames(cl.TypeParamNames)...)
 	}
-	return name
+	return s
 }
 
 func (e *emitter) client(cl *Client) {
-	l := e.l
-	recv := generic(cl, cl.Name)
-	refs := generic(cl, cl.RefsName)
+	f, l := e.f, e.l
+	recv := func() *jen.Statement { return generic(cl, jen.Id(cl.Name)) }
+	refs := func() *jen.Statement { return generic(cl, jen.Id(cl.RefsName)) }
+	x := func() *jen.Statement { return jen.Id(l.x) }
+	r := func() *jen.Statement { return jen.Id(l.r) }
 	typeName := e.p.Name + "." + cl.Name
-	ctxType := e.q(pkgContext, "Context")
 
 	closeName := "CloseContext"
 	if cl.Method != "" {
 		closeName = cl.Method
 	} else {
-		e.line(fmt.Sprintf("// Close is CloseContext(context.Background()): it returns within %s.", cl.Timeout))
-		e.open("func (", l.x, " *", recv, ") Close() error {")
-		e.line("return ", l.x, ".CloseContext(", e.q(pkgContext, "Background"), "())")
-		e.close("}")
-		e.line()
+		f.Commentf("Close is CloseContext(context.Background()): it returns within %s.", cl.Timeout)
+		f.Func().Params(x().Op("*").Add(recv())).Id("Close").Params().Error().Block(
+			jen.Return(x().Dot("CloseContext").Call(jen.Qual(pkgContext, "Background").Call())),
+		)
+		f.Line()
 	}
 
-	e.comment(closeContextDoc(cl, closeName, l.x))
-	planType := e.q(RuntimePath, "Plan") + "[" + recv + ", " + refs + "]"
-	guardArgs := l.ctx + ", &" + l.x + "." + cl.Guard + ", " + l.x
-	var steps strings.Builder
-	steps.WriteString("[]" + e.q(RuntimePath, "Step") + "{")
-	for _, st := range cl.Steps {
-		steps.WriteString("\n\t" + stepValue(st, e) + ",")
+	comment(f, closeContextDoc(cl, closeName, l.x))
+	planType := jen.Qual(RuntimePath, "Plan").Types(recv(), refs())
+	guardArgs := []jen.Code{jen.Id(l.ctx), jen.Op("&").Add(x()).Dot(cl.Guard), x()}
+	steps := jen.Index().Qual(RuntimePath, "Step").ValuesFunc(func(g *jen.Group) {
+		for _, st := range cl.Steps {
+			g.Line().Add(stepValue(st))
+		}
+		if len(cl.Steps) > 0 {
+			g.Line()
+		}
+	})
+	// Locked: Drop takes lock= locks, so the runtime never runs it inside
+	// Guard.Leave, whose caller may hold one.
+	locked := func(g *jen.Group, line bool) {
+		switch {
+		case len(cl.Locks) == 0:
+		case line:
+			g.Line().Id("Locked").Op(":").True()
+		default:
+			g.Id("Locked").Op(":").True()
+		}
 	}
-	if len(cl.Steps) > 0 {
-		steps.WriteString("\n")
+	planFields := func(steps jen.Code) *jen.Statement {
+		return planType.Clone().ValuesFunc(func(g *jen.Group) {
+			g.Id("Type").Op(":").Lit(typeName)
+			g.Id("Timeout").Op(":").Add(durationCode(cl.Timeout))
+			g.Id("Steps").Op(":").Add(steps)
+			locked(g, false)
+		})
 	}
-	steps.WriteString("}")
-	timeout := durationCode(cl.Timeout, e)
 	if cl.Generic() {
 		// A generic type's plan cannot be a package-level variable: each
 		// instantiation's is made once and kept in a sync.Map, keyed by a
 		// nil pointer of the instantiated type (no allocation to look it up).
-		key := "(*" + recv + ")(nil)"
-		fields := fmt.Sprintf("Type: %s, Timeout: %s, Steps: %s", strconv.Quote(typeName), timeout, cl.PlanName)
-		if len(cl.Locks) > 0 {
-			fields += ", Locked: true"
-		}
-		e.open("func (", l.x, " *", recv, ") ", closeName, "(", l.ctx, " ", ctxType, ") error {")
-		e.line(l.p, ", ", l.ok, " := ", cl.PlansName, ".Load(", key, ")")
-		e.open("if !", l.ok, " {")
-		e.line(l.p, ", _ = ", cl.PlansName, ".LoadOrStore(", key, ", &", planType, "{", fields, "})")
-		e.close("}")
-		e.line("return ", l.p, ".(*", planType, ").Close(", guardArgs, ")")
-		e.close("}")
-		e.line()
-		e.line(fmt.Sprintf("// %s are the teardown steps of %s.", cl.PlanName, cl.Name))
-		e.multiline("var "+cl.PlanName+" = ", steps.String())
-		e.line()
-		e.line(fmt.Sprintf("// %s holds the teardown plan of each instantiation of %s.", cl.PlansName, cl.Name))
-		e.line("var ", cl.PlansName, " ", e.q(pkgSync, "Map"))
+		key := func() *jen.Statement { return jen.Parens(jen.Op("*").Add(recv())).Call(jen.Nil()) }
+		f.Func().Params(x().Op("*").Add(recv())).Id(closeName).Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
+			jen.List(jen.Id(l.p), jen.Id(l.ok)).Op(":=").Id(cl.PlansName).Dot("Load").Call(key()),
+			jen.If(jen.Op("!").Id(l.ok)).Block(
+				jen.List(jen.Id(l.p), jen.Id("_")).Op("=").Id(cl.PlansName).Dot("LoadOrStore").Call(key(), jen.Op("&").Add(planFields(jen.Id(cl.PlanName)))),
+			),
+			jen.Return(jen.Id(l.p).Assert(jen.Op("*").Add(planType.Clone())).Dot("Close").Call(guardArgs...)),
+		)
+		f.Line()
+		f.Commentf("%s are the teardown steps of %s.", cl.PlanName, cl.Name)
+		f.Var().Id(cl.PlanName).Op("=").Add(steps)
+		f.Line()
+		f.Commentf("%s holds the teardown plan of each instantiation of %s.", cl.PlansName, cl.Name)
+		f.Var().Id(cl.PlansName).Qual(pkgSync, "Map")
 	} else {
-		e.open("func (", l.x, " *", recv, ") ", closeName, "(", l.ctx, " ", ctxType, ") error {")
-		e.line("return ", cl.PlanName, ".Close(", guardArgs, ")")
-		e.close("}")
-		e.line()
-		e.line(fmt.Sprintf("// %s is the teardown plan of %s.", cl.PlanName, cl.Name))
-		e.open("var ", cl.PlanName, " = ", planType, "{")
-		kvs := [][2]string{{"Type", strconv.Quote(typeName)}, {"Timeout", timeout}, {"Steps", steps.String()}}
-		if len(cl.Locks) > 0 {
-			// Locked: Drop takes lock= locks, so the runtime never runs it
-			// inside Guard.Leave, whose caller may hold one.
-			kvs = append(kvs, [2]string{"Locked", "true"})
-		}
-		e.keyValues(kvs)
-		e.close("}")
+		f.Func().Params(x().Op("*").Add(recv())).Id(closeName).Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
+			jen.Return(jen.Id(cl.PlanName).Dot("Close").Call(guardArgs...)),
+		)
+		f.Line()
+		f.Commentf("%s is the teardown plan of %s.", cl.PlanName, cl.Name)
+		f.Var().Id(cl.PlanName).Op("=").Add(planType.Clone().ValuesFunc(func(g *jen.Group) {
+			g.Line().Id("Type").Op(":").Lit(typeName)
+			g.Line().Id("Timeout").Op(":").Add(durationCode(cl.Timeout))
+			g.Line().Id("Steps").Op(":").Add(steps)
+			locked(g, true)
+			g.Line()
+		}))
 	}
-	e.line()
+	f.Line()
 
 	// The refs struct.
-	var fields [][2]string
+	var fields []jen.Code
 	for _, fld := range cl.Fields {
 		st := fld.Step
 		if st == nil {
 			continue
 		}
-		fields = append(fields, [2]string{st.Ref, e.refType(st)})
+		fields = append(fields, jen.Id(st.Ref).Add(e.refType(st)))
 		if st.Each != nil && st.Each.Keys != "" {
-			fields = append(fields, [2]string{st.Each.Keys, "[]" + e.w.typ(st.Each.Key)})
+			fields = append(fields, jen.Id(st.Each.Keys).Index().Add(e.w.typ(st.Each.Key)))
 		}
 		if st.Each != nil && st.Each.At != "" {
-			fields = append(fields, [2]string{st.Each.At, "[]int"})
+			fields = append(fields, jen.Id(st.Each.At).Index().Int())
 		}
 	}
-	e.line(fmt.Sprintf("// %s holds the fields of %s that its steps use.", cl.RefsName, cl.Name))
-	decl := "type " + cl.RefsName
+	f.Commentf("%s holds the fields of %s that its steps use.", cl.RefsName, cl.Name)
+	decl := f.Type().Id(cl.RefsName)
 	if cl.Generic() {
-		decl += e.w.typeParams(cl.TypeParams, cl.TypeParamNames, true)
+		decl.Types(e.w.typeParams(cl.TypeParams, cl.TypeParamNames)...)
 	}
-	if len(fields) == 0 {
-		e.line(decl, " struct{}")
-	} else {
-		width := 0
-		for _, f := range fields {
-			width = max(width, len(f[0]))
-		}
-		e.open(decl, " struct {")
-		for _, f := range fields {
-			e.line(f[0], strings.Repeat(" ", width-len(f[0])+1), f[1])
-		}
-		e.close("}")
-	}
-	e.line()
+	decl.Struct(fields...)
+	f.Line()
 
 	// The compile-time guard.
-	e.line(fmt.Sprintf("// If this does not compile, run cleanupgen again: a field of %s that it manages was", cl.Name))
-	e.line("// renamed, removed or retyped.")
-	guard := "func _"
-	if cl.Generic() {
-		guard += e.w.typeParams(cl.TypeParams, cl.TypeParamNames, false)
+	f.Commentf("If this does not compile, run cleanupgen again: a field of %s that it manages was", cl.Name)
+	f.Comment("renamed, removed or retyped.")
+	checks := []jen.Code{
+		jen.Var().Id("_").Qual(RuntimePath, "Refs").Types(recv()).Op("=").Parens(jen.Op("*").Add(refs())).Call(jen.Nil()),
+		jen.Var().Id("_").Qual(RuntimePath, "StepTaker").Types(recv()).Op("=").Parens(jen.Op("*").Add(refs())).Call(jen.Nil()),
 	}
-	e.open(guard, "(", l.x, " *", recv, ") {")
-	e.line("var _ ", e.q(RuntimePath, "Refs"), "[", recv, "] = (*", refs, ")(nil)")
-	e.line("var _ ", e.q(RuntimePath, "StepTaker"), "[", recv, "] = (*", refs, ")(nil)")
 	for _, fld := range cl.Fields {
-		e.line("var _ *", e.w.typ(fld.Type), " = &", l.x, ".", fld.Name)
+		checks = append(checks, jen.Var().Id("_").Op("*").Add(e.w.typ(fld.Type)).Op("=").Op("&").Add(x()).Dot(fld.Name))
 	}
-	e.close("}")
-	e.line()
+	guard := f.Func().Id("_")
+	if cl.Generic() {
+		guard.Types(e.w.typeParams(cl.TypeParams, cl.TypeParamNames)...)
+	}
+	guard.Params(x().Op("*").Add(recv())).Block(checks...)
+	f.Line()
 
 	// The methods.
-	method := func(recvName, rest string) {
-		if recvName != "" {
-			recvName += " "
-		}
-		e.open("func (", recvName, "*", refs, ") ", rest)
+	method := func(recvName string) *jen.Statement {
+		return f.Func().Params(jen.Id(recvName).Op("*").Add(refs()))
 	}
 	if len(cl.Steps) == 0 {
-		e.line("func (*", refs, ") Take(*", recv, ") {}")
-		e.line()
-		e.line("func (*", refs, ") TakeStep(*", recv, ", int) {}")
+		method("").Id("Take").Params(jen.Op("*").Add(recv())).Block()
+		f.Line()
+		method("").Id("TakeStep").Params(jen.Op("*").Add(recv()), jen.Int()).Block()
 	} else {
-		method(l.r, "Take("+l.x+" *"+recv+") {")
-		e.open("for ", l.step, " := range ", strconv.Itoa(len(cl.Steps)), " {")
-		e.line(l.r, ".TakeStep(", l.x, ", ", l.step, ")")
-		e.close("}")
-		e.close("}")
-		e.line()
-		method(l.r, "TakeStep("+l.x+" *"+recv+", "+l.step+" int) {")
-		e.line("switch ", l.step, " {")
-		for i, st := range cl.Steps {
-			e.line("case ", strconv.Itoa(i), ":")
-			e.indent++
-			lock := st.Field.Lock
-			if lock != nil {
-				e.line(e.lockCall(lock, false, true))
-			}
-			e.take(cl, st)
-			if lock != nil {
-				e.line(e.lockCall(lock, false, false))
-			}
-			e.indent--
-		}
-		e.line("}")
-		e.close("}")
+		method(l.r).Id("Take").Params(x().Op("*").Add(recv())).Block(
+			jen.For(jen.Id(l.step).Op(":=").Range().Lit(len(cl.Steps))).Block(
+				r().Dot("TakeStep").Call(x(), jen.Id(l.step)),
+			),
+		)
+		f.Line()
+		method(l.r).Id("TakeStep").Params(x().Op("*").Add(recv()), jen.Id(l.step).Int()).Block(
+			jen.Switch(jen.Id(l.step)).BlockFunc(func(g *jen.Group) {
+				for i, st := range cl.Steps {
+					g.Case(jen.Lit(i)).BlockFunc(func(g *jen.Group) {
+						lock := st.Field.Lock
+						if lock != nil {
+							g.Add(e.lockCall(lock, false, true))
+						}
+						e.take(g, cl, st)
+						if lock != nil {
+							g.Add(e.lockCall(lock, false, false))
+						}
+					})
+				}
+			}),
+		)
 	}
-	e.line()
-
-	// Drop.
-	start := e.b.Len()
-	method("", "Drop("+l.x+" *"+recv+") {")
-	bodyStart := e.b.Len()
-	zeros := map[string]string{}
-	for _, fld := range cl.Fields {
-		if tp, ok := types.Unalias(fld.Type).(*types.TypeParam); ok && fld.Drop && zeros[tp.Obj().Name()] == "" {
-			zeros[tp.Obj().Name()] = free(e.taken, "zero"+tp.Obj().Name())
-			e.line("var ", zeros[tp.Obj().Name()], " ", tp.Obj().Name())
+	f.Line()
+	method("").Id("Drop").Params(x().Op("*").Add(recv())).BlockFunc(func(g *jen.Group) {
+		zeros := map[string]string{}
+		for _, fld := range cl.Fields {
+			if tp, ok := types.Unalias(fld.Type).(*types.TypeParam); ok && fld.Drop && zeros[tp.Obj().Name()] == "" {
+				zeros[tp.Obj().Name()] = free(e.taken, "zero"+tp.Obj().Name())
+				g.Var().Id(zeros[tp.Obj().Name()]).Id(tp.Obj().Name())
+			}
 		}
-	}
-	e.locked(cl, true, func(fld *Field) {
-		if !fld.Drop {
-			return
-		}
-		zero := "nil"
-		if tp, ok := types.Unalias(fld.Type).(*types.TypeParam); ok {
-			zero = zeros[tp.Obj().Name()]
-		} else if fld.Varies {
-			// nil, or a struct's zero value, in whichever configuration.
-			zero = "*new(" + e.w.typ(fld.Type) + ")"
-		}
-		e.line(l.x, ".", fld.Name, " = ", zero)
+		e.locked(g, cl, true, func(fld *Field) {
+			if !fld.Drop {
+				return
+			}
+			zero := jen.Nil()
+			if tp, ok := types.Unalias(fld.Type).(*types.TypeParam); ok {
+				zero = jen.Id(zeros[tp.Obj().Name()])
+			} else if fld.Varies {
+				// nil, or a struct's zero value, in whichever configuration.
+				zero = jen.Op("*").New(e.w.typ(fld.Type))
+			}
+			g.Add(x()).Dot(fld.Name).Op("=").Add(zero)
+		})
 	})
-	if e.b.Len() == bodyStart { // func (*R) Drop(x *T) {}
-		e.b.Truncate(start)
-		e.indent--
-		e.line("func (*", refs, ") Drop(", l.x, " *", recv, ") {}")
-	} else {
-		e.close("}")
-	}
-	e.line()
+	f.Line()
 
 	var each []*Step
 	var eachIndex []int
@@ -415,59 +316,50 @@ func (e *emitter) client(cl *Client) {
 		}
 	}
 	if len(each) == 0 {
-		method("", "Len(int) int {")
-		e.line("return 0")
-		e.close("}")
-		e.line()
-		method("", "Name(int, int) string {")
-		e.line(`return ""`)
-		e.close("}")
+		method("").Id("Len").Params(jen.Int()).Int().Block(jen.Return(jen.Lit(0)))
+		f.Line()
+		method("").Id("Name").Params(jen.Int(), jen.Int()).String().Block(jen.Return(jen.Lit("")))
 	} else {
-		method(l.r, "Len("+l.step+" int) int {")
-		e.line("switch ", l.step, " {")
-		for i, st := range each {
-			n := st.Ref
-			switch {
-			case st.Each.Map:
-				n = st.Each.Keys
-			case st.Each.At != "":
-				n = st.Each.At
-			}
-			e.line("case ", strconv.Itoa(eachIndex[i]), ":")
-			e.line("\treturn len(", l.r, ".", n, ")")
-		}
-		e.line("}")
-		e.line("return 0")
-		e.close("}")
-		e.line()
-		method(l.r, "Name("+l.step+", "+l.elem+" int) string {")
-		e.line("switch ", l.step, " {")
-		for i, st := range each {
-			e.line("case ", strconv.Itoa(eachIndex[i]), ":")
-			e.line("\treturn ", strconv.Quote(st.Field.Name+"["), " + ", e.keyName(st), ` + "]"`)
-		}
-		e.line("}")
-		e.line(`return ""`)
-		e.close("}")
+		method(l.r).Id("Len").Params(jen.Id(l.step).Int()).Int().Block(
+			jen.Switch(jen.Id(l.step)).BlockFunc(func(g *jen.Group) {
+				for i, st := range each {
+					n := st.Ref
+					switch {
+					case st.Each.Map:
+						n = st.Each.Keys
+					case st.Each.At != "":
+						n = st.Each.At
+					}
+					g.Case(jen.Lit(eachIndex[i])).Block(jen.Return(jen.Len(r().Dot(n))))
+				}
+			}),
+			jen.Return(jen.Lit(0)),
+		)
+		f.Line()
+		method(l.r).Id("Name").Params(jen.List(jen.Id(l.step), jen.Id(l.elem)).Int()).String().Block(
+			jen.Switch(jen.Id(l.step)).BlockFunc(func(g *jen.Group) {
+				for i, st := range each {
+					g.Case(jen.Lit(eachIndex[i])).Block(jen.Return(jen.Lit(st.Field.Name + "[").Op("+").Add(e.keyName(st)).Op("+").Lit("]")))
+				}
+			}),
+			jen.Return(jen.Lit("")),
+		)
 	}
-	e.line()
+	f.Line()
 	if len(cl.Steps) == 0 {
-		method("", "Close("+ctxType+", int, int, bool) error {")
-		e.line("return nil")
-		e.close("}")
+		method("").Id("Close").Params(jen.Qual(pkgContext, "Context"), jen.Int(), jen.Int(), jen.Bool()).Error().Block(jen.Return(jen.Nil()))
 		return
 	}
-	method(l.r, "Close("+l.ctx+" "+ctxType+", "+l.step+", "+l.elem+" int, "+l.force+" bool) error {")
-	e.line("switch ", l.step, " {")
-	for i, st := range cl.Steps {
-		e.line("case ", strconv.Itoa(i), ":")
-		e.indent++
-		e.closeStep(cl, st)
-		e.indent--
-	}
-	e.line("}")
-	e.line("return nil")
-	e.close("}")
+	method(l.r).Id("Close").Params(
+		jen.Id(l.ctx).Qual(pkgContext, "Context"), jen.List(jen.Id(l.step), jen.Id(l.elem)).Int(), jen.Id(l.force).Bool(),
+	).Error().Block(
+		jen.Switch(jen.Id(l.step)).BlockFunc(func(g *jen.Group) {
+			for i, st := range cl.Steps {
+				g.Case(jen.Lit(i)).Block(e.closeStep(cl, st)...)
+			}
+		}),
+		jen.Return(jen.Nil()),
+	)
 
 	// The zero tests of type parameters.
 	tps := make([]string, 0, len(cl.zeroMethods))
@@ -476,14 +368,397 @@ func (e *emitter) client(cl *Client) {
 	}
 	sort.Strings(tps)
 	for _, tp := range tps {
-		e.line()
-		e.comment(strings.TrimSuffix(wrap("", "", fmt.Sprintf("%s reports whether %s is the zero value of %s, nil for a pointer or interface: there is nothing to tear down. A value of a type that cannot be compared is not zero.", cl.zeroMethods[tp], l.e, tp)), "\n"))
-		method("", cl.zeroMethods[tp]+"("+l.e+" "+tp+") bool {")
-		e.open("defer func() {")
-		e.line("_ = recover()")
-		e.close("}()")
-		e.line("var ", l.zero, " ", tp)
-		e.line("return any(", l.e, ") == any(", l.zero, ")")
-		e.close("}")
+		f.Line()
+		comment(f, strings.TrimSuffix(wrap("", "", fmt.Sprintf("%s reports whether %s is the zero value of %s, nil for a pointer or interface: there is nothing to tear down. A value of a type that cannot be compared is not zero.", cl.zeroMethods[tp], l.e, tp)), "\n"))
+		method("").Id(cl.zeroMethods[tp]).Params(jen.Id(l.e).Id(tp)).Bool().Block(
+			jen.Defer().Func().Params().Block(jen.Id("_").Op("=").Recover()).Call(),
+			jen.Var().Id(l.zero).Id(tp),
+			jen.Return(jen.Id("any").Call(jen.Id(l.e)).Op("==").Id("any").Call(jen.Id(l.zero))),
+		)
 	}
+}
+
+// locked calls each for every field of cl in declaration order, the fields
+// without a lock first, then those of each lock between its Lock and
+// Unlock; read uses RLock for a sync.RWMutex. A write skips the fields
+// that are not dropped.
+func (e *emitter) locked(g *jen.Group, cl *Client, write bool, each func(*Field)) {
+	for _, fld := range cl.Fields {
+		if fld.Lock == nil {
+			each(fld)
+		}
+	}
+	for _, lock := range cl.Locks {
+		var fields []*Field
+		for _, fld := range cl.Fields {
+			if fld.Lock == lock && (!write || fld.Drop) {
+				fields = append(fields, fld)
+			}
+		}
+		if len(fields) == 0 {
+			continue // drop=false: nothing to write under it
+		}
+		g.Add(e.lockCall(lock, write, true))
+		for _, fld := range fields {
+			each(fld)
+		}
+		g.Add(e.lockCall(lock, write, false))
+	}
+}
+
+// lockCall is x.mu.Lock(), or Unlock, RLock and RUnlock: read uses the read
+// lock of a sync.RWMutex.
+func (e *emitter) lockCall(lock *Lock, write, acquire bool) *jen.Statement {
+	name := "Lock"
+	if lock.RW && !write {
+		name = "RLock"
+	}
+	if !acquire {
+		name = strings.Replace(name, "Lock", "Unlock", 1)
+	}
+	return jen.Id(e.l.x).Dot(lock.Field).Dot(name).Call()
+}
+
+// refType is the type of a step's refs field.
+func (e *emitter) refType(st *Step) *jen.Statement {
+	t := e.w.typ(st.Field.Type)
+	if st.Each != nil && !(st.Addr && isArray(st.Field.Type)) {
+		return t
+	}
+	if st.Addr {
+		return jen.Op("*").Add(t)
+	}
+	return t
+}
+
+// isArray reports whether the field is an array, which is sliced to be
+// used as a collection.
+func isArray(t types.Type) bool {
+	_, ok := t.Underlying().(*types.Array)
+	return ok
+}
+
+// take adds the statements of Take that copy a step's field.
+//
+// A collection is held whole, in its field's own type, and its elements are
+// named by index or key: the element type is never spelled, since a
+// collection of another package may hold elements of an unexported type
+// (Conns []*conn) that this package cannot name.
+func (e *emitter) take(g *jen.Group, cl *Client, st *Step) {
+	l := e.l
+	src := func() *jen.Statement { return jen.Id(l.x).Dot(st.Field.Name) }
+	ref := func() *jen.Statement { return jen.Id(l.r).Dot(st.Ref) }
+	switch {
+	case st.Each == nil && st.Addr:
+		g.Add(ref()).Op("=").Op("&").Add(src())
+		return
+	case st.Each == nil:
+		g.Add(ref()).Op("=").Add(src())
+		return
+	case st.Each.Map:
+		// A copy of the elements that hold a resource, by key: made
+		// without the maps package, which the package may not import.
+		set := []jen.Code{
+			ref().Index(jen.Id(l.k)).Op("=").Id(l.e),
+			jen.Id(l.r).Dot(st.Each.Keys).Op("=").Append(jen.Id(l.r).Dot(st.Each.Keys), jen.Id(l.k)),
+		}
+		if st.Skip != SkipNever {
+			set = []jen.Code{jen.If(e.present(cl, st, jen.Id(l.e))).Block(set...)}
+		}
+		g.Add(ref()).Op("=").Make(e.w.typ(st.Field.Type), jen.Len(src()))
+		g.For(jen.List(jen.Id(l.k), jen.Id(l.e)).Op(":=").Range().Add(src())).Block(set...)
+		return
+	case isArray(st.Field.Type) && st.Addr:
+		g.Add(ref()).Op("=").Op("&").Add(src()) // used in place
+	case isArray(st.Field.Type):
+		g.Add(ref()).Op("=").Add(src())
+	case st.Addr:
+		g.Add(ref()).Op("=").Add(src()) // used in place
+	default:
+		g.Add(ref()).Op("=").Qual(pkgSlices, "Clone").Call(src())
+	}
+	index, k := st.Each.At, l.i
+	if index == "" {
+		return // every element, by its index
+	}
+	add := jen.Id(l.r).Dot(index).Op("=").Append(jen.Id(l.r).Dot(index), jen.Id(k))
+	g.For(jen.List(jen.Id(k), jen.Id(l.e)).Op(":=").Range().Add(ref())).Block(
+		jen.If(e.present(cl, st, jen.Id(l.e))).Block(add),
+	)
+}
+
+// present is the condition under which v, a step's field or element,
+// holds a resource.
+func (e *emitter) present(cl *Client, st *Step, v *jen.Statement) *jen.Statement {
+	if st.Skip == SkipZero {
+		t := st.Field.Type
+		if st.Each != nil {
+			t = st.Each.Elem
+		}
+		tp := types.Unalias(t).(*types.TypeParam).Obj().Name()
+		return jen.Op("!").Id(e.l.r).Dot(cl.zeroMethods[tp]).Call(v)
+	}
+	if st.Skip == SkipVarying {
+		return jen.Op("!").Qual(RuntimePath, "IsZero").Call(v)
+	}
+	return v.Op("!=").Nil()
+}
+
+// keyName spells the name of element elem of a collection step, inside the brackets.
+func (e *emitter) keyName(st *Step) *jen.Statement {
+	l := e.l
+	if !st.Each.Map {
+		index := jen.Id(l.elem)
+		if st.Each.At != "" {
+			index = jen.Id(l.r).Dot(st.Each.At).Index(jen.Id(l.elem))
+		}
+		return jen.Qual(pkgStrconv, "Itoa").Call(index)
+	}
+	k := jen.Id(l.r).Dot(st.Each.Keys).Index(jen.Id(l.elem))
+	// A named key type is converted to its basic type, so that no String
+	// method runs.
+	basic := func(name string) *jen.Statement {
+		if b, ok := types.Unalias(st.Each.Key).(*types.Basic); ok && b.Name() == name {
+			return k
+		}
+		return jen.Id(name).Call(k)
+	}
+	switch st.Each.KeyKind {
+	case KeyString:
+		return jen.Qual(pkgStrconv, "Quote").Call(basic("string"))
+	case KeyInt:
+		if b, ok := types.Unalias(st.Each.Key).(*types.Basic); ok && b.Kind() == types.Int {
+			return jen.Qual(pkgStrconv, "Itoa").Call(k)
+		}
+		return jen.Qual(pkgStrconv, "FormatInt").Call(basic("int64"), jen.Lit(10))
+	case KeyUint:
+		return jen.Qual(pkgStrconv, "FormatUint").Call(basic("uint64"), jen.Lit(10))
+	case KeyBool:
+		return jen.Qual(pkgStrconv, "FormatBool").Call(basic("bool"))
+	case KeyFloat:
+		return jen.Qual(pkgStrconv, "FormatFloat").Call(basic("float64"), jen.LitRune('g'), jen.Lit(-1), jen.Lit(st.Each.KeyBits))
+	case KeyComplex:
+		return jen.Qual(pkgStrconv, "FormatComplex").Call(basic("complex128"), jen.LitRune('g'), jen.Lit(-1), jen.Lit(st.Each.KeyBits))
+	}
+	return jen.Qual(RuntimePath, "KeyString").Call(k)
+}
+
+// call is v.M(ctx) as statements: return its error, or call it and go on
+// to the switch's return nil; ret forces a return after a call without an
+// error. inPlace says v is an element used in place, whose Close may need
+// its address.
+func (e *emitter) call(v *jen.Statement, m *Call, ret, inPlace bool) []jen.Code {
+	var args []jen.Code
+	if m.Ctx {
+		args = append(args, jen.Id(e.l.ctx))
+	}
+	c := v.Clone().Dot(m.Method).Call(args...)
+	if m.Dynamic {
+		if inPlace {
+			v = jen.Op("&").Add(v)
+		}
+		c = jen.Qual(RuntimePath, "CallClose").Call(jen.Id(e.l.ctx), v)
+	}
+	switch {
+	case m.Err:
+		return []jen.Code{jen.Return(c)}
+	case ret:
+		return []jen.Code{c, jen.Return(jen.Nil())}
+	}
+	return []jen.Code{c}
+}
+
+// closeStep is the body of a step's case in Close.
+func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
+	l := e.l
+	// test is what present and absent test; v is what is called.
+	test := func() *jen.Statement {
+		s := jen.Id(l.r).Dot(st.Ref)
+		switch {
+		case st.Each == nil:
+		case st.Each.Map:
+			s.Index(jen.Id(l.r).Dot(st.Each.Keys).Index(jen.Id(l.elem)))
+		case st.Each.At != "":
+			s.Index(jen.Id(l.r).Dot(st.Each.At).Index(jen.Id(l.elem)))
+		default:
+			s.Index(jen.Id(l.elem))
+		}
+		if st.Each == nil && st.Skip == SkipVarying {
+			s = jen.Op("*").Add(s)
+		}
+		return s
+	}
+	v := test
+	if st.Each == nil && st.Skip == SkipVarying {
+		// Held by address: (*p).M() calls M whether the type is a pointer
+		// or a struct with pointer methods.
+		v = func() *jen.Statement { return jen.Parens(test()) }
+	}
+	inPlace := st.Each != nil && st.Addr
+	var body []jen.Code
+	switch st.Kind {
+	case StepCancel:
+		body = []jen.Code{v().Call()}
+	case StepWaitGroup:
+		body = []jen.Code{v().Dot("Wait").Call()}
+	case StepWaitChan:
+		// WaitClosed gives up at the step's deadline: no goroutine is left
+		// behind.
+		body = []jen.Code{jen.Return(jen.Qual(RuntimePath, "WaitClosed").Call(jen.Id(l.ctx), v()))}
+	case StepCall, StepEach:
+		if st.Chan {
+			body = []jen.Code{jen.Close(v())}
+			break
+		}
+		if st.Force == nil {
+			body = e.call(v(), st.Method, false, inPlace)
+		} else {
+			body = append([]jen.Code{jen.If(jen.Id(l.force)).Block(e.call(v(), st.Force, true, inPlace)...)}, e.call(v(), st.Method, false, inPlace)...)
+		}
+	}
+	// Elements are skipped in Take; fields here. WaitClosed skips a nil
+	// channel itself.
+	if st.Each != nil || st.Skip == SkipNever || st.Kind == StepWaitChan {
+		return body
+	}
+	if len(body) == 1 {
+		return []jen.Code{jen.If(e.present(cl, st, test())).Block(body...)}
+	}
+	absent := test().Op("==").Nil()
+	if st.Skip == SkipZero || st.Skip == SkipVarying {
+		absent = e.present(cl, st, test())
+		absent = jen.Op("!").Parens(absent)
+	}
+	return append([]jen.Code{jen.If(absent).Block(jen.Return(jen.Nil()))}, body...)
+}
+
+// stepValue is a step's runtime.Step literal, on one line.
+func stepValue(st *Step) *jen.Statement {
+	return jen.ValuesFunc(func(g *jen.Group) {
+		g.Id("Name").Op(":").Lit(st.Field.Name)
+		if st.Phase != 0 {
+			g.Id("Phase").Op(":").Lit(st.Phase)
+		}
+		if st.Timeout > 0 {
+			g.Id("Timeout").Op(":").Add(durationCode(st.Timeout))
+		}
+		if st.Force != nil {
+			g.Id("Force").Op(":").True()
+		}
+		if st.Each != nil {
+			g.Id("Each").Op(":").True()
+		}
+		if st.Chan {
+			g.Id("NoLateStart").Op(":").True()
+		}
+	})
+}
+
+// comment adds text to f as // lines.
+func comment(f *jen.File, text string) {
+	for line := range strings.SplitSeq(text, "\n") {
+		f.Comment(line)
+	}
+}
+
+// durationCode spells d as a constant expression: 5 * time.Second.
+func durationCode(d time.Duration) *jen.Statement {
+	units := []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}, {time.Microsecond, "Microsecond"}}
+	for _, u := range units {
+		if d%u.unit == 0 {
+			return jen.Lit(int(d/u.unit)).Op("*").Qual(pkgTime, u.name)
+		}
+	}
+	return jen.Lit(int(d)).Op("*").Qual(pkgTime, "Nanosecond")
+}
+
+// closeContextDoc is the doc comment of the generated CloseContext: what is
+// specific to the client. The contract is runtime.Plan.Close's.
+func closeContextDoc(cl *Client, name, x string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s tears %s down by the earlier of ctx's deadline and %s from now", name, x, cl.Timeout)
+	if len(cl.Steps) == 0 {
+		b.WriteString("; it has no steps.\n")
+	} else {
+		b.WriteString(", in phases:\n\n")
+		for i := 0; i < len(cl.Steps); {
+			j := i
+			var names []string
+			for ; j < len(cl.Steps) && cl.Steps[j].Phase == cl.Steps[i].Phase; j++ {
+				names = append(names, stepDoc(cl.Steps[j]))
+			}
+			fmt.Fprintf(&b, "  - %d: %s\n", cl.Steps[i].Phase, strings.Join(names, ", "))
+			i = j
+		}
+		b.WriteString("\n")
+	}
+	var drop []string
+	for _, f := range cl.Fields {
+		if f.Drop {
+			drop = append(drop, f.Name)
+		}
+	}
+	switch len(drop) {
+	case 0:
+		b.WriteString("See runtime.Plan.Close for the contract.\n")
+	case 1:
+		b.WriteString(wrap("", "", "It then sets "+drop[0]+" to its zero value. See runtime.Plan.Close for the contract."))
+	default:
+		b.WriteString(wrap("", "", "It then sets "+joinNames(drop)+" to their zero values. See runtime.Plan.Close for the contract."))
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// stepDoc is a step in the doc comment: its name and what is not the
+// default about it.
+func stepDoc(st *Step) string {
+	var notes []string
+	if st.Method != nil && st.Method.Method != "Close" {
+		notes = append(notes, st.Method.Method)
+	}
+	if st.Force != nil {
+		notes = append(notes, "force "+st.Force.Method)
+	}
+	if st.Timeout > 0 {
+		notes = append(notes, st.Timeout.String())
+	}
+	if st.Field.Lock != nil {
+		notes = append(notes, "under "+st.Field.Lock.Field)
+	}
+	name := st.Field.Name
+	if st.Each != nil {
+		name += "[...]"
+	}
+	if len(notes) == 0 {
+		return name
+	}
+	return name + " (" + strings.Join(notes, ", ") + ")"
+}
+
+// wrap breaks text into lines of at most about 92 columns, the first
+// starting with first and the others with rest.
+func wrap(first, rest, text string) string {
+	var b strings.Builder
+	b.Grow(len(text) + len(text)/64*(len(rest)+1) + len(first) + 1)
+	b.WriteString(first)
+	width, empty := len(first), true
+	for word := range strings.FieldsSeq(text) {
+		if !empty && width+1+len(word) > 92 {
+			b.WriteString("\n")
+			b.WriteString(rest)
+			width, empty = len(rest), true
+		}
+		if !empty {
+			b.WriteByte(' ')
+			width++
+		}
+		b.WriteString(word)
+		width += len(word)
+		empty = false
+	}
+	b.WriteString("\n")
+	return b.String()
 }

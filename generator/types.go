@@ -3,170 +3,156 @@ package generator
 import (
 	"go/types"
 	"strconv"
-	"strings"
+
+	"github.com/dave/jennifer/jen"
 )
 
-// typeWriter spells go/types types as Go source, from the point of view of
-// the package being generated, and remembers which packages it named.
+// typeWriter spells go/types types as jennifer code, from the point of view
+// of the package being generated, and remembers which packages it named.
 type typeWriter struct {
-	local *types.Package
-	used  map[string]string // path -> package name, of the packages named
-	// needsFormat says a type was spelled that gofmt may lay out otherwise
-	// (a struct or interface literal with members).
-	needsFormat bool
+	local   *types.Package
+	imports map[string]string // path -> package name
 }
 
-// qual is name qualified by the import name of the package at path, whose
-// name is pkgName. The import name is chosen once every package the code
-// names is known: qual writes a placeholder for it, the path between two
-// NUL bytes, which emit replaces. Go source holds no NUL byte.
-func (w *typeWriter) qual(path, pkgName, name string) string {
-	if w.local != nil && path == w.local.Path() {
-		return name
+func (w *typeWriter) qual(pkg *types.Package, name string) *jen.Statement {
+	if pkg == nil || pkg == w.local || pkg.Path() == w.local.Path() {
+		return jen.Id(name)
 	}
-	w.used[path] = pkgName
-	return "\x00" + path + "\x00." + name
+	w.imports[pkg.Path()] = pkg.Name()
+	return jen.Qual(pkg.Path(), name)
 }
 
-func (w *typeWriter) named(pkg *types.Package, name string, args *types.TypeList) string {
-	s := name
-	if pkg != nil && pkg != w.local {
-		s = w.qual(pkg.Path(), pkg.Name(), name)
-	}
+func (w *typeWriter) typeArgs(s *jen.Statement, args *types.TypeList) *jen.Statement {
 	if args == nil || args.Len() == 0 {
 		return s
 	}
-	list := make([]string, args.Len())
+	codes := make([]jen.Code, args.Len())
 	for i := range args.Len() {
-		list[i] = w.typ(args.At(i))
+		codes[i] = w.typ(args.At(i))
 	}
-	return s + "[" + strings.Join(list, ", ") + "]"
+	return s.Types(codes...)
 }
 
-func (w *typeWriter) typ(t types.Type) string {
+func (w *typeWriter) typ(t types.Type) *jen.Statement {
 	switch t := t.(type) {
 	case *types.Alias:
-		return w.named(t.Obj().Pkg(), t.Obj().Name(), t.TypeArgs())
+		return w.typeArgs(w.qual(t.Obj().Pkg(), t.Obj().Name()), t.TypeArgs())
 	case *types.Named:
-		return w.named(t.Obj().Pkg(), t.Obj().Name(), t.TypeArgs())
+		return w.typeArgs(w.qual(t.Obj().Pkg(), t.Obj().Name()), t.TypeArgs())
 	case *types.TypeParam:
-		return t.Obj().Name()
+		return jen.Id(t.Obj().Name())
 	case *types.Basic:
 		if t.Kind() == types.UnsafePointer {
-			return w.qual("unsafe", "unsafe", "Pointer")
+			return jen.Qual("unsafe", "Pointer")
 		}
-		return t.Name()
+		return jen.Id(t.Name())
 	case *types.Pointer:
-		return "*" + w.typ(t.Elem())
+		return jen.Op("*").Add(w.typ(t.Elem()))
 	case *types.Slice:
-		return "[]" + w.typ(t.Elem())
+		return jen.Index().Add(w.typ(t.Elem()))
 	case *types.Array:
-		return "[" + strconv.FormatInt(t.Len(), 10) + "]" + w.typ(t.Elem())
+		return jen.Index(jen.Lit(int(t.Len()))).Add(w.typ(t.Elem()))
 	case *types.Map:
-		return "map[" + w.typ(t.Key()) + "]" + w.typ(t.Elem())
+		return jen.Map(w.typ(t.Key())).Add(w.typ(t.Elem()))
 	case *types.Chan:
 		switch t.Dir() {
 		case types.SendOnly:
-			return "chan<- " + w.typ(t.Elem())
+			return jen.Chan().Op("<-").Add(w.typ(t.Elem()))
 		case types.RecvOnly:
-			return "<-chan " + w.typ(t.Elem())
+			return jen.Op("<-").Chan().Add(w.typ(t.Elem()))
 		}
 		// chan (<-chan int): chan <-chan int would read as chan<- chan int.
 		if elem, ok := t.Elem().(*types.Chan); ok && elem.Dir() == types.RecvOnly {
-			return "chan (" + w.typ(elem) + ")"
+			return jen.Chan().Parens(w.typ(elem))
 		}
-		return "chan " + w.typ(t.Elem())
+		return jen.Chan().Add(w.typ(t.Elem()))
 	case *types.Signature:
-		return "func" + w.signature(t)
+		return jen.Func().Add(w.signature(t))
 	case *types.Struct:
-		if t.NumFields() == 0 {
-			return "struct{}"
-		}
-		w.needsFormat = true
-		fields := make([]string, t.NumFields())
+		fields := make([]jen.Code, t.NumFields())
 		for i := range t.NumFields() {
 			f := t.Field(i)
+			var s *jen.Statement
 			if f.Embedded() {
-				fields[i] = w.typ(f.Type())
+				s = w.typ(f.Type())
 			} else {
-				fields[i] = f.Name() + " " + w.typ(f.Type())
+				s = jen.Id(f.Name()).Add(w.typ(f.Type()))
 			}
 			if tag := t.Tag(i); tag != "" {
-				fields[i] += " " + strconv.Quote(tag)
+				s.Op(strconv.Quote(tag))
 			}
+			fields[i] = s
 		}
-		return "struct {\n" + strings.Join(fields, "\n") + "\n}"
+		return jen.Struct(fields...)
 	case *types.Interface:
-		var elems []string
+		var elems []jen.Code
 		for i := range t.NumEmbeddeds() {
 			elems = append(elems, w.typ(t.EmbeddedType(i)))
 		}
 		for i := range t.NumExplicitMethods() {
 			m := t.ExplicitMethod(i)
-			elems = append(elems, m.Name()+w.signature(m.Type().(*types.Signature)))
+			elems = append(elems, jen.Id(m.Name()).Add(w.signature(m.Type().(*types.Signature))))
 		}
-		if len(elems) == 0 {
-			if t.IsComparable() {
-				return "comparable"
-			}
-			return "interface{}"
+		if len(elems) == 0 && t.IsComparable() {
+			return jen.Comparable()
 		}
-		w.needsFormat = true
-		return "interface {\n" + strings.Join(elems, "\n") + "\n}"
+		return jen.Interface(elems...)
 	case *types.Union:
-		terms := make([]string, t.Len())
+		s := jen.Null()
 		for i := range t.Len() {
-			term := t.Term(i)
-			terms[i] = w.typ(term.Type())
-			if term.Tilde() {
-				terms[i] = "~" + terms[i]
+			if i > 0 {
+				s.Op("|")
 			}
+			term := t.Term(i)
+			if term.Tilde() {
+				s.Op("~")
+			}
+			s.Add(w.typ(term.Type()))
 		}
-		return strings.Join(terms, " | ")
+		return s
 	}
-	return t.String()
+	return jen.Id(t.String())
 }
 
-func (w *typeWriter) signature(sig *types.Signature) string {
-	params := make([]string, sig.Params().Len())
+func (w *typeWriter) signature(sig *types.Signature) *jen.Statement {
+	params := make([]jen.Code, sig.Params().Len())
 	for i := range sig.Params().Len() {
 		pt := sig.Params().At(i).Type()
 		if sig.Variadic() && i == sig.Params().Len()-1 {
-			params[i] = "..." + w.typ(pt.(*types.Slice).Elem())
+			params[i] = jen.Op("...").Add(w.typ(pt.(*types.Slice).Elem()))
 		} else {
 			params[i] = w.typ(pt)
 		}
 	}
-	s := "(" + strings.Join(params, ", ") + ")"
+	s := jen.Params(params...)
 	switch sig.Results().Len() {
 	case 0:
 	case 1:
-		s += " " + w.typ(sig.Results().At(0).Type())
+		s.Add(w.typ(sig.Results().At(0).Type()))
 	default:
-		res := make([]string, sig.Results().Len())
+		res := make([]jen.Code, sig.Results().Len())
 		for i := range sig.Results().Len() {
 			res[i] = w.typ(sig.Results().At(i).Type())
 		}
-		s += " (" + strings.Join(res, ", ") + ")"
+		s.Params(res...)
 	}
 	return s
 }
 
 // typeParams spells a client's type parameter list with constraints, for
-// declarations: [E io.Closer, K comparable]. names are the parameters'
-// names in the generated code (a blank one is named there). typeDecl says
-// the list is a type declaration's.
-func (w *typeWriter) typeParams(tps []*types.TypeParam, names []string, typeDecl bool) string {
-	out := make([]string, len(tps))
+// declarations: [E io.Closer, K comparable].
+// names are the parameters' names in the generated code (a blank one is
+// named there).
+func (w *typeWriter) typeParams(tps []*types.TypeParam, names []string) []jen.Code {
+	out := make([]jen.Code, len(tps))
 	for i, tp := range tps {
-		out[i] = names[i] + " " + w.constraint(tp.Constraint())
+		out[i] = jen.Id(names[i]).Add(w.constraint(tp.Constraint()))
 	}
-	// type T[P *int] would read as an array length; [P *int,] is a type
-	// parameter.
-	if typeDecl && len(tps) == 1 && startsWithPointer(tps[0].Constraint()) {
-		out[0] += ","
+	// [P *int] would read as an array length; [P *int,] is a type parameter.
+	if len(tps) == 1 && startsWithPointer(tps[0].Constraint()) {
+		out[0] = jen.Add(out[0]).Op(",")
 	}
-	return "[" + strings.Join(out, ", ") + "]"
+	return out
 }
 
 // startsWithPointer reports whether a constraint is spelled starting with
@@ -189,9 +175,18 @@ func startsWithPointer(t types.Type) bool {
 
 // constraint spells a constraint: an implicit interface (~int | string) is
 // written as its single embedded element.
-func (w *typeWriter) constraint(t types.Type) string {
+func (w *typeWriter) constraint(t types.Type) *jen.Statement {
 	if it, ok := t.(*types.Interface); ok && it.IsImplicit() && it.NumEmbeddeds() == 1 {
 		return w.typ(it.EmbeddedType(0))
 	}
 	return w.typ(t)
+}
+
+// typeArgNames spells a client's type parameters as arguments: [E, K].
+func typeArgNames(names []string) []jen.Code {
+	out := make([]jen.Code, len(names))
+	for i, name := range names {
+		out[i] = jen.Id(name)
+	}
+	return out
 }
