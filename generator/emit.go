@@ -3,7 +3,6 @@ package generator
 import (
 	"bytes"
 	"fmt"
-	"go/format"
 	"go/types"
 	"sort"
 	"strings"
@@ -38,7 +37,6 @@ type emitter struct {
 // deterministic for the same model.
 func emit(p *Package) ([]byte, error) {
 	f := jen.NewFilePathName(p.Path, p.Name)
-	f.NoFormat = true // formatted once, below
 	f.HeaderComment(Header)
 	taken := copySet(p.names)
 	for _, cl := range p.Clients {
@@ -76,19 +74,19 @@ func emit(p *Package) ([]byte, error) {
 			f.ImportAlias(path, alias)
 		}
 	}
+	// Render formats the file, the one formatting pass; grouping the
+	// imports afterwards keeps it gofmt-clean.
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", p.Path, err)
 	}
-	out, err := format.Source(groupImports(buf.Bytes()))
-	if err != nil {
-		return nil, fmt.Errorf("formatting %s: %w", p.Path, err)
-	}
-	return out, nil
+	return groupImports(buf.Bytes()), nil
 }
 
 // groupImports puts the standard library imports of jennifer's single
-// import block first and the others after a blank line, as goimports does.
+// import block, sorted by path, first and the others after a blank line,
+// as goimports does. gofmt sorts each group alone and aligns nothing in an
+// import block, so the result is as gofmt-clean as src.
 func groupImports(src []byte) []byte {
 	start := bytes.Index(src, []byte("\nimport (\n"))
 	if start < 0 {
@@ -573,7 +571,8 @@ func (e *emitter) call(v *jen.Statement, m *Call, ret, inPlace bool) []jen.Code 
 // closeStep is the body of a step's case in Close.
 func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 	l := e.l
-	v := func() *jen.Statement {
+	// test is what present and absent test; v is what is called.
+	test := func() *jen.Statement {
 		s := jen.Id(l.r).Dot(st.Ref)
 		switch {
 		case st.Each == nil:
@@ -585,11 +584,15 @@ func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 			s.Index(jen.Id(l.elem))
 		}
 		if st.Each == nil && st.Skip == SkipVarying {
-			// Held by address: (*p).M() calls M whether the type is a
-			// pointer or a struct with pointer methods.
-			s = jen.Parens(jen.Op("*").Add(s))
+			s = jen.Op("*").Add(s)
 		}
 		return s
+	}
+	v := test
+	if st.Each == nil && st.Skip == SkipVarying {
+		// Held by address: (*p).M() calls M whether the type is a pointer
+		// or a struct with pointer methods.
+		v = func() *jen.Statement { return jen.Parens(test()) }
 	}
 	inPlace := st.Each != nil && st.Addr
 	var body []jen.Code
@@ -599,17 +602,9 @@ func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 	case StepWaitGroup:
 		body = []jen.Code{v().Dot("Wait").Call()}
 	case StepWaitChan:
-		// Receiving gives up at the step's deadline: no goroutine is left behind.
-		body = []jen.Code{jen.For().Block(
-			jen.Select().Block(
-				jen.Case(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Op("<-").Add(v())).Block(
-					jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Nil())),
-				),
-				jen.Case(jen.Op("<-").Id(l.ctx).Dot("Done").Call()).Block(
-					jen.Return(jen.Qual(pkgContext, "Cause").Call(jen.Id(l.ctx))),
-				),
-			),
-		)}
+		// WaitClosed gives up at the step's deadline: no goroutine is left
+		// behind.
+		body = []jen.Code{jen.Return(jen.Qual(RuntimePath, "WaitClosed").Call(jen.Id(l.ctx), v()))}
 	case StepCall, StepEach:
 		if st.Chan {
 			body = []jen.Code{jen.Close(v())}
@@ -621,16 +616,17 @@ func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 			body = append([]jen.Code{jen.If(jen.Id(l.force)).Block(e.call(v(), st.Force, true, inPlace)...)}, e.call(v(), st.Method, false, inPlace)...)
 		}
 	}
-	// Elements are skipped in Take; fields here.
-	if st.Each != nil || st.Skip == SkipNever {
+	// Elements are skipped in Take; fields here. WaitClosed skips a nil
+	// channel itself.
+	if st.Each != nil || st.Skip == SkipNever || st.Kind == StepWaitChan {
 		return body
 	}
 	if len(body) == 1 {
-		return []jen.Code{jen.If(e.present(cl, st, v())).Block(body...)}
+		return []jen.Code{jen.If(e.present(cl, st, test())).Block(body...)}
 	}
-	absent := v().Op("==").Nil()
+	absent := test().Op("==").Nil()
 	if st.Skip == SkipZero || st.Skip == SkipVarying {
-		absent = e.present(cl, st, v())
+		absent = e.present(cl, st, test())
 		absent = jen.Op("!").Parens(absent)
 	}
 	return append([]jen.Code{jen.If(absent).Block(jen.Return(jen.Nil()))}, body...)
@@ -746,19 +742,23 @@ func stepDoc(st *Step) string {
 // starting with first and the others with rest.
 func wrap(first, rest, text string) string {
 	var b strings.Builder
-	line := first
-	empty := true
-	for _, word := range strings.Fields(text) {
-		if !empty && len(line)+1+len(word) > 92 {
-			b.WriteString(line + "\n")
-			line, empty = rest, true
+	b.Grow(len(text) + len(text)/64*(len(rest)+1) + len(first) + 1)
+	b.WriteString(first)
+	width, empty := len(first), true
+	for word := range strings.FieldsSeq(text) {
+		if !empty && width+1+len(word) > 92 {
+			b.WriteString("\n")
+			b.WriteString(rest)
+			width, empty = len(rest), true
 		}
 		if !empty {
-			line += " "
+			b.WriteByte(' ')
+			width++
 		}
-		line += word
+		b.WriteString(word)
+		width += len(word)
 		empty = false
 	}
-	b.WriteString(line + "\n")
+	b.WriteString("\n")
 	return b.String()
 }

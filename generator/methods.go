@@ -107,6 +107,9 @@ func (c *checker) methodProblem(t types.Type, name, tstr string) string {
 	case *types.Var:
 		return fmt.Sprintf("%s is a field of %s, not a method; name a method with one of the shapes %s", name, tstr, acceptedShapes)
 	}
+	if _, isChan := t.Underlying().(*types.Chan); isChan {
+		return fmt.Sprintf("%s has no method %s; write //cleanup:close without a method to close the channel", tstr, name)
+	}
 	if _, isEach := t.Underlying().(*types.Slice); isEach {
 		return fmt.Sprintf("neither %s nor its elements have a method %s; name a method with one of the shapes %s", tstr, name, acceptedShapes)
 	}

@@ -154,6 +154,11 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 	if !ok || !fok {
 		return false
 	}
+	if each.Map && !spellable(each.Key, c.pkg) {
+		c.errorf(dir.Pos, "//cleanup:close cannot serve field %s of type %s: the generated code must name its key type %s, which is unexported in another package; use a map whose key type this package can name, or a slice",
+			name, tstr, types.TypeString(each.Key, types.RelativeTo(c.pkg)))
+		return false
+	}
 	st.Kind, st.Each, st.Force = StepEach, each, force
 	st.Method = c.cycleAware(elem, dir, call, !each.Map)
 	st.Skip = skipOf(elem)
@@ -329,6 +334,66 @@ func (c *checker) lock(cl *Client, d *TypeDecl, v *types.Var, dir directive) (*L
 	l := &Lock{Field: dir.Lock, RW: rw}
 	cl.Locks = append(cl.Locks, l)
 	return l, true
+}
+
+// spellable reports whether code in package local can spell t: it names no
+// unexported type, and no struct with unexported fields, of another
+// package.
+func spellable(t types.Type, local *types.Package) bool {
+	foreign := func(obj types.Object) bool {
+		return obj.Pkg() != nil && obj.Pkg() != local && !obj.Exported()
+	}
+	switch t := t.(type) {
+	case *types.Alias:
+		return !foreign(t.Obj()) && typeListSpellable(t.TypeArgs(), local)
+	case *types.Named:
+		return !foreign(t.Obj()) && typeListSpellable(t.TypeArgs(), local)
+	case *types.Pointer:
+		return spellable(t.Elem(), local)
+	case *types.Slice:
+		return spellable(t.Elem(), local)
+	case *types.Array:
+		return spellable(t.Elem(), local)
+	case *types.Chan:
+		return spellable(t.Elem(), local)
+	case *types.Map:
+		return spellable(t.Key(), local) && spellable(t.Elem(), local)
+	case *types.Struct:
+		for i := range t.NumFields() {
+			if f := t.Field(i); foreign(f) || !spellable(f.Type(), local) {
+				return false
+			}
+		}
+	case *types.Interface:
+		for i := range t.NumExplicitMethods() {
+			if m := t.ExplicitMethod(i); foreign(m) || !spellable(m.Type(), local) {
+				return false
+			}
+		}
+		for i := range t.NumEmbeddeds() {
+			if !spellable(t.EmbeddedType(i), local) {
+				return false
+			}
+		}
+	case *types.Signature:
+		for _, tuple := range []*types.Tuple{t.Params(), t.Results()} {
+			for i := range tuple.Len() {
+				if !spellable(tuple.At(i).Type(), local) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+func typeListSpellable(list *types.TypeList, local *types.Package) bool {
+	for i := range list.Len() {
+		if !spellable(list.At(i), local) {
+			return false
+		}
+	}
+	return true
 }
 
 // eachOf reports whether t is a slice, array or map, and how its elements

@@ -36,6 +36,10 @@ type Weighted []struct {
 
 type Ring [2]*conn
 
+type key struct{ id int }
+
+type ByKey map[key]*conn
+
 func NewConns() Conns { return Conns{{}, nil, {}} }
 
 func NewRegistry() Registry { return Registry{"a": {}} }
@@ -94,6 +98,20 @@ type App struct {
 	ring lib.Ring
 }
 `,
+		"bad/bad.go": `package bad
+
+import (
+	"example.com/e2e/lib"
+	"github.com/cleanupgen/cleanupgen/runtime"
+)
+
+//cleanup:client
+type Bad struct {
+	guard runtime.Guard
+	//cleanup:close
+	byKey lib.ByKey
+}
+`,
 		"app/app_test.go": `package app
 
 import (
@@ -110,12 +128,20 @@ func TestClose(t *testing.T) {
 }
 `,
 	})
-	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./..."}}))
+	// A map keyed by such a type is a diagnostic, not an internal error:
+	// the generated code must name its keys.
+	err := Run(Config{Dir: dir, Patterns: []string{"./bad"}})
+	var ds Diagnostics
+	require.ErrorAs(t, err, &ds)
+	require.Len(t, ds, 1)
+	assert.Contains(t, ds[0].Msg, "must name its key type example.com/e2e/lib.key, which is unexported in another package")
+
+	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./app", "./lib"}}))
 	assert.FileExists(t, filepath.Join(dir, "app", DefaultOutput))
 	assert.FileExists(t, filepath.Join(dir, "lib", "zz_generated_cleanup_x_test.go"))
-	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./..."}, Check: true}))
-	requireBuilds(t, dir, "./...")
-	out, err := goCmd(t, dir, "test", "-count=1", "./...")
+	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./app", "./lib"}, Check: true}))
+	requireBuilds(t, dir, "./app", "./lib")
+	out, err := goCmd(t, dir, "test", "-count=1", "./app", "./lib")
 	require.NoError(t, err, "go test:\n%s", out)
 }
 

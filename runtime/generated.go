@@ -31,3 +31,24 @@ func CallClose(ctx context.Context, c io.Closer) error {
 func IsZero[T any](v T) bool {
 	return reflect.ValueOf(&v).Elem().IsZero()
 }
+
+// WaitClosed waits for ch to be closed, discarding the values received
+// meanwhile, for a //cleanup:wait step on a channel: it returns nil once ch
+// is closed, or context.Cause(ctx) when ctx is done first, so that no
+// goroutine is left behind. A nil ch is never closed: WaitClosed returns
+// nil at once, as a step skips a nil field.
+func WaitClosed[T any](ctx context.Context, ch <-chan T) error {
+	if ch == nil {
+		return nil
+	}
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return nil
+			}
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}

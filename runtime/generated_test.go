@@ -51,3 +51,22 @@ func TestIsZero(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitClosed(t *testing.T) {
+	ch := make(chan int, 2)
+	ch <- 1
+	ch <- 2
+	close(ch)
+	if err := WaitClosed(context.Background(), ch); err != nil {
+		t.Errorf("WaitClosed(closed) = %v, want nil", err)
+	}
+	if err := WaitClosed[int](context.Background(), nil); err != nil {
+		t.Errorf("WaitClosed(nil) = %v, want nil", err)
+	}
+	cause := errors.New("deadline")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(cause)
+	if err := WaitClosed(ctx, make(chan struct{})); !errors.Is(err, cause) {
+		t.Errorf("WaitClosed(open, done ctx) = %v, want the cause", err)
+	}
+}

@@ -150,18 +150,7 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 	case 1:
 		r.wg.Wait()
 	case 2:
-		if r.done != nil {
-			for {
-				select {
-				case _, ok := <-r.done:
-					if !ok {
-						return nil
-					}
-				case <-ctx.Done():
-					return context.Cause(ctx)
-				}
-			}
-		}
+		return runtime.WaitClosed(ctx, r.done)
 	case 3:
 		if r.srv == nil {
 			return nil

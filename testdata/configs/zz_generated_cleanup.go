@@ -138,7 +138,7 @@ func (r *cleanupAppRefs) Close(ctx context.Context, step, elem int, force bool) 
 			return runtime.CallClose(ctx, r.tracer)
 		}
 	case 3:
-		if !runtime.IsZero((*r.fd)) {
+		if !runtime.IsZero(*r.fd) {
 			return (*r.fd).Close()
 		}
 	case 4:

@@ -23,6 +23,8 @@ type Chans struct {
 	//+cleanup:close
 	d io.Closer
 	e io.Closer //+cleanup:close // why
+	//cleanup:close Close
+	f chan int
 }
 
 // Unitless has a timeout without a unit: one diagnostic, not one per field.

@@ -317,18 +317,7 @@ func (*cleanupChansRefs) Name(int, int) string {
 func (r2 *cleanupChansRefs) Close(ctx context1.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		if r2.ch != nil {
-			for {
-				select {
-				case _, ok := <-r2.ch:
-					if !ok {
-						return nil
-					}
-				case <-ctx.Done():
-					return context1.Cause(ctx)
-				}
-			}
-		}
+		return runtime1.WaitClosed(ctx, r2.ch)
 	}
 	return nil
 }

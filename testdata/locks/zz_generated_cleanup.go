@@ -156,18 +156,7 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 			r.cancel()
 		}
 	case 1:
-		if r.done != nil {
-			for {
-				select {
-				case _, ok := <-r.done:
-					if !ok {
-						return nil
-					}
-				case <-ctx.Done():
-					return context.Cause(ctx)
-				}
-			}
-		}
+		return runtime.WaitClosed(ctx, r.done)
 	case 2:
 		if r.conn != nil {
 			return runtime.CallClose(ctx, r.conn)

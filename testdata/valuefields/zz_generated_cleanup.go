@@ -149,18 +149,7 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 	case 4:
 		return r.named[r.namedKeys[elem]].Revoke()
 	case 5:
-		if r.done != nil {
-			for {
-				select {
-				case _, ok := <-r.done:
-					if !ok {
-						return nil
-					}
-				case <-ctx.Done():
-					return context.Cause(ctx)
-				}
-			}
-		}
+		return runtime.WaitClosed(ctx, r.done)
 	}
 	return nil
 }
