@@ -3,7 +3,6 @@ package generator
 import (
 	"bytes"
 	"fmt"
-	"go/format"
 	"go/types"
 	"sort"
 	"strings"
@@ -38,7 +37,6 @@ type emitter struct {
 // deterministic for the same model.
 func emit(p *Package) ([]byte, error) {
 	f := jen.NewFilePathName(p.Path, p.Name)
-	f.NoFormat = true // formatted once, below
 	f.HeaderComment(Header)
 	taken := copySet(p.names)
 	for _, cl := range p.Clients {
@@ -76,19 +74,19 @@ func emit(p *Package) ([]byte, error) {
 			f.ImportAlias(path, alias)
 		}
 	}
+	// Render formats the file, the one formatting pass; grouping the
+	// imports afterwards keeps it gofmt-clean.
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", p.Path, err)
 	}
-	out, err := format.Source(groupImports(buf.Bytes()))
-	if err != nil {
-		return nil, fmt.Errorf("formatting %s: %w", p.Path, err)
-	}
-	return out, nil
+	return groupImports(buf.Bytes()), nil
 }
 
 // groupImports puts the standard library imports of jennifer's single
-// import block first and the others after a blank line, as goimports does.
+// import block, sorted by path, first and the others after a blank line,
+// as goimports does. gofmt sorts each group alone and aligns nothing in an
+// import block, so the result is as gofmt-clean as src.
 func groupImports(src []byte) []byte {
 	start := bytes.Index(src, []byte("\nimport (\n"))
 	if start < 0 {
@@ -125,7 +123,7 @@ func groupImports(src []byte) []byte {
 // generic is s[P, Q] for the client's type parameters, or s.
 func generic(cl *Client, s *jen.Statement) *jen.Statement {
 	if cl.Generic() {
-		s.Types(typeArgNames(cl.TypeParams)...)
+		s.Types(typeArgNames(cl.TypeParamNames)...)
 	}
 	return s
 }
@@ -138,13 +136,18 @@ func (e *emitter) client(cl *Client) {
 	r := func() *jen.Statement { return jen.Id(l.r) }
 	typeName := e.p.Name + "." + cl.Name
 
-	f.Commentf("Close is CloseContext(context.Background()): it returns within %s.", cl.Timeout)
-	f.Func().Params(x().Op("*").Add(recv())).Id("Close").Params().Error().Block(
-		jen.Return(x().Dot("CloseContext").Call(jen.Qual(pkgContext, "Background").Call())),
-	)
-	f.Line()
+	closeName := "CloseContext"
+	if cl.Method != "" {
+		closeName = cl.Method
+	} else {
+		f.Commentf("Close is CloseContext(context.Background()): it returns within %s.", cl.Timeout)
+		f.Func().Params(x().Op("*").Add(recv())).Id("Close").Params().Error().Block(
+			jen.Return(x().Dot("CloseContext").Call(jen.Qual(pkgContext, "Background").Call())),
+		)
+		f.Line()
+	}
 
-	comment(f, closeContextDoc(cl, l.x))
+	comment(f, closeContextDoc(cl, closeName, l.x))
 	planType := jen.Qual(RuntimePath, "Plan").Types(recv(), refs())
 	guardArgs := []jen.Code{jen.Id(l.ctx), jen.Op("&").Add(x()).Dot(cl.Guard), x()}
 	steps := jen.Index().Qual(RuntimePath, "Step").ValuesFunc(func(g *jen.Group) {
@@ -179,7 +182,7 @@ func (e *emitter) client(cl *Client) {
 		// instantiation's is made once and kept in a sync.Map, keyed by a
 		// nil pointer of the instantiated type (no allocation to look it up).
 		key := func() *jen.Statement { return jen.Parens(jen.Op("*").Add(recv())).Call(jen.Nil()) }
-		f.Func().Params(x().Op("*").Add(recv())).Id("CloseContext").Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
+		f.Func().Params(x().Op("*").Add(recv())).Id(closeName).Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
 			jen.List(jen.Id(l.p), jen.Id(l.ok)).Op(":=").Id(cl.PlansName).Dot("Load").Call(key()),
 			jen.If(jen.Op("!").Id(l.ok)).Block(
 				jen.List(jen.Id(l.p), jen.Id("_")).Op("=").Id(cl.PlansName).Dot("LoadOrStore").Call(key(), jen.Op("&").Add(planFields(jen.Id(cl.PlanName)))),
@@ -193,7 +196,7 @@ func (e *emitter) client(cl *Client) {
 		f.Commentf("%s holds the teardown plan of each instantiation of %s.", cl.PlansName, cl.Name)
 		f.Var().Id(cl.PlansName).Qual(pkgSync, "Map")
 	} else {
-		f.Func().Params(x().Op("*").Add(recv())).Id("CloseContext").Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
+		f.Func().Params(x().Op("*").Add(recv())).Id(closeName).Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
 			jen.Return(jen.Id(cl.PlanName).Dot("Close").Call(guardArgs...)),
 		)
 		f.Line()
@@ -226,7 +229,7 @@ func (e *emitter) client(cl *Client) {
 	f.Commentf("%s holds the fields of %s that its steps use.", cl.RefsName, cl.Name)
 	decl := f.Type().Id(cl.RefsName)
 	if cl.Generic() {
-		decl.Types(e.w.typeParams(cl.TypeParams)...)
+		decl.Types(e.w.typeParams(cl.TypeParams, cl.TypeParamNames)...)
 	}
 	decl.Struct(fields...)
 	f.Line()
@@ -234,13 +237,16 @@ func (e *emitter) client(cl *Client) {
 	// The compile-time guard.
 	f.Commentf("If this does not compile, run cleanupgen again: a field of %s that it manages was", cl.Name)
 	f.Comment("renamed, removed or retyped.")
-	checks := []jen.Code{jen.Var().Id("_").Qual(RuntimePath, "Refs").Types(recv()).Op("=").Parens(jen.Op("*").Add(refs())).Call(jen.Nil())}
+	checks := []jen.Code{
+		jen.Var().Id("_").Qual(RuntimePath, "Refs").Types(recv()).Op("=").Parens(jen.Op("*").Add(refs())).Call(jen.Nil()),
+		jen.Var().Id("_").Qual(RuntimePath, "StepTaker").Types(recv()).Op("=").Parens(jen.Op("*").Add(refs())).Call(jen.Nil()),
+	}
 	for _, fld := range cl.Fields {
 		checks = append(checks, jen.Var().Id("_").Op("*").Add(e.w.typ(fld.Type)).Op("=").Op("&").Add(x()).Dot(fld.Name))
 	}
 	guard := f.Func().Id("_")
 	if cl.Generic() {
-		guard.Types(e.w.typeParams(cl.TypeParams)...)
+		guard.Types(e.w.typeParams(cl.TypeParams, cl.TypeParamNames)...)
 	}
 	guard.Params(x().Op("*").Add(recv())).Block(checks...)
 	f.Line()
@@ -249,13 +255,34 @@ func (e *emitter) client(cl *Client) {
 	method := func(recvName string) *jen.Statement {
 		return f.Func().Params(jen.Id(recvName).Op("*").Add(refs()))
 	}
-	method(l.r).Id("Take").Params(x().Op("*").Add(recv())).BlockFunc(func(g *jen.Group) {
-		e.locked(g, cl, false, func(fld *Field) {
-			if fld.Step != nil {
-				e.take(g, cl, fld.Step)
-			}
-		})
-	})
+	if len(cl.Steps) == 0 {
+		method("").Id("Take").Params(jen.Op("*").Add(recv())).Block()
+		f.Line()
+		method("").Id("TakeStep").Params(jen.Op("*").Add(recv()), jen.Int()).Block()
+	} else {
+		method(l.r).Id("Take").Params(x().Op("*").Add(recv())).Block(
+			jen.For(jen.Id(l.step).Op(":=").Range().Lit(len(cl.Steps))).Block(
+				r().Dot("TakeStep").Call(x(), jen.Id(l.step)),
+			),
+		)
+		f.Line()
+		method(l.r).Id("TakeStep").Params(x().Op("*").Add(recv()), jen.Id(l.step).Int()).Block(
+			jen.Switch(jen.Id(l.step)).BlockFunc(func(g *jen.Group) {
+				for i, st := range cl.Steps {
+					g.Case(jen.Lit(i)).BlockFunc(func(g *jen.Group) {
+						lock := st.Field.Lock
+						if lock != nil {
+							g.Add(e.lockCall(lock, false, true))
+						}
+						e.take(g, cl, st)
+						if lock != nil {
+							g.Add(e.lockCall(lock, false, false))
+						}
+					})
+				}
+			}),
+		)
+	}
 	f.Line()
 	method("").Id("Drop").Params(x().Op("*").Add(recv())).BlockFunc(func(g *jen.Group) {
 		zeros := map[string]string{}
@@ -272,6 +299,9 @@ func (e *emitter) client(cl *Client) {
 			zero := jen.Nil()
 			if tp, ok := types.Unalias(fld.Type).(*types.TypeParam); ok {
 				zero = jen.Id(zeros[tp.Obj().Name()])
+			} else if fld.Varies {
+				// nil, or a struct's zero value, in whichever configuration.
+				zero = jen.Op("*").New(e.w.typ(fld.Type))
 			}
 			g.Add(x()).Dot(fld.Name).Op("=").Add(zero)
 		})
@@ -293,7 +323,14 @@ func (e *emitter) client(cl *Client) {
 		method(l.r).Id("Len").Params(jen.Id(l.step).Int()).Int().Block(
 			jen.Switch(jen.Id(l.step)).BlockFunc(func(g *jen.Group) {
 				for i, st := range each {
-					g.Case(jen.Lit(eachIndex[i])).Block(jen.Return(jen.Len(r().Dot(st.Ref))))
+					n := st.Ref
+					switch {
+					case st.Each.Map:
+						n = st.Each.Keys
+					case st.Each.At != "":
+						n = st.Each.At
+					}
+					g.Case(jen.Lit(eachIndex[i])).Block(jen.Return(jen.Len(r().Dot(n))))
 				}
 			}),
 			jen.Return(jen.Lit(0)),
@@ -343,7 +380,8 @@ func (e *emitter) client(cl *Client) {
 
 // locked calls each for every field of cl in declaration order, the fields
 // without a lock first, then those of each lock between its Lock and
-// Unlock; read uses RLock for a sync.RWMutex.
+// Unlock; read uses RLock for a sync.RWMutex. A write skips the fields
+// that are not dropped.
 func (e *emitter) locked(g *jen.Group, cl *Client, write bool, each func(*Field)) {
 	for _, fld := range cl.Fields {
 		if fld.Lock == nil {
@@ -351,26 +389,42 @@ func (e *emitter) locked(g *jen.Group, cl *Client, write bool, each func(*Field)
 		}
 	}
 	for _, lock := range cl.Locks {
-		lockName, unlockName := "Lock", "Unlock"
-		if lock.RW && !write {
-			lockName, unlockName = "RLock", "RUnlock"
-		}
-		g.Id(e.l.x).Dot(lock.Field).Dot(lockName).Call()
+		var fields []*Field
 		for _, fld := range cl.Fields {
-			if fld.Lock == lock {
-				each(fld)
+			if fld.Lock == lock && (!write || fld.Drop) {
+				fields = append(fields, fld)
 			}
 		}
-		g.Id(e.l.x).Dot(lock.Field).Dot(unlockName).Call()
+		if len(fields) == 0 {
+			continue // drop=false: nothing to write under it
+		}
+		g.Add(e.lockCall(lock, write, true))
+		for _, fld := range fields {
+			each(fld)
+		}
+		g.Add(e.lockCall(lock, write, false))
 	}
+}
+
+// lockCall is x.mu.Lock(), or Unlock, RLock and RUnlock: read uses the read
+// lock of a sync.RWMutex.
+func (e *emitter) lockCall(lock *Lock, write, acquire bool) *jen.Statement {
+	name := "Lock"
+	if lock.RW && !write {
+		name = "RLock"
+	}
+	if !acquire {
+		name = strings.Replace(name, "Lock", "Unlock", 1)
+	}
+	return jen.Id(e.l.x).Dot(lock.Field).Dot(name).Call()
 }
 
 // refType is the type of a step's refs field.
 func (e *emitter) refType(st *Step) *jen.Statement {
-	if st.Each != nil {
-		return jen.Index().Add(e.w.typ(st.Each.Elem))
-	}
 	t := e.w.typ(st.Field.Type)
+	if st.Each != nil && !(st.Addr && isArray(st.Field.Type)) {
+		return t
+	}
 	if st.Addr {
 		return jen.Op("*").Add(t)
 	}
@@ -385,6 +439,11 @@ func isArray(t types.Type) bool {
 }
 
 // take adds the statements of Take that copy a step's field.
+//
+// A collection is held whole, in its field's own type, and its elements are
+// named by index or key: the element type is never spelled, since a
+// collection of another package may hold elements of an unexported type
+// (Conns []*conn) that this package cannot name.
 func (e *emitter) take(g *jen.Group, cl *Client, st *Step) {
 	l := e.l
 	src := func() *jen.Statement { return jen.Id(l.x).Dot(st.Field.Name) }
@@ -392,36 +451,40 @@ func (e *emitter) take(g *jen.Group, cl *Client, st *Step) {
 	switch {
 	case st.Each == nil && st.Addr:
 		g.Add(ref()).Op("=").Op("&").Add(src())
+		return
 	case st.Each == nil:
 		g.Add(ref()).Op("=").Add(src())
-	case !st.Each.Map && st.Skip == SkipNever:
-		whole := src()
-		if isArray(st.Field.Type) {
-			whole = src().Index(jen.Op(":"))
-		}
-		if st.Addr {
-			g.Add(ref()).Op("=").Add(whole) // used in place
-		} else {
-			g.Add(ref()).Op("=").Qual(pkgSlices, "Clone").Call(whole)
-		}
-	default:
-		k := l.i
-		if st.Each.Map {
-			k = l.k
-		}
-		body := []jen.Code{
-			ref().Op("=").Append(ref(), jen.Id(l.e)),
-		}
-		if st.Each.Map {
-			body = append(body, jen.Id(l.r).Dot(st.Each.Keys).Op("=").Append(jen.Id(l.r).Dot(st.Each.Keys), jen.Id(k)))
-		} else {
-			body = append(body, jen.Id(l.r).Dot(st.Each.At).Op("=").Append(jen.Id(l.r).Dot(st.Each.At), jen.Id(k)))
+		return
+	case st.Each.Map:
+		// A copy of the elements that hold a resource, by key: made
+		// without the maps package, which the package may not import.
+		set := []jen.Code{
+			ref().Index(jen.Id(l.k)).Op("=").Id(l.e),
+			jen.Id(l.r).Dot(st.Each.Keys).Op("=").Append(jen.Id(l.r).Dot(st.Each.Keys), jen.Id(l.k)),
 		}
 		if st.Skip != SkipNever {
-			body = []jen.Code{jen.If(e.present(cl, st, jen.Id(l.e))).Block(body...)}
+			set = []jen.Code{jen.If(e.present(cl, st, jen.Id(l.e))).Block(set...)}
 		}
-		g.For(jen.List(jen.Id(k), jen.Id(l.e)).Op(":=").Range().Add(src())).Block(body...)
+		g.Add(ref()).Op("=").Make(e.w.typ(st.Field.Type), jen.Len(src()))
+		g.For(jen.List(jen.Id(l.k), jen.Id(l.e)).Op(":=").Range().Add(src())).Block(set...)
+		return
+	case isArray(st.Field.Type) && st.Addr:
+		g.Add(ref()).Op("=").Op("&").Add(src()) // used in place
+	case isArray(st.Field.Type):
+		g.Add(ref()).Op("=").Add(src())
+	case st.Addr:
+		g.Add(ref()).Op("=").Add(src()) // used in place
+	default:
+		g.Add(ref()).Op("=").Qual(pkgSlices, "Clone").Call(src())
 	}
+	index, k := st.Each.At, l.i
+	if index == "" {
+		return // every element, by its index
+	}
+	add := jen.Id(l.r).Dot(index).Op("=").Append(jen.Id(l.r).Dot(index), jen.Id(k))
+	g.For(jen.List(jen.Id(k), jen.Id(l.e)).Op(":=").Range().Add(ref())).Block(
+		jen.If(e.present(cl, st, jen.Id(l.e))).Block(add),
+	)
 }
 
 // present is the condition under which v, a step's field or element,
@@ -434,6 +497,9 @@ func (e *emitter) present(cl *Client, st *Step, v *jen.Statement) *jen.Statement
 		}
 		tp := types.Unalias(t).(*types.TypeParam).Obj().Name()
 		return jen.Op("!").Id(e.l.r).Dot(cl.zeroMethods[tp]).Call(v)
+	}
+	if st.Skip == SkipVarying {
+		return jen.Op("!").Qual(RuntimePath, "IsZero").Call(v)
 	}
 	return v.Op("!=").Nil()
 }
@@ -478,13 +544,21 @@ func (e *emitter) keyName(st *Step) *jen.Statement {
 }
 
 // call is v.M(ctx) as statements: return its error, or call it and go on
-// to the switch's return nil; ret forces a return after a call without an error.
-func (e *emitter) call(v *jen.Statement, m *Call, ret bool) []jen.Code {
+// to the switch's return nil; ret forces a return after a call without an
+// error. inPlace says v is an element used in place, whose Close may need
+// its address.
+func (e *emitter) call(v *jen.Statement, m *Call, ret, inPlace bool) []jen.Code {
 	var args []jen.Code
 	if m.Ctx {
 		args = append(args, jen.Id(e.l.ctx))
 	}
-	c := v.Dot(m.Method).Call(args...)
+	c := v.Clone().Dot(m.Method).Call(args...)
+	if m.Dynamic {
+		if inPlace {
+			v = jen.Op("&").Add(v)
+		}
+		c = jen.Qual(RuntimePath, "CallClose").Call(jen.Id(e.l.ctx), v)
+	}
 	switch {
 	case m.Err:
 		return []jen.Code{jen.Return(c)}
@@ -497,13 +571,30 @@ func (e *emitter) call(v *jen.Statement, m *Call, ret bool) []jen.Code {
 // closeStep is the body of a step's case in Close.
 func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 	l := e.l
-	v := func() *jen.Statement {
+	// test is what present and absent test; v is what is called.
+	test := func() *jen.Statement {
 		s := jen.Id(l.r).Dot(st.Ref)
-		if st.Each != nil {
+		switch {
+		case st.Each == nil:
+		case st.Each.Map:
+			s.Index(jen.Id(l.r).Dot(st.Each.Keys).Index(jen.Id(l.elem)))
+		case st.Each.At != "":
+			s.Index(jen.Id(l.r).Dot(st.Each.At).Index(jen.Id(l.elem)))
+		default:
 			s.Index(jen.Id(l.elem))
+		}
+		if st.Each == nil && st.Skip == SkipVarying {
+			s = jen.Op("*").Add(s)
 		}
 		return s
 	}
+	v := test
+	if st.Each == nil && st.Skip == SkipVarying {
+		// Held by address: (*p).M() calls M whether the type is a pointer
+		// or a struct with pointer methods.
+		v = func() *jen.Statement { return jen.Parens(test()) }
+	}
+	inPlace := st.Each != nil && st.Addr
 	var body []jen.Code
 	switch st.Kind {
 	case StepCancel:
@@ -511,34 +602,31 @@ func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 	case StepWaitGroup:
 		body = []jen.Code{v().Dot("Wait").Call()}
 	case StepWaitChan:
-		// Receiving gives up at the step's deadline: no goroutine is left behind.
-		body = []jen.Code{jen.For().Block(
-			jen.Select().Block(
-				jen.Case(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Op("<-").Add(v())).Block(
-					jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Nil())),
-				),
-				jen.Case(jen.Op("<-").Id(l.ctx).Dot("Done").Call()).Block(
-					jen.Return(jen.Qual(pkgContext, "Cause").Call(jen.Id(l.ctx))),
-				),
-			),
-		)}
+		// WaitClosed gives up at the step's deadline: no goroutine is left
+		// behind.
+		body = []jen.Code{jen.Return(jen.Qual(RuntimePath, "WaitClosed").Call(jen.Id(l.ctx), v()))}
 	case StepCall, StepEach:
+		if st.Chan {
+			body = []jen.Code{jen.Close(v())}
+			break
+		}
 		if st.Force == nil {
-			body = e.call(v(), st.Method, false)
+			body = e.call(v(), st.Method, false, inPlace)
 		} else {
-			body = append([]jen.Code{jen.If(jen.Id(l.force)).Block(e.call(v(), st.Force, true)...)}, e.call(v(), st.Method, false)...)
+			body = append([]jen.Code{jen.If(jen.Id(l.force)).Block(e.call(v(), st.Force, true, inPlace)...)}, e.call(v(), st.Method, false, inPlace)...)
 		}
 	}
-	// Elements are skipped in Take; fields here.
-	if st.Each != nil || st.Skip == SkipNever {
+	// Elements are skipped in Take; fields here. WaitClosed skips a nil
+	// channel itself.
+	if st.Each != nil || st.Skip == SkipNever || st.Kind == StepWaitChan {
 		return body
 	}
 	if len(body) == 1 {
-		return []jen.Code{jen.If(e.present(cl, st, v())).Block(body...)}
+		return []jen.Code{jen.If(e.present(cl, st, test())).Block(body...)}
 	}
-	absent := v().Op("==").Nil()
-	if st.Skip == SkipZero {
-		absent = e.present(cl, st, v())
+	absent := test().Op("==").Nil()
+	if st.Skip == SkipZero || st.Skip == SkipVarying {
+		absent = e.present(cl, st, test())
 		absent = jen.Op("!").Parens(absent)
 	}
 	return append([]jen.Code{jen.If(absent).Block(jen.Return(jen.Nil()))}, body...)
@@ -559,6 +647,9 @@ func stepValue(st *Step) *jen.Statement {
 		}
 		if st.Each != nil {
 			g.Id("Each").Op(":").True()
+		}
+		if st.Chan {
+			g.Id("NoLateStart").Op(":").True()
 		}
 	})
 }
@@ -586,9 +677,9 @@ func durationCode(d time.Duration) *jen.Statement {
 
 // closeContextDoc is the doc comment of the generated CloseContext: what is
 // specific to the client. The contract is runtime.Plan.Close's.
-func closeContextDoc(cl *Client, x string) string {
+func closeContextDoc(cl *Client, name, x string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "CloseContext tears %s down by the earlier of ctx's deadline and %s from now", x, cl.Timeout)
+	fmt.Fprintf(&b, "%s tears %s down by the earlier of ctx's deadline and %s from now", name, x, cl.Timeout)
 	if len(cl.Steps) == 0 {
 		b.WriteString("; it has no steps.\n")
 	} else {
@@ -651,19 +742,23 @@ func stepDoc(st *Step) string {
 // starting with first and the others with rest.
 func wrap(first, rest, text string) string {
 	var b strings.Builder
-	line := first
-	empty := true
-	for _, word := range strings.Fields(text) {
-		if !empty && len(line)+1+len(word) > 92 {
-			b.WriteString(line + "\n")
-			line, empty = rest, true
+	b.Grow(len(text) + len(text)/64*(len(rest)+1) + len(first) + 1)
+	b.WriteString(first)
+	width, empty := len(first), true
+	for word := range strings.FieldsSeq(text) {
+		if !empty && width+1+len(word) > 92 {
+			b.WriteString("\n")
+			b.WriteString(rest)
+			width, empty = len(rest), true
 		}
 		if !empty {
-			line += " "
+			b.WriteByte(' ')
+			width++
 		}
-		line += word
+		b.WriteString(word)
+		width += len(word)
 		empty = false
 	}
-	b.WriteString(line + "\n")
+	b.WriteString("\n")
 	return b.String()
 }

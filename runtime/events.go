@@ -5,9 +5,9 @@ import (
 	"log/slog"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // Events (log records and observer calls) are delivered after the fact, off
@@ -26,25 +26,33 @@ const queueSize = 1 << 14
 type event struct {
 	ended    reporter // a teardown whose caller returned
 	returned *returnedStep
+	failed   *refsFailure
 }
 
-// A reporter builds the Report of a teardown whose caller has returned,
-// with the budget of each step for the log records.
+// refsFailure is a Refs method (Take, Drop) that failed after the caller
+// of its teardown returned.
+type refsFailure struct {
+	ctx    context.Context // the caller's
+	client string
+	step   StepReport
+}
+
+// A reporter builds the Report of a teardown whose caller has returned.
 type reporter interface {
-	report() (Report, []time.Duration)
+	report() Report
 }
 
 // returnedStep is an abandoned step that returned at last.
 type returnedStep struct {
 	client string
-	name   func() string // named on the delivery goroutine
-	start  time.Time
-	end    time.Time
-	state  State
-	err    error
+	ctx    context.Context // the caller's
+	name   func() string   // named on the delivery goroutine
+	// step is what the StepReport says but its Name.
+	step StepReport
 }
 
-var delivery struct {
+// deliveryState is the queue of events and the state of their delivery.
+type deliveryState struct {
 	mu      sync.Mutex
 	queue   [queueSize]event
 	head, n int
@@ -55,6 +63,8 @@ var delivery struct {
 	queued, delivered uint64
 	flushers          []flusher
 }
+
+var delivery deliveryState
 
 // flusher is a Flush waiting for the events queued before it.
 type flusher struct {
@@ -85,10 +95,28 @@ func deliver(e event) {
 // drain delivers queued events until none is left. It stops in the same
 // critical section that finds the queue empty and counts the last event
 // delivered, so that once Flush has returned no goroutine is delivering.
+//
+// A log handler or an observer that calls runtime.Goexit (t.FailNow in a
+// test's observer) ends the goroutine that calls it, whatever recover does:
+// the event it was given counts as delivered, and a new goroutine goes on
+// with the rest.
 func drain() {
 	// A goroutine inherits the labels of the one that started it, a step's.
 	pprof.SetGoroutineLabels(context.Background())
 	d := &delivery
+	inEvent, completed := false, false
+	defer func() {
+		if completed {
+			return
+		}
+		if inEvent {
+			d.mu.Lock()
+			d.delivered++
+			d.releaseFlushers()
+			d.mu.Unlock()
+		}
+		go drain()
+	}()
 	d.mu.Lock()
 	for d.n > 0 || d.dropped > 0 {
 		var e event
@@ -100,31 +128,40 @@ func drain() {
 		}
 		dropped := d.dropped
 		d.dropped = 0
+		inEvent = e != (event{})
 		d.mu.Unlock()
 		if dropped > 0 {
 			recovered(func() {
 				slog.Default().LogAttrs(context.Background(), slog.LevelWarn,
 					"cleanup events dropped: the log handler or an observer is slow",
-					slog.Int("dropped", dropped))
+					slog.Int("cleanupgen.dropped", dropped))
 			})
 		}
-		if e == (event{}) {
+		if !inEvent {
 			d.mu.Lock()
 			continue
 		}
 		e.deliver()
 		d.mu.Lock()
+		inEvent = false
 		d.delivered++
-		d.flushers = slices.DeleteFunc(d.flushers, func(f flusher) bool {
-			if f.until <= d.delivered {
-				close(f.done)
-				return true
-			}
-			return false
-		})
+		d.releaseFlushers()
 	}
 	d.running = false
 	d.mu.Unlock()
+	completed = true
+}
+
+// releaseFlushers lets the Flush calls whose events have all been
+// delivered return. d.mu is held.
+func (d *deliveryState) releaseFlushers() {
+	d.flushers = slices.DeleteFunc(d.flushers, func(f flusher) bool {
+		if f.until <= d.delivered {
+			close(f.done)
+			return true
+		}
+		return false
+	})
 }
 
 // Flush waits until the log records and observer calls of every teardown
@@ -167,21 +204,29 @@ func (e event) deliver() {
 		s := e.returned
 		name := ""
 		recovered(func() { name = s.name() })
-		sr := StepReport{Name: name, State: s.state, Start: s.start, End: s.end, Err: s.err}
+		sr := s.step
+		sr.Name = name
 		recovered(func() {
 			l := slog.Default()
-			if !l.Enabled(context.Background(), slog.LevelInfo) {
+			ctx := orBackground(s.ctx)
+			if !l.Enabled(ctx, slog.LevelInfo) {
 				return
 			}
-			l.LogAttrs(context.Background(), slog.LevelInfo, "cleanup step returned after it was abandoned", stepAttrs(s.client, sr, 0)...)
+			l.LogAttrs(ctx, slog.LevelInfo, "cleanup step returned after it was abandoned", stepAttrs(s.client, sr)...)
 		})
 		eachObserver(func(o Observer) { o.Returned(s.client, sr) })
 		return
 	}
+	if f := e.failed; f != nil {
+		recovered(func() {
+			ctx := orBackground(f.ctx)
+			slog.Default().LogAttrs(ctx, slog.LevelWarn, "cleanup "+f.step.Name+" "+f.step.State.String(), stepAttrs(f.client, f.step)...)
+		})
+		return
+	}
 	var r Report
-	var budgets []time.Duration
-	recovered(func() { r, budgets = e.ended.report() })
-	recovered(func() { logReport(r, budgets) })
+	recovered(func() { r = e.ended.report() })
+	recovered(func() { logReport(r) })
 	eachObserver(func(o Observer) { o.Ended(r) })
 }
 
@@ -195,14 +240,14 @@ func recovered(fn func()) {
 // logReport logs each step of r through slog.Default: at Warn a step that
 // failed, panicked, timed out, was forced, was abandoned or was not started
 // by the deadline, at Debug one that succeeded.
-func logReport(r Report, budgets []time.Duration) {
+func logReport(r Report) {
 	l := slog.Default()
-	ctx := context.Background()
+	ctx := orBackground(r.Context)
 	debug := l.Enabled(ctx, slog.LevelDebug)
 	quietLog.debug.Store(debug)
 	quietLog.logger.Store(l)
 	warn := l.Enabled(ctx, slog.LevelWarn)
-	for i, s := range r.Steps {
+	for _, s := range r.Steps {
 		level := slog.LevelWarn
 		if s.State == StateOK {
 			if !debug {
@@ -212,31 +257,68 @@ func logReport(r Report, budgets []time.Duration) {
 		} else if !warn {
 			continue
 		}
-		var budget time.Duration
-		if i < len(budgets) {
-			budget = budgets[i]
-		}
-		l.LogAttrs(ctx, level, "cleanup step "+s.State.String(), stepAttrs(r.Client, s, budget)...)
+		l.LogAttrs(ctx, level, "cleanup step "+s.State.String(), stepAttrs(r.Client, s)...)
 	}
 }
 
+// orBackground returns ctx, or context.Background() when it is nil: log
+// records carry the caller's context, so that a handler that adds trace IDs
+// finds the caller's span.
+func orBackground(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
+}
+
+// The keys of the attributes of the runtime's log records: one namespace,
+// cleanupgen., shared with otelcleanup's attributes. The error is under
+// slog's usual "error".
+const (
+	keyClient   = "cleanupgen.client"
+	keyTeardown = "cleanupgen.teardown.id"
+	keyStep     = "cleanupgen.step"
+	keyField    = "cleanupgen.field"
+	keyIndex    = "cleanupgen.index"
+	keyPhase    = "cleanupgen.phase"
+	keyState    = "cleanupgen.state"
+	keyDuration = "cleanupgen.duration"
+	keyBudget   = "cleanupgen.budget"
+	keyForced   = "cleanupgen.forced"
+	keyStack    = "cleanupgen.stack"
+	keyError    = "error"
+)
+
 // stepAttrs returns the attributes of a log record about step s of client:
-// the client, the step, its state, its duration if it started, its budget
-// if positive, and its error if any.
-func stepAttrs(client string, s StepReport, budget time.Duration) []slog.Attr {
-	attrs := []slog.Attr{
-		slog.String("client", client),
-		slog.String("step", s.Name),
-		slog.String("state", s.State.String()),
+// the client, the teardown's ID, the step, its field and index when it is
+// an element of a collection, its phase, its state, its duration if it
+// started, its budget if positive, whether it was forced, where it was
+// stuck if known, and its error if any.
+func stepAttrs(client string, s StepReport) []slog.Attr {
+	attrs := make([]slog.Attr, 0, 12)
+	attrs = append(attrs,
+		slog.String(keyClient, client),
+		slog.Uint64(keyTeardown, s.Teardown),
+		slog.String(keyStep, s.Name),
+	)
+	if s.Index >= 0 {
+		attrs = append(attrs, slog.String(keyField, s.Field), slog.Int(keyIndex, s.Index))
 	}
+	attrs = append(attrs, slog.Int(keyPhase, s.Phase), slog.String(keyState, s.State.String()))
 	if !s.Start.IsZero() {
-		attrs = append(attrs, slog.Duration("duration", s.End.Sub(s.Start)))
+		attrs = append(attrs, slog.Duration(keyDuration, s.End.Sub(s.Start)))
 	}
-	if budget > 0 {
-		attrs = append(attrs, slog.Duration("budget", budget))
+	if s.Budget > 0 {
+		attrs = append(attrs, slog.Duration(keyBudget, s.Budget))
+	}
+	if s.Forced {
+		attrs = append(attrs, slog.Bool(keyForced, true))
+	}
+	if len(s.Stack) > 0 {
+		attrs = append(attrs, slog.String(keyStack, strings.Join(s.Stack, " <- ")))
 	}
 	if s.Err != nil {
-		attrs = append(attrs, slog.Any("error", s.Err))
+		attrs = append(attrs, slog.Any(keyError, s.Err))
 	}
 	return attrs
 }

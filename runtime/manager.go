@@ -22,8 +22,10 @@ type Manager struct {
 	ctx      context.Context // the tasks' context
 	parent   context.Context // the context NewManager was given
 	cancel   context.CancelFunc
-	deadline time.Time // zero when deadlines are off
+	deadline time.Time // zero when deadlines are off or the timeout saturated
+	on       bool      // deadlines are enabled
 	name     string
+	id       uint64 // the teardown's ID: Report.ID
 
 	start time.Time
 
@@ -35,8 +37,12 @@ type Manager struct {
 	idle chan struct{}
 	// over says Wait returned with tasks still running: they are
 	// abandoned, and abandoned counts those that still run.
-	over      bool
-	abandoned int
+	over       bool
+	abandoned  int
+	registered bool // in the set behind Abandoned
+	// probed is closed once the stacks of the tasks the first Wait
+	// abandoned are known (see probe).
+	probed chan struct{}
 	// waited says Wait has returned; err and end are what and when.
 	waited bool
 	err    error
@@ -45,6 +51,7 @@ type Manager struct {
 
 // managedTask is one task started by Manager.Go.
 type managedTask struct {
+	stack    []string // where it was stuck, once abandoned
 	result   TaskResult
 	start    time.Time
 	end      time.Time
@@ -68,22 +75,27 @@ func WithName(name string) Option {
 // Manager has no deadline and ignores ctx's cancellation: Wait waits for
 // every task.
 func NewManager(ctx context.Context, timeout time.Duration, opts ...Option) *Manager {
-	m := &Manager{name: "runtime.Manager", parent: ctx, start: time.Now()}
+	m := &Manager{name: "runtime.Manager", parent: ctx, id: newTeardownID(), start: time.Now(), on: DeadlinesEnabled()}
 	for _, opt := range opts {
 		opt(m)
 	}
-	m.ctx, m.deadline, m.cancel = teardownContext(ctx, m.start, timeout, DeadlinesEnabled())
+	deadline, fromCtx := deadlineOf(ctx, m.start, timeout, m.on)
+	m.ctx, m.cancel = teardownContext(ctx, m.start, deadline, fromCtx, m.on)
+	if !endless(m.start, deadline) {
+		m.deadline = deadline
+	}
+	m.ctx = context.WithValue(m.ctx, teardownIDKey{}, m.id)
 	return m
 }
 
 // Deadline returns the time by which Wait returns; the zero Time when
-// deadlines are off.
+// deadlines are off or the timeout saturated (math.MaxInt64: no deadline).
 func (m *Manager) Deadline() time.Time {
 	return m.deadline
 }
 
 // TimeRemaining returns the time left until the deadline: zero once it has
-// passed, and the largest Duration when deadlines are off.
+// passed, and the largest Duration when there is no deadline.
 func (m *Manager) TimeRemaining() time.Duration {
 	if m.deadline.IsZero() {
 		return math.MaxInt64
@@ -131,16 +143,17 @@ func (m *Manager) finish(t *managedTask, o outcome) {
 		return
 	}
 	// Wait has reported it abandoned: it leaves the set behind Abandoned.
+	s := m.stepReport(t)
+	s.End, s.State, s.Err = now, o.state(), o.err
 	deliver(event{returned: &returnedStep{
+		ctx:    m.parent,
 		client: m.name,
 		name:   func() string { return t.result.Name },
-		start:  t.start,
-		end:    now,
-		state:  o.state(),
-		err:    o.err,
+		step:   s,
 	}})
 	m.abandoned--
-	if m.abandoned == 0 {
+	if m.abandoned == 0 && m.registered {
+		m.registered = false
 		unregisterAbandoned(m)
 	}
 }
@@ -169,9 +182,12 @@ func (m *Manager) Wait() error {
 	}
 	m.mu.Unlock()
 	if idle != nil {
-		if m.deadline.IsZero() {
+		switch {
+		case !m.on:
 			<-idle
-		} else {
+		case m.deadline.IsZero(): // no deadline, but ctx may be cancelled
+			waitDeadline(idle, m.parent, func() { <-m.ctx.Done() }, m.start.Add(forever))
+		default:
 			waitDeadline(idle, m.parent, func() { <-m.ctx.Done() }, m.deadline)
 		}
 	}
@@ -191,7 +207,8 @@ func (m *Manager) Wait() error {
 				m.abandoned++
 			}
 		}
-		if !m.over && m.abandoned > 0 {
+		if m.abandoned > 0 && !m.registered {
+			m.registered = true
 			registerAbandoned(m)
 		}
 		m.over = true
@@ -205,9 +222,23 @@ func (m *Manager) Wait() error {
 	m.mu.Unlock()
 	m.cancel()
 	if first && (err != nil || !quiet()) {
+		if m.over {
+			m.probed = startProbe(m.recordStacks)
+		}
 		deliver(event{ended: m})
 	}
 	return err
+}
+
+// recordStacks keeps the stacks of the abandoned tasks found in a profile.
+func (m *Manager) recordStacks(stacks map[stepKey][]string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range m.tasks {
+		if t.result.State == StateAbandoned && !t.returned {
+			t.stack = stacks[stepKey{m.name, t.result.Name}]
+		}
+	}
 }
 
 // Results returns the outcome of every task started by Go, in the order of
@@ -239,47 +270,77 @@ func (m *Manager) appendAbandoned(list []AbandonedTask, _ time.Time) []Abandoned
 	defer m.mu.Unlock()
 	for _, t := range m.tasks {
 		if !t.returned && t.result.State == StateAbandoned {
-			list = append(list, AbandonedTask{Client: m.name, Step: t.result.Name, Started: t.start})
+			list = append(list, AbandonedTask{Teardown: m.id, Client: m.name, Step: t.result.Name, Started: t.start, Stack: t.stack})
 		}
 	}
 	return list
 }
 
 // report builds the Manager's Report, on the delivery goroutine.
-func (m *Manager) report() (Report, []time.Duration) {
+func (m *Manager) report() Report {
+	if m.probed != nil {
+		<-m.probed
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := Report{Context: m.parent, Client: m.name, Start: m.start, End: m.end, Err: m.err}
-	budgets := make([]time.Duration, 0, len(m.tasks))
+	r := Report{ID: m.id, Context: m.parent, Client: m.name, Start: m.start, End: m.end, Deadline: m.deadline, Err: m.err}
 	for _, t := range m.tasks {
-		end := t.end
 		if t.end.IsZero() || t.end.After(m.end) {
 			continue // started after Wait
 		}
-		r.Steps = append(r.Steps, StepReport{Name: t.result.Name, State: t.result.State, Start: t.start, End: end, Err: t.result.Err})
-		var budget time.Duration
-		if !m.deadline.IsZero() {
-			budget = m.deadline.Sub(t.start)
+		s := m.stepReport(t)
+		s.Name, s.State, s.End, s.Err = t.result.Name, t.result.State, t.end, t.result.Err
+		if s.State == StateAbandoned {
+			s.Stack = t.stack
 		}
-		budgets = append(budgets, budget)
+		r.Steps = append(r.Steps, s)
 	}
-	return r, budgets
+	return r
+}
+
+// stepReport returns what a StepReport says of task t apart from its
+// outcome. m.mu is held.
+func (m *Manager) stepReport(t *managedTask) StepReport {
+	s := StepReport{Teardown: m.id, Name: t.result.Name, Field: t.result.Name, Index: -1, Start: t.start}
+	if !m.deadline.IsZero() {
+		s.Budget = max(m.deadline.Sub(t.start), 0)
+	}
+	return s
 }
 
 // taskLabel names a Manager's task in labelCache.
 type taskLabel struct{ client, step string }
 
+// labelCacheSize bounds labelCache: a program usually has a few task
+// names, but one that names its tasks after requests or connections must
+// not keep a context for each of them.
+const labelCacheSize = 1024
+
 // labelCache holds the pprof label contexts of Managers' tasks, made once
-// for each client and task name: a program has few of them.
-var labelCache sync.Map // taskLabel -> context.Context
+// for each client and task name while there are few of them. When it is
+// full it is emptied: the names in use come back on their next task.
+var labelCache struct {
+	mu sync.Mutex
+	m  map[taskLabel]context.Context
+}
 
 // taskLabels returns the context carrying the pprof labels of the task step
 // of client.
 func taskLabels(client, step string) context.Context {
 	k := taskLabel{client, step}
-	if c, ok := labelCache.Load(k); ok {
-		return c.(context.Context)
+	lc := &labelCache
+	lc.mu.Lock()
+	c, ok := lc.m[k]
+	lc.mu.Unlock()
+	if ok {
+		return c
 	}
-	c, _ := labelCache.LoadOrStore(k, pprof.WithLabels(context.Background(), pprof.Labels("cleanup.client", client, "cleanup.step", step)))
-	return c.(context.Context)
+	c = pprof.WithLabels(context.Background(), pprof.Labels("cleanup.client", client, "cleanup.step", step))
+	lc.mu.Lock()
+	if lc.m == nil || len(lc.m) >= labelCacheSize {
+		lc.m = make(map[taskLabel]context.Context)
+	}
+	lc.m[k] = c
+	lc.mu.Unlock()
+	return c
 }

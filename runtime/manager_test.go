@@ -187,14 +187,16 @@ func TestManagerAbandonedBookkeeping(t *testing.T) {
 		m.Go("b", func(context.Context) error { <-releaseB; return errBoom })
 		m.Go("quick", func(context.Context) error { return nil })
 		require.Error(t, m.Wait())
+		id := m.id
+		assert.NotZero(t, id)
 		assert.Equal(t, []AbandonedTask{
-			{Client: "test.abandoned", Step: "a", Started: started},
-			{Client: "test.abandoned", Step: "b", Started: started},
+			{Teardown: id, Client: "test.abandoned", Step: "a", Started: started},
+			{Teardown: id, Client: "test.abandoned", Step: "b", Started: started},
 		}, Abandoned())
 
 		close(releaseA)
 		synctest.Wait()
-		assert.Equal(t, []AbandonedTask{{Client: "test.abandoned", Step: "b", Started: started}}, Abandoned())
+		assert.Equal(t, []AbandonedTask{{Teardown: id, Client: "test.abandoned", Step: "b", Started: started}}, Abandoned())
 		close(releaseB)
 		synctest.Wait()
 		assert.Empty(t, Abandoned())

@@ -96,6 +96,30 @@ type Observer interface {
 	Returned(client string, s StepReport)
 }
 
+// teardownSeq numbers the process's teardowns: see Report.ID.
+var teardownSeq atomic.Uint64
+
+// newTeardownID returns the ID of a teardown that begins now: never zero,
+// never reused.
+func newTeardownID() uint64 { return teardownSeq.Add(1) }
+
+// teardownIDKey is the key under which a teardown's step context carries
+// the teardown's ID.
+type teardownIDKey struct{}
+
+// TeardownID returns the [Report.ID] of the teardown whose step ctx
+// belongs to: ctx is, or derives from, the context given to a step of a
+// [Plan] or to a task of a [Manager]. It returns 0 for any other context.
+// A step that closes another client passes its context on, so that the
+// steps of that teardown find their own ID, not this one.
+func TeardownID(ctx context.Context) uint64 {
+	if ctx == nil {
+		return 0
+	}
+	id, _ := ctx.Value(teardownIDKey{}).(uint64)
+	return id
+}
+
 // observers holds the installed observers; observing says whether there
 // are any, so that teardowns skip building reports nobody reads.
 var (

@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	goruntime "runtime"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -55,6 +57,11 @@ const (
 
 // unit is a step as it runs: one Step, or one element of a collection Step.
 // It is kept small: a teardown allocates its units in one piece.
+//
+// A collection step's own unit runs first as a step of its own: it takes
+// the step's fields and lists the elements (see list), and then gives way
+// to them; if the deadline comes first, it stays in the results as the
+// whole collection.
 type unit struct {
 	elems  []unit        // a collection step's elements, once listed
 	err    error         // its result's error
@@ -68,6 +75,8 @@ type unit struct {
 	live   int8          // its calls (graceful, force) still running
 	forced bool          // its force method has been called
 	listed bool          // a collection step whose elems are set
+	whole  bool          // a collection the deadline came before listing: reported as one step
+	taking bool          // its TakeStep has not returned: nothing to force yet
 }
 
 // next says what the goroutine that settled a unit does next.
@@ -94,14 +103,17 @@ type run[T, R any] struct {
 	ctxp     atomic.Pointer[ctxBox]
 	released atomic.Bool     // the caller has returned: a context made now is done
 	parent   context.Context // the caller's
+	id       uint64          // the teardown's ID: Report.ID
 	plan     *Plan[T, R]
 	info     *planInfo
 	g        *Guard
 	x        *T
-	rf       Refs[T] // &refs
+	rf       Refs[T]      // &refs
+	tk       StepTaker[T] // &refs, when it takes step by step
 	refs     R
 	start    time.Time
 	deadline time.Time // zero when deadlines are off
+	fromCtx  bool      // deadline is the caller's context's
 	on       bool      // deadlines are enabled
 
 	mu         sync.Mutex
@@ -115,17 +127,31 @@ type run[T, R any] struct {
 	lateDone   bool   // over, and every unit has been started
 	liveUnits  int    // over, and units with a call still running
 	registered bool   // in the set behind Abandoned
-	taken      bool   // Take has returned
+	phasesDone bool   // the last phase has ended (in time or not)
 	dropped    bool   // Drop has run or is scheduled
-	lingering  int    // done units whose graceful call still runs
-	elems      int    // elements listed so far
+	dropping   bool   // Drop runs before the caller's result: see endPhases
+	// dropAtLeave says Drop was left to the last Leave before the last
+	// phase ended: the caller waits for it as for the calls in flight.
+	dropAtLeave bool
+	lingering   int // done units whose graceful call still runs
+	elems       int // elements listed so far
 	// results has room for a result per unit once a collection is
 	// listed, so that the caller does not allocate it at the deadline.
 	results []TaskResult
-	overAt  time.Duration
-	done    chan struct{} // closed when ended is set
-	err     error         // what the caller got
-	end     time.Time     // when the caller returned
+	// extra are the failures of Refs methods that belong to no step: Take
+	// and Drop.
+	extra []TaskResult
+	// names holds, by step, the names of a collection's elements, once
+	// listed: kept here rather than in every unit.
+	names [][]string
+	// stacks holds, by step, where its abandoned goroutines were stuck;
+	// probed is closed once they are known (see probe).
+	stacks map[int32][]string
+	probed chan struct{}
+	overAt time.Duration
+	done   chan struct{} // closed when ended is set
+	err    error         // what the caller got
+	end    time.Time     // when the caller returned
 
 	// unitBuf holds the units of a plan of up to eight steps, saving an
 	// allocation on every Close.
@@ -152,7 +178,7 @@ func (r *run[T, R]) ctx() context.Context {
 		return b.ctx
 	}
 	b := &ctxBox{}
-	b.ctx, _, b.cancel = teardownContext(r.parent, r.start, r.plan.Timeout, r.on)
+	b.ctx, b.cancel = teardownContext(r.parent, r.start, r.deadline, r.fromCtx, r.on)
 	if !r.ctxp.CompareAndSwap(nil, b) {
 		b.cancel()
 		return r.ctxp.Load().ctx
@@ -186,7 +212,10 @@ func (r *run[T, R]) expired() {
 
 // Deadline returns the run's deadline, without making its context.
 func (r *run[T, R]) Deadline() (time.Time, bool) {
-	return r.deadline, r.on
+	if !r.on || endless(r.start, r.deadline) {
+		return time.Time{}, false
+	}
+	return r.deadline, true
 }
 
 // Done returns the channel of the steps' context.
@@ -198,8 +227,11 @@ func (r *run[T, R]) Err() error { return r.ctx().Err() }
 // Value returns the run itself for teardownKey, and otherwise what its
 // context holds.
 func (r *run[T, R]) Value(key any) any {
-	if _, ok := key.(teardownKey); ok {
+	switch key.(type) {
+	case teardownKey:
 		return r
+	case teardownIDKey:
+		return r.id
 	}
 	return r.ctx().Value(key)
 }
@@ -232,9 +264,12 @@ func reentrant(ctx context.Context, g *Guard) bool {
 
 // run runs the teardown of x and returns its result.
 func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
-	r := &run[T, R]{plan: p, info: p.infoOf(), g: g, x: x, parent: ctx, on: DeadlinesEnabled(), start: time.Now(), done: make(chan struct{})}
+	r := &run[T, R]{plan: p, info: p.infoOf(), g: g, x: x, parent: ctx, id: newTeardownID(), on: DeadlinesEnabled(), start: time.Now(), done: make(chan struct{})}
 	r.rf = any(&r.refs).(Refs[T])
-	r.deadline = deadlineOf(ctx, r.start, p.Timeout, r.on)
+	if r.info.stepwise {
+		r.tk = any(&r.refs).(StepTaker[T])
+	}
+	r.deadline, r.fromCtx = deadlineOf(ctx, r.start, p.Timeout, r.on)
 	if len(p.Steps) <= len(r.unitBuf) {
 		r.units = r.unitBuf[:len(p.Steps)]
 	} else {
@@ -245,10 +280,18 @@ func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	}
 	r.starting = true
 	go r.begin()
-	if r.on {
-		waitDeadline(r.done, ctx, r.expired, r.deadline)
-	} else {
-		<-r.done
+	// Yielding once lets a teardown of quick steps, which the new goroutine
+	// runs next on this P, end before the caller arms its timer: no timer,
+	// no park and wake-up for it.
+	goruntime.Gosched()
+	select {
+	case <-r.done:
+	default:
+		if r.on {
+			waitDeadline(r.done, ctx, r.expired, r.deadline)
+		} else {
+			<-r.done
+		}
 	}
 	return r.conclude()
 }
@@ -265,111 +308,45 @@ func (r *run[T, R]) stepAt(k int) int {
 // clock.
 func (r *run[T, R]) now() time.Duration { return time.Since(r.start) }
 
-// begin is the run's first goroutine: it waits for calls in flight, takes
-// the references, starts the first phase and runs one of its units.
-func (r *run[T, R]) begin() {
-	r.exec(r.prepare())
-}
-
-// prepare waits for calls in flight, takes the references and starts the
-// first phase; it returns the unit to run. Its frame is gone by the time
-// the unit runs.
-func (r *run[T, R]) prepare() *unit {
-	if r.on && !r.g.isIdleNow() {
-		drain := time.NewTimer(r.deadline.Sub(r.start) / 2)
-		select {
-		case <-r.g.idleChan():
-		case <-drain.C:
-		case <-r.Done():
-		}
-		drain.Stop()
-	}
-	r.rf.Take(r.x)
-	r.mu.Lock()
-	r.taken = true
-	r.mu.Unlock()
-	return r.startNext(r.now())
-}
-
-// startNext starts the next phase that has units and returns the unit the
-// calling goroutine is to run itself, or nil. The calling goroutine holds
-// the right to start phases; startNext passes it on.
+// startNext starts the next phase and returns the unit the calling
+// goroutine is to run itself, or nil. The calling goroutine holds the right
+// to start phases; startNext passes it on. A collection whose elements are
+// not listed yet starts as one unit, which lists them (see list).
 func (r *run[T, R]) startNext(now time.Duration) *unit {
-	steps := r.plan.Steps
-	for listed := false; ; listed = false {
-		r.mu.Lock()
-		if r.over {
-			r.mu.Unlock()
-			r.startLate()
-			return nil
-		}
-		first := r.next
-		if first >= len(steps) {
-			r.mu.Unlock()
-			r.scheduleDrop()
-			r.mu.Lock()
-			r.starting = false
-			if !r.over {
-				r.ended = true
-				close(r.done)
-			} else {
-				r.finishLate()
-			}
-			r.mu.Unlock()
-			return nil
-		}
-		last := r.phaseEnd(first)
-		if r.hasCollection(first, last) {
-			r.mu.Unlock()
-			r.list(first, last)
-			listed = true
-			r.mu.Lock()
-			if r.over {
-				r.mu.Unlock()
-				r.startLate()
-				return nil
-			}
-		}
-		if listed {
-			now = r.now()
-		}
-		n := 0
-		var own *unit
-		r.eachUnit(first, last, func(u *unit) {
-			r.startUnit(u, now)
-			if own == nil {
-				own = u
-			}
-			n++
-		})
-		r.next = last
-		r.pending = n
-		if n == 0 {
-			r.mu.Unlock()
-			continue // empty collections only
-		}
-		r.starting = false
+	r.mu.Lock()
+	if r.over {
 		r.mu.Unlock()
-		if n > 1 {
-			r.eachUnit(first, last, func(u *unit) {
-				if u != own {
-					go r.exec(u)
-				}
-			})
-		}
-		return own
+		r.startLate()
+		return nil
 	}
-}
-
-// hasCollection reports whether a collection step whose elements are not
-// listed is among the steps at positions first to last.
-func (r *run[T, R]) hasCollection(first, last int) bool {
-	for k := first; k < last; k++ {
-		if i := r.stepAt(k); r.plan.Steps[i].Each && !r.units[i].listed {
-			return true
-		}
+	first := r.next
+	if first >= len(r.plan.Steps) {
+		r.mu.Unlock()
+		r.endPhases()
+		return nil
 	}
-	return false
+	last := r.phaseEnd(first)
+	n := 0
+	var own *unit
+	r.eachUnit(first, last, func(u *unit) {
+		r.startUnit(u, now)
+		if own == nil {
+			own = u
+		}
+		n++
+	})
+	r.next = last
+	r.pending = n
+	r.starting = false
+	r.mu.Unlock()
+	if n > 1 {
+		r.eachUnit(first, last, func(u *unit) {
+			if u != own {
+				go r.exec(u)
+			}
+		})
+	}
+	return own
 }
 
 // phaseEnd returns the position in phase order after the last step of the
@@ -384,39 +361,12 @@ func (r *run[T, R]) phaseEnd(first int) int {
 	return last
 }
 
-// list lists the elements of the collection steps among the steps at
-// positions first to last, outside r.mu: it takes time in proportion to
-// their number. Only the goroutine that holds the right to start phases
-// calls it.
-func (r *run[T, R]) list(first, last int) {
-	for k := first; k < last; k++ {
-		i := r.stepAt(k)
-		if !r.plan.Steps[i].Each || r.units[i].listed {
-			continue
-		}
-		elems := make([]unit, r.rf.Len(i))
-		for e := range elems {
-			elems[e] = unit{step: int32(i), elem: int32(e)}
-		}
-		r.mu.Lock()
-		total := len(r.units) + r.elems + len(elems) + 1
-		r.mu.Unlock()
-		results := make([]TaskResult, 0, total)
-		r.mu.Lock()
-		r.units[i].elems = elems
-		r.units[i].listed = true
-		r.elems += len(elems)
-		r.results = results
-		r.mu.Unlock()
-	}
-}
-
 // eachUnit calls fn for each unit of the steps at positions first to last:
 // the step itself, or the elements of a collection.
 func (r *run[T, R]) eachUnit(first, last int, fn func(u *unit)) {
 	for k := first; k < last; k++ {
 		u := &r.units[r.stepAt(k)]
-		if !r.plan.Steps[u.step].Each {
+		if !r.plan.Steps[u.step].Each || !u.listed {
 			fn(u)
 			continue
 		}
@@ -433,6 +383,10 @@ func (r *run[T, R]) startUnit(u *unit, now time.Duration) {
 	u.start = now
 	u.live = 1
 	s := &r.plan.Steps[u.step]
+	if r.lister(u) {
+		return // its elements get budgets of their own
+	}
+	u.taking = r.tk != nil && !s.Each
 	if r.on && (s.Timeout > 0 || s.Force) {
 		// A budget that ends at the deadline is the deadline's business:
 		// only one that ends before it gets a context and a timer.
@@ -463,6 +417,10 @@ func (r *run[T, R]) budgetEnd(start time.Time, timeout time.Duration, force bool
 // the bottom of the stack, so that a chain of phases does not deepen it.
 func (r *run[T, R]) exec(u *unit) {
 	for u != nil {
+		if r.lister(u) {
+			u = r.list(u)
+			continue
+		}
 		nx, now := r.execOne(u)
 		u = r.then(u, nx, now)
 	}
@@ -493,7 +451,7 @@ func (r *run[T, R]) execOne(u *unit) (nx next, now time.Duration) {
 	pprof.SetGoroutineLabels(r.info.labels[u.step])
 	o := goexited
 	defer r.goexited(u, &o)
-	o = protect(func() error { return r.rf.Close(r, int(u.step), int(u.elem), false) })
+	o = protect(func() error { return r.call(r, u) })
 	// Only a failed step asks the context: Err takes the context's lock,
 	// which the steps of a phase would contend for.
 	nx, now = r.finish(u, o, o.err != nil && r.Err() != nil, false)
@@ -527,7 +485,7 @@ func (r *run[T, R]) execBudget(u *unit) (nx next, now time.Duration) {
 	stop := context.AfterFunc(ctx, func() { r.expire(u) })
 	o := goexited
 	defer r.goexited(u, &o)
-	o = protect(func() error { return r.rf.Close(ctx, int(u.step), int(u.elem), false) })
+	o = protect(func() error { return r.call(ctx, u) })
 	stop()
 	gaveUp := o.err != nil && ctx.Err() != nil
 	overBudget := ctx.Err() != nil && r.Err() == nil
@@ -558,16 +516,30 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, t
 			u.live++
 			return nextForce, now
 		}
-		if overBudget {
+		switch {
+		case overBudget:
 			u.result, u.err = StateTimedOut, cmpErr(o.err, errBudget)
-		} else {
+		case gaveUp && !o.panicked && r.expiredWith(o.err):
+			// Cut off by the deadline, and said so: a wait that ran out of
+			// time, not a failure.
+			u.result, u.err = StateTimedOut, o.err
+		default:
 			u.result, u.err = o.state(), o.err
 		}
 	case unitOverdue:
 		u.result, u.err = StateTimedOut, cmpErr(o.err, errBudget)
-	case unitDone: // a force settled it; its graceful call returns now
+	case unitDone: // a force or its budget settled it; its call returns now
 		if u.live == 0 {
 			r.lingering--
+			if r.lingering == 0 && r.phasesDone && !r.dropped {
+				r.dropped = true
+				go r.dropAsync()
+			}
+			if u.result == StateTimedOut && u.err == errBudget && o.err != nil {
+				// Timed out Grace after its budget; it returned before
+				// the caller did: its own error says more than ours.
+				u.err, u.dur = o.err, now-u.start
+			}
 		}
 		return nextNone, now
 	default: // forcing: the force decides
@@ -575,6 +547,19 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, t
 	}
 	u.dur = now - u.start
 	return r.settle(u), now
+}
+
+// expiredWith reports whether err, returned by a step whose context is
+// done, is that context's error or cause: the step stopped because its
+// time ran out.
+func (r *run[T, R]) expiredWith(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	// A cancellation by the caller is no time running out, unless its
+	// cause says so.
+	c := context.Cause(r)
+	return c != nil && c != context.Canceled && errors.Is(err, c)
 }
 
 // cmpErr returns err, or def when err is nil.
@@ -594,7 +579,7 @@ func (r *run[T, R]) expire(u *unit) {
 		r.mu.Unlock()
 		return
 	}
-	if r.plan.Steps[u.step].Force {
+	if r.plan.Steps[u.step].Force && !u.taking {
 		u.state = unitForcing
 		u.forced = true
 		u.live++
@@ -682,384 +667,4 @@ func (r *run[T, R]) settle(u *unit) next {
 	}
 	r.starting = true
 	return nextStart
-}
-
-// scheduleDrop drops x's references now, if no call is in flight, and
-// otherwise at the last Leave. It runs on a goroutine of the run, after
-// Take, once.
-func (r *run[T, R]) scheduleDrop() {
-	r.mu.Lock()
-	dropped := r.dropped
-	r.dropped = true
-	r.mu.Unlock()
-	if dropped {
-		return
-	}
-	if r.g.isIdleNow() {
-		r.rf.Drop(r.x)
-		return
-	}
-	drop := func() { r.rf.Drop(r.x) }
-	if r.plan.Locked {
-		// Leave's caller may hold one of the locks Drop takes.
-		r.g.dropWhenIdle(func() { go drop() })
-		return
-	}
-	r.g.dropWhenIdle(drop)
-}
-
-// conclude builds the caller's result, once every phase has ended or the
-// deadline (or ctx) has come.
-func (r *run[T, R]) conclude() error {
-	defer r.release()
-	r.mu.Lock()
-	if r.ended {
-		r.mu.Unlock()
-		return r.concludeInTime()
-	}
-	now := r.now()
-	r.over = true
-	r.overAt = now
-	cause := r.cause()
-	results := r.results // nil, or room for every unit
-	r.forEachUnit(func(u *unit) { results = r.abandon(results, u, now, cause) })
-	if r.liveUnits > 0 || r.starting || r.next < len(r.units) {
-		r.registered = true
-		registerAbandoned(r)
-	}
-	// Without lock= locks, Drop only sets fields to zero: when no call is in
-	// flight, it is done before the caller returns.
-	dropNow := !r.plan.Locked && r.taken && !r.dropped && r.g.isIdleNow()
-	r.dropped = r.dropped || dropNow
-	// The goroutine that holds the right to start phases starts the rest
-	// late. If none holds it, a goroutine of the run's own takes it, when
-	// there is anything left to start or to drop; so it does when a stuck
-	// step has a force method to call.
-	start := !r.starting && (r.next < len(r.units) || !r.dropped)
-	if !r.starting && !start {
-		r.finishLate()
-	}
-	r.starting = r.starting || start
-	late := start || r.on && r.info.force
-	r.mu.Unlock()
-	if dropNow {
-		r.rf.Drop(r.x)
-	}
-	if r.on && !r.g.isIdleNow() {
-		results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: now, Err: cause})
-	}
-	err := &CleanupError{Type: r.plan.Type, Tasks: results}
-	r.err, r.end = err, r.start.Add(now)
-	deliver(event{ended: r})
-	if late {
-		go r.late(start)
-	}
-	return err
-}
-
-// abandon makes unit u's result final at the deadline and appends it to
-// results if it did not succeed. r.mu is held.
-func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, cause error) []TaskResult {
-	switch u.state {
-	case unitPending:
-		return append(results, TaskResult{Name: r.name(u), State: StateNotStarted, Err: cause})
-	case unitDone:
-		if u.live > 0 {
-			r.liveUnits++
-		}
-		if u.result.failed() {
-			results = append(results, TaskResult{Name: r.name(u), State: u.result, Duration: u.dur, Err: u.err})
-		}
-		return results
-	}
-	u.state = unitAbandoned
-	u.result, u.dur, u.err = StateAbandoned, now-u.start, cause
-	r.liveUnits++
-	return append(results, TaskResult{Name: r.name(u), State: StateAbandoned, Duration: u.dur, Err: cause})
-}
-
-// name returns unit u's name: its step's, or its element's.
-func (r *run[T, R]) name(u *unit) string {
-	if r.plan.Steps[u.step].Each && u != &r.units[u.step] {
-		return r.rf.Name(int(u.step), int(u.elem))
-	}
-	return r.plan.Steps[u.step].Name
-}
-
-// forEachUnit calls fn for each unit in the order of Plan.Steps: a step's
-// own unit, or each element of a listed collection. A collection whose
-// elements were never listed is passed as its step's unit, still pending,
-// so that it is reported as one step. r.mu is held, or no unit changes
-// any more (every phase has ended).
-func (r *run[T, R]) forEachUnit(fn func(u *unit)) {
-	for i := range r.units {
-		u := &r.units[i]
-		if !r.plan.Steps[i].Each || !u.listed {
-			fn(u)
-			continue
-		}
-		for e := range u.elems {
-			fn(&u.elems[e])
-		}
-	}
-}
-
-// cause returns why the run is over: the deadline (errDeadline), or the
-// cause with which the caller's context was cancelled.
-func (r *run[T, R]) cause() error {
-	var c error
-	if b := r.ctxp.Load(); b != nil {
-		c = context.Cause(b.ctx)
-	}
-	if c == nil && r.parent.Err() != nil {
-		c = context.Cause(r.parent)
-	}
-	if c == nil || c == context.DeadlineExceeded {
-		return errDeadline
-	}
-	return c
-}
-
-// concludeInTime builds the caller's result when every phase ended before
-// the deadline.
-func (r *run[T, R]) concludeInTime() error {
-	r.abandonLingering()
-	var results []TaskResult
-	if r.failed > 0 {
-		r.forEachUnit(func(u *unit) {
-			if u.result.failed() {
-				results = append(results, u.taskResult(r.name(u)))
-			}
-		})
-	}
-	if r.on && !r.g.isIdleNow() {
-		select {
-		case <-r.g.idleChan():
-		case <-r.Done():
-		}
-		if !r.g.isIdleNow() {
-			results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: r.now(), Err: r.cause()})
-		}
-	}
-	var err error
-	if len(results) > 0 {
-		err = &CleanupError{Type: r.plan.Type, Tasks: results}
-	}
-	if err != nil || !quiet() {
-		r.err, r.end = err, time.Now()
-		deliver(event{ended: r})
-	}
-	return err
-}
-
-// abandonLingering runs when the last phase ended before the deadline while
-// the graceful calls of some units, settled by their budget, still run: they
-// are abandoned as the caller returns. A unit that timed out is reported as
-// abandoned; one that was forced keeps its result. Either is listed by
-// Abandoned until its call returns.
-func (r *run[T, R]) abandonLingering() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.lingering == 0 {
-		return
-	}
-	now := r.now()
-	r.over, r.overAt, r.lateDone = true, now, true
-	abandon := func(u *unit) {
-		if u.live == 0 {
-			return
-		}
-		r.liveUnits++
-		if u.result == StateTimedOut {
-			u.state = unitAbandoned
-			u.result, u.dur = StateAbandoned, now-u.start
-		}
-	}
-	r.forEachUnit(abandon)
-	if r.liveUnits > 0 {
-		r.registered = true
-		registerAbandoned(r)
-	}
-}
-
-// taskResult returns u's result, under the name name.
-func (u *unit) taskResult(name string) TaskResult {
-	return TaskResult{Name: name, State: u.result, Duration: u.dur, Err: u.err}
-}
-
-// late runs on a goroutine of its own once the caller has returned at the
-// deadline: it calls the force method of the steps stuck at the deadline,
-// and, if it holds the right to start phases, starts the rest late.
-func (r *run[T, R]) late(start bool) {
-	if r.on && r.info.force {
-		var forces []*unit
-		r.mu.Lock()
-		r.forEachUnit(func(u *unit) {
-			if r.plan.Steps[u.step].Force {
-				forces = r.forceLate(forces, u)
-			}
-		})
-		r.mu.Unlock()
-		for _, u := range forces {
-			go r.execLate(u, true)
-		}
-	}
-	if start {
-		r.startLate()
-	}
-}
-
-// forceLate appends u to forces, to have its force method called, if it
-// was abandoned before its force was called. r.mu is held.
-func (r *run[T, R]) forceLate(forces []*unit, u *unit) []*unit {
-	if u.state != unitAbandoned || u.forced {
-		return forces
-	}
-	u.forced = true
-	u.live++
-	return append(forces, u)
-}
-
-// startLate starts, with the expired context, every unit not started by
-// the deadline, each on a goroutine of its own, and its force method
-// alongside it; then it drops the references. The calling goroutine holds
-// the right to start phases.
-func (r *run[T, R]) startLate() {
-	steps := r.plan.Steps
-	for {
-		r.mu.Lock()
-		first := r.next
-		if first >= len(steps) {
-			r.mu.Unlock()
-			break
-		}
-		last := r.phaseEnd(first)
-		r.mu.Unlock()
-		r.list(first, last)
-		var started []*unit
-		r.mu.Lock()
-		now := r.now()
-		r.eachUnit(first, last, func(u *unit) {
-			u.state = unitLate
-			u.start = now
-			u.live = 1
-			if r.on && steps[u.step].Force {
-				u.forced = true
-				u.live++
-			}
-			r.liveUnits++
-			started = append(started, u)
-		})
-		r.next = last
-		r.mu.Unlock()
-		for _, u := range started {
-			go r.execLate(u, false)
-			if u.forced {
-				go r.execLate(u, true)
-			}
-		}
-	}
-	r.scheduleDrop()
-	r.mu.Lock()
-	r.starting = false
-	r.finishLate()
-	r.mu.Unlock()
-}
-
-// finishLate records that every unit has been started after the deadline,
-// and leaves the set behind Abandoned if none runs. r.mu is held.
-func (r *run[T, R]) finishLate() {
-	r.lateDone = true
-	if r.liveUnits == 0 && r.registered {
-		r.registered = false
-		unregisterAbandoned(r)
-	}
-}
-
-// execLate runs unit u's graceful call, or its force method, after the
-// deadline, and records that it returned.
-func (r *run[T, R]) execLate(u *unit, force bool) {
-	pprof.SetGoroutineLabels(r.info.labels[u.step])
-	o := goexited
-	defer func() {
-		now := r.now()
-		r.mu.Lock()
-		u.live--
-		r.returnedLate(u, o, now)
-		r.mu.Unlock()
-	}()
-	o = protect(func() error { return r.rf.Close(r, int(u.step), int(u.elem), force) })
-}
-
-// returnedLate records that a call of unit u returned with o after the
-// deadline. When the last call of an abandoned unit returns, the delivery
-// is told; when no call of the run is left, it leaves the set behind
-// Abandoned. r.mu is held.
-func (r *run[T, R]) returnedLate(u *unit, o outcome, now time.Duration) {
-	if u.live > 0 {
-		return
-	}
-	r.liveUnits--
-	if u.state == unitAbandoned {
-		deliver(event{returned: &returnedStep{
-			client: r.plan.Type,
-			name:   func() string { return r.name(u) },
-			start:  r.start.Add(u.start),
-			end:    r.start.Add(now),
-			state:  o.state(),
-			err:    o.err,
-		}})
-	}
-	if r.liveUnits == 0 && r.lateDone && r.registered {
-		r.registered = false
-		unregisterAbandoned(r)
-	}
-}
-
-// appendAbandoned appends the run's units that still run after the
-// deadline: abandoned ones, and late ones that have run for Grace.
-func (r *run[T, R]) appendAbandoned(list []AbandonedTask, now time.Time) []AbandonedTask {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.forEachUnit(func(u *unit) {
-		started := r.start.Add(u.start)
-		switch {
-		case u.live == 0 && u.state != unitPending:
-			return
-		case u.state == unitPending, u.state == unitLate:
-			if now.Sub(r.start.Add(r.overAt)) < Grace {
-				return
-			}
-			if u.state == unitPending {
-				started = r.start.Add(r.overAt) // not started yet: due since the deadline
-			}
-		}
-		list = append(list, AbandonedTask{Client: r.plan.Type, Step: r.name(u), Started: started})
-	})
-	return list
-}
-
-// report builds the run's Report, on the delivery goroutine.
-func (r *run[T, R]) report() (Report, []time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	rep := Report{Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.end, Err: r.err}
-	var budgets []time.Duration
-	r.forEachUnit(func(u *unit) {
-		s := StepReport{Name: r.name(u), State: u.result, Err: u.err}
-		switch u.state {
-		case unitPending, unitLate:
-			s.State, s.Err = StateNotStarted, r.cause()
-		default:
-			s.Start = r.start.Add(u.start)
-			s.End = s.Start.Add(u.dur)
-		}
-		budget := u.budget
-		if budget == 0 && r.on && !s.Start.IsZero() {
-			budget = r.deadline.Sub(s.Start)
-		}
-		rep.Steps = append(rep.Steps, s)
-		budgets = append(budgets, budget)
-	})
-	return rep, budgets
 }

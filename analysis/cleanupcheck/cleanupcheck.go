@@ -12,6 +12,8 @@ package cleanupcheck
 
 import (
 	"go/ast"
+	"go/types"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -26,6 +28,9 @@ var Analyzer = &analysis.Analyzer{
 	Doc:  doc,
 	URL:  "https://pkg.go.dev/github.com/cleanupgen/cleanupgen/analysis/cleanupcheck",
 	Run:  run,
+	// Before the first generation, code and tests that call the generated
+	// Close do not type-check: the analysis reads what does.
+	RunDespiteErrors: true,
 }
 
 // guardUses turns on the rules on writes without lock= and unguarded
@@ -39,18 +44,31 @@ func init() {
 func run(pass *analysis.Pass) (any, error) {
 	// Cost on a package without a directive or a generated file: one look
 	// at each file's comments, nothing else.
-	var files, generated []*ast.File
+	var files, generated, standIns []*ast.File
 	relevant := false
+	dir := "" // the package's directory: that of its files without the header
+	for _, f := range pass.Files {
+		if name := pass.Fset.File(f.FileStart).Name(); !isGenerated(f) && !strings.HasSuffix(name, "_test.go") {
+			dir = filepath.Dir(name)
+			break
+		}
+	}
 	for _, f := range pass.Files {
 		name := pass.Fset.File(f.FileStart).Name()
 		if strings.HasSuffix(name, "_test.go") {
 			continue
 		}
 		files = append(files, f)
-		if isGenerated(f) {
+		switch {
+		case isGenerated(f) && dir != "" && filepath.Dir(name) != dir:
+			// The stand-in of a generated file that cmd/cleanupcheck
+			// loads before the first generation: it declares the
+			// generated methods, and is no generated file of the package.
+			standIns = append(standIns, f)
+		case isGenerated(f):
 			generated = append(generated, f)
 			relevant = true
-		} else if !relevant {
+		case !relevant:
 			relevant = hasDirective(f)
 		}
 	}
@@ -62,8 +80,9 @@ func run(pass *analysis.Pass) (any, error) {
 		return nil, err
 	}
 	r := newReporter(pass, files)
+	fixes := adoptionFixes(pass, report)
 	for _, d := range report.Diagnostics {
-		r.report(analysis.Diagnostic{Pos: d.Pos, Category: "directive", Message: d.Msg})
+		r.report(analysis.Diagnostic{Pos: d.Pos, Category: "directive", Message: d.Msg, SuggestedFixes: fixes[d]})
 	}
 
 	var clients []*generator.TypeDecl
@@ -76,15 +95,15 @@ func run(pass *analysis.Pass) (any, error) {
 		stale(pass, r, generated, report, clients)
 	}
 
-	facts := scan(pass, files, generated)
-	a := &fieldChecker{pass: pass, r: r, clients: map[string]bool{}, facts: facts}
+	facts := scan(pass, files, append(generated, standIns...))
+	a := &fieldChecker{pass: pass, r: r, clients: map[string]bool{}, facts: facts, flow: newFlow(pass, facts.funcs), pending: map[*types.Var]string{}}
 	for _, d := range clients {
 		a.clients[d.Spec.Name.Name] = true
 	}
 	for _, d := range clients {
 		a.client(d)
 	}
-	checkGuards(pass, r, facts, clients)
+	checkGuards(pass, r, a, clients)
 	return nil, nil
 }
 

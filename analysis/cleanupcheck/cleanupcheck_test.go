@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 
 func TestAnalyzer(t *testing.T) {
 	dir := testModule(t)
-	analysistest.Run(t, dir, cleanupcheck.Analyzer, "./directives", "./stale", "./extra", "./uptodate", "./nolint", "./output", "./renamedstale")
+	analysistest.Run(t, dir, cleanupcheck.Analyzer, "./adopt", "./directives", "./stale", "./extra", "./uptodate", "./nolint", "./output", "./renamedstale")
 }
 
 func TestSuggestedFixes(t *testing.T) {
@@ -71,7 +71,7 @@ func TestSuggestedFixes(t *testing.T) {
 var generated = []string{"uptodate", "guards"}
 
 // fixed are the packages with .golden files.
-var fixed = []string{"resources", "missed", "loop", "guards"}
+var fixed = []string{"resources", "missed", "loop", "guards", "adopt"}
 
 // The golden files are the inputs with the fixes applied: check that they
 // are what a user would want, a package with nothing left to report but
@@ -113,8 +113,11 @@ func TestFixesLeaveNothing(t *testing.T) {
 		patterns[i] = "./fixed/" + fixed[i]
 	}
 	for _, d := range diagnose(t, dir, patterns...) {
-		// A fix that changes a directive makes the generated file stale.
-		stale := strings.Contains(d.Message, "is stale: it differs from what cleanupgen writes now")
+		// A fix that changes a directive makes the generated file stale;
+		// one that completes a client makes it missing, where cleanupgen
+		// reported the client's mistakes before.
+		stale := strings.Contains(d.Message, "is stale: it differs from what cleanupgen writes now") ||
+			strings.Contains(d.Message, "zz_generated_cleanup.go is missing for //cleanup:client")
 		assert.True(t, unfixable[d.Message] || stale, "left after the fixes: %s", d.Message)
 	}
 }
@@ -126,7 +129,13 @@ func diagnose(t *testing.T, dir string, patterns ...string) []analysis.Diagnosti
 	require.NoError(t, err)
 	require.Len(t, pkgs, len(patterns))
 	for _, p := range pkgs {
-		require.Empty(t, p.Errors, "%s", p.PkgPath)
+		for _, e := range p.Errors {
+			// A Close that a method= fix makes call the method that
+			// cleanupgen is yet to generate: the analyzer runs despite it.
+			if !strings.Contains(e.Msg, "closeContext undefined") {
+				t.Errorf("%s: %v", p.PkgPath, e)
+			}
+		}
 	}
 	graph, err := checker.Analyze([]*analysis.Analyzer{cleanupcheck.Analyzer}, pkgs, nil)
 	require.NoError(t, err)

@@ -25,25 +25,29 @@ import (
 // clientInfo is what the rules need of one valid-looking client type.
 type clientInfo struct {
 	decl    *generator.TypeDecl
-	guard   string                          // the runtime.Guard field
-	managed map[string]*generator.FieldDecl // fields with a directive other than ignore
+	guard   string                          // the runtime.Guard field, or the one a fix adds
+	managed map[string]*generator.FieldDecl // fields with a directive other than ignore, or one suggested
+	locks   map[string]string               // managed field -> its lock=, "" for none
+	pending map[string]bool                 // managed fields whose directive is only suggested
 }
 
 // guardRules checks the package's functions against its clients.
 type guardRules struct {
 	pass    *analysis.Pass
 	r       *reporter
+	flow    *flow
 	clients map[*types.TypeName]*clientInfo
 	fixed   map[*types.Var]bool // fields whose directive a fix already gives lock=
+	written map[token.Pos]bool  // writes reported already (a helper called from several methods)
 }
 
-func checkGuards(pass *analysis.Pass, r *reporter, fs *facts, decls []*generator.TypeDecl) {
-	g := &guardRules{pass: pass, r: r, clients: map[*types.TypeName]*clientInfo{}, fixed: map[*types.Var]bool{}}
+func checkGuards(pass *analysis.Pass, r *reporter, a *fieldChecker, decls []*generator.TypeDecl) {
+	g := &guardRules{pass: pass, r: r, flow: a.flow, clients: map[*types.TypeName]*clientInfo{}, fixed: map[*types.Var]bool{}, written: map[token.Pos]bool{}}
 	for _, d := range decls {
 		if d.Named == nil {
 			continue
 		}
-		ci := &clientInfo{decl: d, managed: map[string]*generator.FieldDecl{}}
+		ci := &clientInfo{decl: d, managed: map[string]*generator.FieldDecl{}, locks: map[string]string{}, pending: map[string]bool{}}
 		for _, fd := range d.Fields {
 			switch {
 			case fd.Var == nil:
@@ -51,7 +55,19 @@ func checkGuards(pass *analysis.Pass, r *reporter, fs *facts, decls []*generator
 				ci.guard = fd.Var.Name()
 			case len(fd.Directives) == 1 && fd.Directives[0].Verb != "ignore":
 				ci.managed[fd.Var.Name()] = fd
+				ci.locks[fd.Var.Name()] = fd.Directives[0].Lock
+			case !fd.Marked && a.pending[fd.Var.Origin()] != "" && !strings.HasPrefix(a.pending[fd.Var.Origin()], "//cleanup:ignore"):
+				ci.managed[fd.Var.Name()] = fd
+				ci.pending[fd.Var.Name()] = true
+				for _, opt := range strings.Fields(a.pending[fd.Var.Origin()]) {
+					if l, ok := strings.CutPrefix(opt, "lock="); ok {
+						ci.locks[fd.Var.Name()] = l
+					}
+				}
 			}
+		}
+		if ci.guard == "" && missingGuard(d) {
+			ci.guard = guardName(d) // the fix of cleanupgen's diagnostic adds it
 		}
 		if ci.guard != "" && ci.guard != "_" {
 			g.clients[d.Named.Obj()] = ci
@@ -60,7 +76,7 @@ func checkGuards(pass *analysis.Pass, r *reporter, fs *facts, decls []*generator
 	if len(g.clients) == 0 {
 		return
 	}
-	for _, fd := range fs.funcs {
+	for _, fd := range a.facts.funcs {
 		g.function(fd)
 	}
 }
@@ -184,10 +200,14 @@ func (g *guardRules) function(fd *ast.FuncDecl) {
 
 	var regions []region
 	for _, e := range calls {
-		if e.field != e.ci.guard || e.method != "Enter" || e.nested {
+		if e.field != e.ci.guard || (e.method != "Enter" && e.method != "EnterContext") || e.nested {
 			continue
 		}
 		rg := region{key: e.key, ci: e.ci, enter: e, end: fd.Body.End()}
+		if e.method == "EnterContext" {
+			regions = append(regions, rg) // left by the func it returns, deferred as a rule
+			continue
+		}
 		for _, l := range calls {
 			if l.key != e.key || l.field != e.ci.guard || l.method != "Leave" || l.nested || l.node.Pos() < e.node.Pos() {
 				continue
@@ -213,11 +233,28 @@ func (g *guardRules) function(fd *ast.FuncDecl) {
 			}
 			g.closeInside(rg, c)
 		}
+		if !guardUses {
+			continue
+		}
 		for _, w := range writes {
-			if guardUses && w.key == rg.key && in(w.pos) && w.field.Directives[0].Lock == "" {
-				g.writeInside(rg, w, calls)
+			if w.key == rg.key && in(w.pos) && rg.ci.locks[w.field.Var.Name()] == "" {
+				g.writeInside(rg, w, g.heldAt(fd, w), "")
 			}
 		}
+		// The helpers it calls while it holds the guard: their writes of
+		// the client's fields are made inside too.
+		seen := map[*types.Func]bool{}
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.GoStmt, *ast.FuncLit:
+				return false
+			case *ast.CallExpr:
+				if fn := g.flow.callee(n); fn != nil && in(n.Pos()) {
+					g.helper(rg, fn, seen)
+				}
+			}
+			return true
+		})
 	}
 	if guardUses {
 		g.unguarded(fd, calls)
@@ -250,43 +287,89 @@ func (g *guardRules) closeInside(rg region, c *call) {
 	g.r.report(d)
 }
 
-// writeInside reports a write of a managed field without lock= while the
-// function holds the guard, suggesting the mutex it holds, if any.
-func (g *guardRules) writeInside(rg region, w write, calls []*call) {
-	name := rg.ci.decl.Spec.Name.Name
-	field := w.field.Var.Name()
-	dir := w.field.Directives[0]
-	held := ""
-	for _, l := range calls {
-		if l.key != rg.key || l.field == "" || l.field == rg.ci.guard || l.method != "Lock" || l.deferred || l.node.Pos() > w.pos {
+// heldAt returns the mutex of the client held at write w of fd.
+func (g *guardRules) heldAt(fd *ast.FuncDecl, w write) string {
+	for _, lw := range g.flow.writes[fd] {
+		if lw.pos == w.pos && lw.field == w.field.Var.Origin() {
+			return lw.lock
+		}
+	}
+	return ""
+}
+
+// helper reports the writes without lock= of rg's client's managed fields
+// in fn, a function called while rg's guard is held, and in what it calls.
+func (g *guardRules) helper(rg region, fn *types.Func, seen map[*types.Func]bool) {
+	if seen[fn] {
+		return
+	}
+	seen[fn] = true
+	fd := g.flow.decls[fn]
+	if fd == nil || fd.Body == nil {
+		return
+	}
+	for _, lw := range g.flow.writes[fd] {
+		fdecl := rg.ci.managed[lw.field.Name()]
+		if fdecl == nil || fdecl.Var.Origin() != lw.field || rg.ci.locks[lw.field.Name()] != "" {
 			continue
 		}
-		unlocked := false
-		for _, u := range calls {
-			if u.key == l.key && u.field == l.field && u.method == "Unlock" && !u.deferred && l.node.Pos() < u.node.Pos() && u.node.Pos() < w.pos {
-				unlocked = true
+		held := lw.lock
+		if held == "" {
+			held = g.flow.locked[lw.field]
+		}
+		g.writeInside(rg, write{key: lw.key, ci: rg.ci, field: fdecl, pos: lw.pos}, held, fd.Name.Name)
+	}
+	ast.Inspect(fd.Body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.GoStmt, *ast.FuncLit:
+			return false
+		case *ast.CallExpr:
+			if c := g.flow.callee(n); c != nil {
+				g.helper(rg, c, seen)
 			}
 		}
-		if !unlocked {
-			held = l.field
-		}
+		return true
+	})
+}
+
+// writeInside reports a write of a managed field without lock= while the
+// function holds the guard (in a helper it calls, when via is its name),
+// suggesting held, the mutex held at the write, if any.
+func (g *guardRules) writeInside(rg region, w write, held, via string) {
+	if g.written[w.pos] {
+		return
+	}
+	g.written[w.pos] = true
+	name := rg.ci.decl.Spec.Name.Name
+	field := w.field.Var.Name()
+	verb := "directive"
+	if len(w.field.Directives) == 1 {
+		verb = "//cleanup:" + w.field.Directives[0].Verb
+	} else if rg.ci.pending[field] {
+		verb = "suggested directive"
+	}
+	where := fmt.Sprintf("between %s.%s.Enter() and Leave()", rg.key, rg.ci.guard)
+	if via != "" {
+		where = fmt.Sprintf("by %s, called between %s.%s.Enter() and Leave(),", via, rg.key, rg.ci.guard)
 	}
 	d := analysis.Diagnostic{Pos: w.pos, Category: "write-inside"}
 	if held == "" {
-		d.Message = fmt.Sprintf("field %s of %s is written between %s.%s.Enter() and Leave() and its //cleanup:%s has no lock=: the teardown may read and drop it while this call is inside; write it under a sync.Mutex field of %s and name that field with lock=",
-			field, name, rg.key, rg.ci.guard, dir.Verb, name)
+		d.Message = fmt.Sprintf("field %s of %s is written %s and its %s has no lock=: the teardown may read and drop it while this call is inside; write it under a sync.Mutex field of %s and name that field with lock=",
+			field, name, where, verb, name)
 		g.r.report(d)
 		return
 	}
-	d.Message = fmt.Sprintf("field %s of %s is written between %s.%s.Enter() and Leave() and its //cleanup:%s has no lock=: the teardown may read and drop it while this call is inside; add lock=%s, the mutex held here",
-		field, name, rg.key, rg.ci.guard, dir.Verb, held)
-	if cm := commentAt(w.field.Field, dir.Pos); cm != nil && !g.fixed[w.field.Var] {
-		g.fixed[w.field.Var] = true
-		end := cm.End()
-		d.SuggestedFixes = []analysis.SuggestedFix{{
-			Message:   "add lock=" + held,
-			TextEdits: []analysis.TextEdit{{Pos: end, End: end, NewText: []byte(" lock=" + held)}},
-		}}
+	d.Message = fmt.Sprintf("field %s of %s is written %s and its %s has no lock=: the teardown may read and drop it while this call is inside; add lock=%s, the mutex held here",
+		field, name, where, verb, held)
+	if len(w.field.Directives) == 1 {
+		if cm := commentAt(w.field.Field, w.field.Directives[0].Pos); cm != nil && !g.fixed[w.field.Var] {
+			g.fixed[w.field.Var] = true
+			end := directiveEnd(cm)
+			d.SuggestedFixes = []analysis.SuggestedFix{{
+				Message:   "add lock=" + held,
+				TextEdits: []analysis.TextEdit{{Pos: end, End: end, NewText: []byte(" lock=" + held)}},
+			}}
+		}
 	}
 	g.r.report(d)
 }
@@ -328,7 +411,7 @@ func (g *guardRules) unguarded(fd *ast.FuncDecl, calls []*call) {
 		return
 	}
 	for _, c := range calls {
-		if c.key == recv.Name && c.field == ci.guard && c.method == "Enter" {
+		if c.key == recv.Name && c.field == ci.guard && (c.method == "Enter" || c.method == "EnterContext") {
 			return
 		}
 	}
@@ -357,7 +440,11 @@ func (g *guardRules) unguarded(fd *ast.FuncDecl, calls []*call) {
 		Message: fmt.Sprintf("exported method %s.%s uses the managed field %s without %s: a call racing Close uses what the teardown closes and drops; enter the guard first and defer %s.%s.Leave()",
 			name, fd.Name.Name, used, enter, recv.Name, ci.guard),
 	}
-	if text, ok := g.enterLeave(fd, recv.Name, ci.guard); ok {
+	text, ok := g.enterLeave(fd, recv.Name, ci.guard)
+	if !ok {
+		d.Message += " (no fix: a result's zero value cannot be written here; return it after Enter's error yourself)"
+	}
+	if ok {
 		// After the line of the brace, which may end in a comment; on
 		// that line when the body starts there.
 		pos := fd.Body.Lbrace + 1
@@ -380,7 +467,11 @@ func (g *guardRules) unguarded(fd *ast.FuncDecl, calls []*call) {
 
 // enterLeave is the text that begins fd's body with Enter and a deferred
 // Leave, returning zero values (and Enter's error, when the last result is
-// an error) when the client is closed.
+// an error) when the client is closed. A method with a context.Context
+// parameter may block (a Receive, a long poll): it enters with
+// EnterContext, whose context ends when closing begins, so that Close does
+// not wait half its deadline for it. A channel result is a closed channel
+// after Close, never a nil one: ranging over nil blocks forever.
 func (g *guardRules) enterLeave(fd *ast.FuncDecl, recv, guard string) (string, bool) {
 	sig, ok := g.pass.TypesInfo.Defs[fd.Name].Type().(*types.Signature)
 	if !ok {
@@ -388,28 +479,78 @@ func (g *guardRules) enterLeave(fd *ast.FuncDecl, recv, guard string) (string, b
 	}
 	qual := g.qualifier(fd.Pos())
 	res := sig.Results()
-	var vals []string
+	var vals, pre []string
 	withErr := res.Len() > 0 && types.Identical(res.At(res.Len()-1).Type(), types.Universe.Lookup("error").Type())
 	for i := range res.Len() {
 		if withErr && i == res.Len()-1 {
 			vals = append(vals, "err")
 			continue
 		}
-		z, ok := zero(res.At(i).Type(), qual)
+		t := res.At(i).Type()
+		if ch, ok := t.Underlying().(*types.Chan); ok {
+			if _, isParam := types.Unalias(t).(*types.TypeParam); !isParam {
+				c := fmt.Sprintf("closed%d", i)
+				if res.Len() == 1 || (withErr && res.Len() == 2) {
+					c = "closed"
+				}
+				pre = append(pre, fmt.Sprintf("%s := make(chan %s)", c, types.TypeString(ch.Elem(), qual)), fmt.Sprintf("close(%s)", c))
+				vals = append(vals, c)
+				continue
+			}
+		}
+		z, ok := zero(t, qual)
 		if !ok {
 			return "", false
 		}
 		vals = append(vals, z)
 	}
+	ctx := ""
+	params := sig.Params()
+	for i := range params.Len() {
+		if p := params.At(i); isNamed(p.Type(), "context", "Context") && p.Name() != "" && p.Name() != "_" {
+			ctx = p.Name()
+			break
+		}
+	}
 	ret := "return"
 	if len(vals) > 0 {
 		ret += " " + strings.Join(vals, ", ")
+	}
+	body := strings.Join(append(pre, ret), "\n\t\t")
+	if ctx != "" {
+		// ctx, leave, err := ... declares err in the body's scope: a later
+		// _, err := would then declare nothing new.
+		errName := "err"
+		for _, st := range fd.Body.List {
+			as, ok := st.(*ast.AssignStmt)
+			if !ok || as.Tok != token.DEFINE {
+				continue
+			}
+			names := map[string]bool{}
+			for _, lhs := range as.Lhs {
+				if id, ok := lhs.(*ast.Ident); ok {
+					names[id.Name] = true
+				}
+			}
+			delete(names, "_")
+			delete(names, ctx)
+			delete(names, "leave")
+			if names["err"] && len(names) == 1 {
+				errName = "enterErr"
+			}
+		}
+		if withErr && errName != "err" {
+			vals[len(vals)-1] = errName
+			body = strings.Join(append(pre, "return "+strings.Join(vals, ", ")), "\n\t\t")
+		}
+		return fmt.Sprintf("\n\t%s, leave, %s := %s.%s.EnterContext(%s)\n\tif %s != nil {\n\t\t%s\n\t}\n\tdefer leave()\n",
+			ctx, errName, recv, guard, ctx, errName, body), true
 	}
 	cond := fmt.Sprintf("%s.%s.Enter() != nil", recv, guard)
 	if withErr {
 		cond = fmt.Sprintf("err := %s.%s.Enter(); err != nil", recv, guard)
 	}
-	return fmt.Sprintf("\n\tif %s {\n\t\t%s\n\t}\n\tdefer %s.%s.Leave()\n", cond, ret, recv, guard), true
+	return fmt.Sprintf("\n\tif %s {\n\t\t%s\n\t}\n\tdefer %s.%s.Leave()\n", cond, body, recv, guard), true
 }
 
 // qualifier names packages as the file that holds pos imports them.

@@ -179,11 +179,10 @@ func TestFixThenGenerate(t *testing.T) {
 		return exitCode(t, cmd)
 	}
 
-	// Twice: the second pass sees the directives of the first (lock= goes
-	// on a directive that exists).
-	for range 2 {
-		run(bin, "-guard", "-fix", "./...")
-	}
+	// Once: one run writes every directive with its options (lock= among
+	// them), and the guard in the methods, before the first generation
+	// (close_test.go calls the Close that cleanupgen is yet to write).
+	run(bin, "-guard", "-fix", "./...")
 	server, err := os.ReadFile(filepath.Join(dir, "app", "server.go"))
 	require.NoError(t, err)
 	store, err := os.ReadFile(filepath.Join(dir, "app", "store.go"))
@@ -201,4 +200,71 @@ func TestFixThenGenerate(t *testing.T) {
 	code, out = run("go", "test", "-count=1", "-race", "./...")
 	assert.Zero(t, code, "go test:\n%s\nserver.go:\n%s\nstore.go:\n%s", out, server, store)
 	assert.False(t, strings.Contains(out, "FAIL"), "%s", out)
+}
+
+// Before the first generation, code and tests that use the generated Close
+// type-check against cleanupgen's stand-ins: the analysis runs and reports,
+// where it used to print the type errors and skip the package.
+func TestBeforeFirstGeneration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and analyses a module")
+	}
+	bin := build(t)
+	root := repoRoot(t)
+	dir := t.TempDir()
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	require.NoError(t, err)
+	files := map[string]string{
+		"go.mod": "module example.com/first\n\ngo 1.26\n\nrequire github.com/cleanupgen/cleanupgen v0.0.0\n\nreplace github.com/cleanupgen/cleanupgen => " + root + "\n",
+		"go.sum": string(sum),
+		"app/app.go": `package app
+
+import (
+	"io"
+	"net"
+
+	"github.com/cleanupgen/cleanupgen/runtime"
+)
+
+//cleanup:client
+type Client struct {
+	guard runtime.Guard
+	conn  net.Conn
+}
+
+var _ io.Closer = (*Client)(nil)
+
+// Closer returns c as the io.Closer it is once generated.
+func Closer(c *Client) io.Closer { return c }
+`,
+		"app/app_test.go": `package app
+
+import "testing"
+
+func TestClose(t *testing.T) {
+	c := &Client{}
+	defer c.Close()
+	if err := c.CloseContext(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+`,
+	}
+	for name, text := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	}
+	cmd := exec.Command(bin, "./...")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	code, out := exitCode(t, cmd)
+	assert.Equal(t, 3, code, "findings, and nothing else:\n%s", out)
+	assert.NotContains(t, out, "undefined", "%s", out)
+	assert.NotContains(t, out, "does not implement", "%s", out)
+	assert.NotContains(t, out, "analysis skipped", "%s", out)
+	assert.Contains(t, out, "field conn of Client holds a resource", "%s", out)
+	assert.Contains(t, out, "zz_generated_cleanup.go is missing for //cleanup:client Client", "%s", out)
+	_, err = os.Stat(filepath.Join(dir, "app", "zz_generated_cleanup.go"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "the stand-in is no file of the package")
 }

@@ -4,17 +4,34 @@
 //
 // Usage:
 //
-//	cleanupcheck [-guard=false] [-fix [-diff]] [-json] [-c=N] [packages]
+//	cleanupcheck [-guard=false] [-test=false] [-fix [-diff]] [-json] [-c=N] [packages]
 //	go vet -vettool=$(which cleanupcheck) [-guard=false] [packages]
 //
-// Packages are go list patterns such as ./...; test files are ignored, as
-// cleanupgen ignores them. Each finding is printed as file:line:col: message.
-// With -fix, the suggested directives are written into the source (review
-// them: //cleanup:ignore is the answer for a field the client does not own);
-// with -fix -diff, they are printed as a diff instead. -guard=false turns
+// Packages are go list patterns such as ./.... Each finding is printed as
+// file:line:col: message.
+//
+// With -fix, the suggested fixes are written into the source, all of them
+// in one run: on a struct marked //cleanup:client alone, the runtime.Guard
+// field, every directive with its order=, lock= and drop=false, and Enter
+// and Leave (or EnterContext) in the methods; then run cleanupgen. Review
+// them: //cleanup:ignore is the answer for a field the client does not own.
+// With -fix -diff, they are printed as a diff instead. -guard=false turns
 // off the rules on writes of managed fields without lock= and on exported
-// methods that use managed fields without Enter, which are on by default. //nolint:cleanupcheck on a field,
-// type or function silences its findings. cleanupcheck -h lists every flag.
+// methods that use managed fields without Enter, which are on by default.
+// //nolint:cleanupcheck on a field, type or function silences its findings.
+// cleanupcheck -h lists every flag.
+//
+// Test files are loaded (-test, on by default, as in every go/analysis
+// command): the test variant of a package is analysed as well as the
+// package, and a finding in a file that both share is reported and fixed
+// once. The directives of _test.go files themselves are not checked.
+// -test=false loads the packages without their tests.
+//
+// Run alone, cleanupcheck loads packages as cleanupgen does, with stand-ins
+// for the generated files: before the first generation, code and tests
+// that call a client's Close type-check, and are analysed. (It is its own
+// go/packages driver for that: it sets GOPACKAGESDRIVER for its loads,
+// unless it is set already.) Under go vet, the go command loads them.
 //
 // Install it with
 //
@@ -31,9 +48,17 @@
 package main
 
 import (
+	"os"
+
 	"golang.org/x/tools/go/analysis/singlechecker"
 
 	"github.com/cleanupgen/cleanupgen/analysis/cleanupcheck"
 )
 
-func main() { singlechecker.Main(cleanupcheck.Analyzer) }
+func main() {
+	if os.Getenv(driverEnv) == "1" {
+		os.Exit(driver(os.Args[1:]))
+	}
+	useStubs()
+	singlechecker.Main(cleanupcheck.Analyzer)
+}

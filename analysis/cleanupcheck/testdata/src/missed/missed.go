@@ -36,9 +36,9 @@ type Client struct { // want `zz_generated_cleanup.go is missing for //cleanup:c
 	cause context.CancelCauseFunc
 	// want +1 `field cancels of Client holds a resource \(funcs such as context.CancelFunc\) .*keep one func\(\) that calls each`
 	cancels []context.CancelFunc
-	// want +1 `field timers of Client holds a resource \(timers\) .*cannot call a Stop that returns a bool`
+	// want +1 `field timers of Client holds a resource \(values with a Stop method\) .*add //cleanup:close Stop,`
 	timers map[string]*time.Timer
-	// want +1 `field done of Client holds a resource \(a channel the package makes and closes\) .*add //cleanup:wait,`
+	// want +1 `field done of Client holds a resource \(a channel that a goroutine of the package closes when it ends\) .*add //cleanup:wait drop=false`
 	done chan struct{}
 	// want +1 `field unsubscribe of Client holds a resource \(a func\(\) the package stores from a call, such as an unsubscribe\) .*add //cleanup:cancel,`
 	unsubscribe func()

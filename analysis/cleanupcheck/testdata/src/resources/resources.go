@@ -58,7 +58,7 @@ type Client struct { // want `zz_generated_cleanup.go is missing for //cleanup:c
 	wg sync.WaitGroup
 	// want +1 `field pwg of Client .*add //cleanup:wait,`
 	pwg *sync.WaitGroup
-	// want +1 `field done of Client holds a resource \(a channel the package makes and closes\).*add //cleanup:wait,`
+	// want +1 `field done of Client holds a resource \(a channel the package makes and closes\).*add //cleanup:close order=0 \(order=0: closing it tells`
 	done chan struct{}
 	// want +1 `field conns of Client .*\(elements with a Close method\).*add //cleanup:close,`
 	conns []*conn

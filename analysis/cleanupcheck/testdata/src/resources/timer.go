@@ -12,9 +12,9 @@ import (
 type Timed struct { // want `zz_generated_cleanup.go is missing for //cleanup:client Timed`
 	guard runtime.Guard
 
-	// want +1 `field timer of Timed holds a resource \(\*time.Timer\) .*//cleanup:close cannot call a Stop that returns a bool`
+	// want +1 `field timer of Timed holds a resource \(\*time.Timer\) .*add //cleanup:close Stop,`
 	timer *time.Timer
-	// want +1 `field out of Timed holds a resource \(a channel the package makes and closes\) .*no step can wait for a send-only channel`
+	// want +1 `field out of Timed holds a resource \(a channel the package makes and closes\) .*add //cleanup:close order=0 \(order=0: closing it tells`
 	out chan<- int
 }
 
