@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"context"
+	goruntime "runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -21,6 +22,15 @@ import (
 
 // probeEvery is the least time between two goroutine profiles.
 var probeEvery = time.Second
+
+// A goroutine profile costs in proportion to the goroutines, and on the
+// cores that the callers of teardowns abandoned at the same deadline need
+// to return: with more than crowd goroutines, the profile waits probeDelay,
+// for them to have returned, and the teardown's events wait with it.
+const (
+	crowd      = 1000
+	probeDelay = 500 * time.Millisecond
+)
 
 // stackDepth is how many frames a stack keeps.
 const stackDepth = 5
@@ -167,6 +177,9 @@ func startProbe(record func(map[stepKey][]string)) chan struct{} {
 		// profile must not find this one for a step.
 		pprof.SetGoroutineLabels(context.Background())
 		defer close(done)
+		if goruntime.NumGoroutine() > crowd {
+			time.Sleep(probeDelay)
+		}
 		if stacks := takeStacks(); stacks != nil {
 			record(stacks)
 		}
