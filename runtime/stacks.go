@@ -25,11 +25,13 @@ var probeEvery = time.Second
 
 // A goroutine profile costs in proportion to the goroutines, and on the
 // cores that the callers of teardowns abandoned at the same deadline need
-// to return: with more than crowd goroutines, the profile waits probeDelay,
-// for them to have returned, and the teardown's events wait with it.
+// to return: with more than crowd goroutines, the profile first lets every
+// runnable goroutine run, yieldRounds times over, so that those callers
+// return first; the teardown's events wait with it. Yielding, not sleeping:
+// a sleep would hold a testing/synctest bubble open past its test.
 const (
-	crowd      = 1000
-	probeDelay = 500 * time.Millisecond
+	crowd       = 1000
+	yieldRounds = 100
 )
 
 // stackDepth is how many frames a stack keeps.
@@ -178,7 +180,9 @@ func startProbe(record func(map[stepKey][]string)) chan struct{} {
 		pprof.SetGoroutineLabels(context.Background())
 		defer close(done)
 		if goruntime.NumGoroutine() > crowd {
-			time.Sleep(probeDelay)
+			for range yieldRounds {
+				goruntime.Gosched()
+			}
 		}
 		if stacks := takeStacks(); stacks != nil {
 			record(stacks)
