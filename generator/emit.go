@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/types"
+	"slices"
 	"sort"
 	"strings"
 
@@ -159,9 +160,10 @@ func (e *emitter) client(cl *Client) {
 	})
 	// Locked: Drop takes lock= locks, so the runtime never runs it inside
 	// Guard.Leave, whose caller may hold one.
+	dropLocks := slices.ContainsFunc(cl.Fields, func(f *Field) bool { return f.Drop && f.Lock != nil })
 	locked := func(g *jen.Group, line bool) {
 		switch {
-		case len(cl.Locks) == 0:
+		case !dropLocks:
 		case line:
 			g.Line().Id("Locked").Op(":").True()
 		default:

@@ -45,7 +45,6 @@ var cleanupLoop = runtime.Plan[Loop, cleanupLoopRefs]{
 		{Name: "lease", Phase: 2},
 		{Name: "events", Phase: 3, NoLateStart: true},
 	},
-	Locked: true,
 }
 
 // cleanupLoopRefs holds the fields of Loop that its steps use.
