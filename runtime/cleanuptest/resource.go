@@ -59,10 +59,38 @@ func newResource(f fault) *Resource {
 	}
 }
 
-// releasedBy makes r release its calls when t's test ends.
+// releasedBy makes r release its calls when t's test ends, or when
+// [VerifyNone] is called with t.
 func (r *Resource) releasedBy(t testing.TB) *Resource {
-	t.Cleanup(r.Release)
+	fakes.mu.Lock()
+	if fakes.byTest == nil {
+		fakes.byTest = make(map[testing.TB][]*Resource)
+	}
+	first := len(fakes.byTest[t]) == 0
+	fakes.byTest[t] = append(fakes.byTest[t], r)
+	fakes.mu.Unlock()
+	if first {
+		t.Cleanup(func() { releaseFakes(t) })
+	}
 	return r
+}
+
+// fakes are the Resources that block, by the test that made them, until
+// the test ends.
+var fakes struct {
+	mu     sync.Mutex
+	byTest map[testing.TB][]*Resource
+}
+
+// releaseFakes releases the Resources made with t and forgets them.
+func releaseFakes(t testing.TB) {
+	fakes.mu.Lock()
+	list := fakes.byTest[t]
+	delete(fakes.byTest, t)
+	fakes.mu.Unlock()
+	for _, r := range list {
+		r.Release()
+	}
 }
 
 // OK returns a resource that closes at once and returns nil.
