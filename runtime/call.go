@@ -97,7 +97,7 @@ func graceWait(done <-chan struct{}) {
 // waitDeadline calls expired, which waits for it, so that what follows sees
 // an expired context.
 func waitDeadline(done <-chan struct{}, ctx context.Context, expired func(), deadline time.Time) {
-	t := time.NewTimer(max(time.Until(deadline), 0) + Grace)
+	t := time.NewTimer(min(max(time.Until(deadline), 0), forever) + Grace)
 	defer t.Stop()
 	cancelled := ctx.Done()
 	for {
@@ -129,41 +129,56 @@ func deadlineCause(ctx context.Context) error {
 	return cause
 }
 
+// forever is the longest budget a teardown keeps as a time: a timeout at
+// or past it (math.MaxInt64 included) means no deadline. Kept as a time
+// 146 years away, such a deadline never fires, and sums of it with Grace or
+// a step's timeout cannot overflow.
+const forever = time.Duration(1 << 62)
+
 // teardownContext returns the context of a teardown that starts at start
-// with the budget timeout, and its deadline: the earlier of start plus
-// timeout and ctx's deadline. It is done at the deadline, or with ctx. It
+// with the deadline deadlineOf gave: done at the deadline, or with ctx. It
 // arms a timer of its own even when ctx's deadline is the earlier: a
 // context's Deadline is only what it reports, and its Done may not honour
 // it. Its cause is then context.DeadlineExceeded, as ctx's would be, so that
 // whichever timer fires first the steps see the same cause; at its own
 // deadline, it is errDeadline. When deadlines are off it has no deadline
-// (the zero Time) and ignores ctx's cancellation.
-func teardownContext(ctx context.Context, start time.Time, timeout time.Duration, on bool) (context.Context, time.Time, context.CancelFunc) {
-	if !on {
-		c, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		return c, time.Time{}, cancel
+// and ignores ctx's cancellation; with a deadline at forever, it has none
+// either.
+//
+// It never asks ctx for its deadline again: a context whose Deadline
+// changes from call to call would give the steps another deadline than the
+// caller's.
+func teardownContext(ctx context.Context, start, deadline time.Time, fromCtx, on bool) (context.Context, context.CancelFunc) {
+	switch {
+	case !on:
+		return context.WithCancel(context.WithoutCancel(ctx))
+	case endless(start, deadline):
+		return context.WithCancel(ctx)
+	case fromCtx:
+		return context.WithDeadline(ctx, deadline)
 	}
-	deadline := deadlineOf(ctx, start, timeout, on)
-	if d, ok := ctx.Deadline(); ok && d.Equal(deadline) {
-		c, cancel := context.WithDeadline(ctx, d)
-		return c, d, cancel
-	}
-	c, cancel := context.WithDeadlineCause(ctx, deadline, errDeadline)
-	return c, deadline, cancel
+	return context.WithDeadlineCause(ctx, deadline, errDeadline)
 }
 
 // deadlineOf returns the deadline of a teardown that starts at start with
-// the budget timeout: the earlier of start plus timeout and ctx's deadline;
-// the zero Time when deadlines are off.
-func deadlineOf(ctx context.Context, start time.Time, timeout time.Duration, on bool) time.Time {
+// the budget timeout: the earlier of start plus timeout and ctx's deadline,
+// and whether it is ctx's; the zero Time when deadlines are off. A timeout
+// at or past forever counts as forever. It asks ctx for its deadline once.
+func deadlineOf(ctx context.Context, start time.Time, timeout time.Duration, on bool) (deadline time.Time, fromCtx bool) {
 	if !on {
-		return time.Time{}
+		return time.Time{}, false
 	}
-	deadline := start.Add(timeout)
+	deadline = start.Add(min(timeout, forever))
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		return d
+		return d, true
 	}
-	return deadline
+	return deadline, false
+}
+
+// endless reports whether a teardown that started at start with deadline
+// has none in fact: its timeout saturated at forever.
+func endless(start, deadline time.Time) bool {
+	return !deadline.IsZero() && deadline.Sub(start) >= forever
 }
 
 // waitFirst waits for the teardown that g's first Close runs, within ctx
@@ -175,7 +190,7 @@ func waitFirst(ctx context.Context, g *Guard, typ string, timeout time.Duration)
 		<-done
 		return g.result()
 	}
-	wctx, cancel := context.WithTimeoutCause(ctx, timeout, errDeadline)
+	wctx, cancel := context.WithTimeoutCause(ctx, min(timeout, forever), errDeadline)
 	defer cancel()
 	select {
 	case <-done:

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -35,12 +36,14 @@ type reporter interface {
 // returnedStep is an abandoned step that returned at last.
 type returnedStep struct {
 	client string
-	name   func() string // named on the delivery goroutine
+	ctx    context.Context // the caller's
+	name   func() string   // named on the delivery goroutine
 	// step is what the StepReport says but its Name.
 	step StepReport
 }
 
-var delivery struct {
+// deliveryState is the queue of events and the state of their delivery.
+type deliveryState struct {
 	mu      sync.Mutex
 	queue   [queueSize]event
 	head, n int
@@ -51,6 +54,8 @@ var delivery struct {
 	queued, delivered uint64
 	flushers          []flusher
 }
+
+var delivery deliveryState
 
 // flusher is a Flush waiting for the events queued before it.
 type flusher struct {
@@ -81,10 +86,28 @@ func deliver(e event) {
 // drain delivers queued events until none is left. It stops in the same
 // critical section that finds the queue empty and counts the last event
 // delivered, so that once Flush has returned no goroutine is delivering.
+//
+// A log handler or an observer that calls runtime.Goexit (t.FailNow in a
+// test's observer) ends the goroutine that calls it, whatever recover does:
+// the event it was given counts as delivered, and a new goroutine goes on
+// with the rest.
 func drain() {
 	// A goroutine inherits the labels of the one that started it, a step's.
 	pprof.SetGoroutineLabels(context.Background())
 	d := &delivery
+	inEvent, completed := false, false
+	defer func() {
+		if completed {
+			return
+		}
+		if inEvent {
+			d.mu.Lock()
+			d.delivered++
+			d.releaseFlushers()
+			d.mu.Unlock()
+		}
+		go drain()
+	}()
 	d.mu.Lock()
 	for d.n > 0 || d.dropped > 0 {
 		var e event
@@ -96,31 +119,40 @@ func drain() {
 		}
 		dropped := d.dropped
 		d.dropped = 0
+		inEvent = e != (event{})
 		d.mu.Unlock()
 		if dropped > 0 {
 			recovered(func() {
 				slog.Default().LogAttrs(context.Background(), slog.LevelWarn,
 					"cleanup events dropped: the log handler or an observer is slow",
-					slog.Int("dropped", dropped))
+					slog.Int("cleanupgen.dropped", dropped))
 			})
 		}
-		if e == (event{}) {
+		if !inEvent {
 			d.mu.Lock()
 			continue
 		}
 		e.deliver()
 		d.mu.Lock()
+		inEvent = false
 		d.delivered++
-		d.flushers = slices.DeleteFunc(d.flushers, func(f flusher) bool {
-			if f.until <= d.delivered {
-				close(f.done)
-				return true
-			}
-			return false
-		})
+		d.releaseFlushers()
 	}
 	d.running = false
 	d.mu.Unlock()
+	completed = true
+}
+
+// releaseFlushers lets the Flush calls whose events have all been
+// delivered return. d.mu is held.
+func (d *deliveryState) releaseFlushers() {
+	d.flushers = slices.DeleteFunc(d.flushers, func(f flusher) bool {
+		if f.until <= d.delivered {
+			close(f.done)
+			return true
+		}
+		return false
+	})
 }
 
 // Flush waits until the log records and observer calls of every teardown
@@ -167,10 +199,11 @@ func (e event) deliver() {
 		sr.Name = name
 		recovered(func() {
 			l := slog.Default()
-			if !l.Enabled(context.Background(), slog.LevelInfo) {
+			ctx := orBackground(s.ctx)
+			if !l.Enabled(ctx, slog.LevelInfo) {
 				return
 			}
-			l.LogAttrs(context.Background(), slog.LevelInfo, "cleanup step returned after it was abandoned", stepAttrs(s.client, sr)...)
+			l.LogAttrs(ctx, slog.LevelInfo, "cleanup step returned after it was abandoned", stepAttrs(s.client, sr)...)
 		})
 		eachObserver(func(o Observer) { o.Returned(s.client, sr) })
 		return
@@ -193,7 +226,7 @@ func recovered(fn func()) {
 // by the deadline, at Debug one that succeeded.
 func logReport(r Report) {
 	l := slog.Default()
-	ctx := context.Background()
+	ctx := orBackground(r.Context)
 	debug := l.Enabled(ctx, slog.LevelDebug)
 	quietLog.debug.Store(debug)
 	quietLog.logger.Store(l)
@@ -212,23 +245,64 @@ func logReport(r Report) {
 	}
 }
 
-// stepAttrs returns the attributes of a log record about step s of client:
-// the client, the step, its state, its duration if it started, its budget
-// if positive, and its error if any.
-func stepAttrs(client string, s StepReport) []slog.Attr {
-	attrs := []slog.Attr{
-		slog.String("client", client),
-		slog.String("step", s.Name),
-		slog.String("state", s.State.String()),
+// orBackground returns ctx, or context.Background() when it is nil: log
+// records carry the caller's context, so that a handler that adds trace IDs
+// finds the caller's span.
+func orBackground(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
 	}
+	return ctx
+}
+
+// The keys of the attributes of the runtime's log records: one namespace,
+// cleanupgen., shared with otelcleanup's attributes. The error is under
+// slog's usual "error".
+const (
+	keyClient   = "cleanupgen.client"
+	keyTeardown = "cleanupgen.teardown.id"
+	keyStep     = "cleanupgen.step"
+	keyField    = "cleanupgen.field"
+	keyIndex    = "cleanupgen.index"
+	keyPhase    = "cleanupgen.phase"
+	keyState    = "cleanupgen.state"
+	keyDuration = "cleanupgen.duration"
+	keyBudget   = "cleanupgen.budget"
+	keyForced   = "cleanupgen.forced"
+	keyStack    = "cleanupgen.stack"
+	keyError    = "error"
+)
+
+// stepAttrs returns the attributes of a log record about step s of client:
+// the client, the teardown's ID, the step, its field and index when it is
+// an element of a collection, its phase, its state, its duration if it
+// started, its budget if positive, whether it was forced, where it was
+// stuck if known, and its error if any.
+func stepAttrs(client string, s StepReport) []slog.Attr {
+	attrs := make([]slog.Attr, 0, 12)
+	attrs = append(attrs,
+		slog.String(keyClient, client),
+		slog.Uint64(keyTeardown, s.Teardown),
+		slog.String(keyStep, s.Name),
+	)
+	if s.Index >= 0 {
+		attrs = append(attrs, slog.String(keyField, s.Field), slog.Int(keyIndex, s.Index))
+	}
+	attrs = append(attrs, slog.Int(keyPhase, s.Phase), slog.String(keyState, s.State.String()))
 	if !s.Start.IsZero() {
-		attrs = append(attrs, slog.Duration("duration", s.End.Sub(s.Start)))
+		attrs = append(attrs, slog.Duration(keyDuration, s.End.Sub(s.Start)))
 	}
 	if s.Budget > 0 {
-		attrs = append(attrs, slog.Duration("budget", s.Budget))
+		attrs = append(attrs, slog.Duration(keyBudget, s.Budget))
+	}
+	if s.Forced {
+		attrs = append(attrs, slog.Bool(keyForced, true))
+	}
+	if len(s.Stack) > 0 {
+		attrs = append(attrs, slog.String(keyStack, strings.Join(s.Stack, " <- ")))
 	}
 	if s.Err != nil {
-		attrs = append(attrs, slog.Any("error", s.Err))
+		attrs = append(attrs, slog.Any(keyError, s.Err))
 	}
 	return attrs
 }

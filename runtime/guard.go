@@ -251,6 +251,13 @@ func (g *Guard) finish(err error) {
 	}
 }
 
+// isDoneNow reports whether the teardown has ended.
+func (g *Guard) isDoneNow() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.isDone
+}
+
 // result returns the teardown's result; valid once Done is closed.
 func (g *Guard) result() error {
 	g.mu.Lock()

@@ -22,7 +22,8 @@ type Manager struct {
 	ctx      context.Context // the tasks' context
 	parent   context.Context // the context NewManager was given
 	cancel   context.CancelFunc
-	deadline time.Time // zero when deadlines are off
+	deadline time.Time // zero when deadlines are off or the timeout saturated
+	on       bool      // deadlines are enabled
 	name     string
 	id       uint64 // the teardown's ID: Report.ID
 
@@ -36,8 +37,9 @@ type Manager struct {
 	idle chan struct{}
 	// over says Wait returned with tasks still running: they are
 	// abandoned, and abandoned counts those that still run.
-	over      bool
-	abandoned int
+	over       bool
+	abandoned  int
+	registered bool // in the set behind Abandoned
 	// waited says Wait has returned; err and end are what and when.
 	waited bool
 	err    error
@@ -69,23 +71,27 @@ func WithName(name string) Option {
 // Manager has no deadline and ignores ctx's cancellation: Wait waits for
 // every task.
 func NewManager(ctx context.Context, timeout time.Duration, opts ...Option) *Manager {
-	m := &Manager{name: "runtime.Manager", parent: ctx, id: newTeardownID(), start: time.Now()}
+	m := &Manager{name: "runtime.Manager", parent: ctx, id: newTeardownID(), start: time.Now(), on: DeadlinesEnabled()}
 	for _, opt := range opts {
 		opt(m)
 	}
-	m.ctx, m.deadline, m.cancel = teardownContext(ctx, m.start, timeout, DeadlinesEnabled())
+	deadline, fromCtx := deadlineOf(ctx, m.start, timeout, m.on)
+	m.ctx, m.cancel = teardownContext(ctx, m.start, deadline, fromCtx, m.on)
+	if !endless(m.start, deadline) {
+		m.deadline = deadline
+	}
 	m.ctx = context.WithValue(m.ctx, teardownIDKey{}, m.id)
 	return m
 }
 
 // Deadline returns the time by which Wait returns; the zero Time when
-// deadlines are off.
+// deadlines are off or the timeout saturated (math.MaxInt64: no deadline).
 func (m *Manager) Deadline() time.Time {
 	return m.deadline
 }
 
 // TimeRemaining returns the time left until the deadline: zero once it has
-// passed, and the largest Duration when deadlines are off.
+// passed, and the largest Duration when there is no deadline.
 func (m *Manager) TimeRemaining() time.Duration {
 	if m.deadline.IsZero() {
 		return math.MaxInt64
@@ -136,12 +142,14 @@ func (m *Manager) finish(t *managedTask, o outcome) {
 	s := m.stepReport(t)
 	s.End, s.State, s.Err = now, o.state(), o.err
 	deliver(event{returned: &returnedStep{
+		ctx:    m.parent,
 		client: m.name,
 		name:   func() string { return t.result.Name },
 		step:   s,
 	}})
 	m.abandoned--
-	if m.abandoned == 0 {
+	if m.abandoned == 0 && m.registered {
+		m.registered = false
 		unregisterAbandoned(m)
 	}
 }
@@ -170,9 +178,12 @@ func (m *Manager) Wait() error {
 	}
 	m.mu.Unlock()
 	if idle != nil {
-		if m.deadline.IsZero() {
+		switch {
+		case !m.on:
 			<-idle
-		} else {
+		case m.deadline.IsZero(): // no deadline, but ctx may be cancelled
+			waitDeadline(idle, m.parent, func() { <-m.ctx.Done() }, m.start.Add(forever))
+		default:
 			waitDeadline(idle, m.parent, func() { <-m.ctx.Done() }, m.deadline)
 		}
 	}
@@ -192,7 +203,8 @@ func (m *Manager) Wait() error {
 				m.abandoned++
 			}
 		}
-		if !m.over && m.abandoned > 0 {
+		if m.abandoned > 0 && !m.registered {
+			m.registered = true
 			registerAbandoned(m)
 		}
 		m.over = true
@@ -275,17 +287,36 @@ func (m *Manager) stepReport(t *managedTask) StepReport {
 // taskLabel names a Manager's task in labelCache.
 type taskLabel struct{ client, step string }
 
+// labelCacheSize bounds labelCache: a program usually has a few task
+// names, but one that names its tasks after requests or connections must
+// not keep a context for each of them.
+const labelCacheSize = 1024
+
 // labelCache holds the pprof label contexts of Managers' tasks, made once
-// for each client and task name: a program has few of them.
-var labelCache sync.Map // taskLabel -> context.Context
+// for each client and task name while there are few of them. When it is
+// full it is emptied: the names in use come back on their next task.
+var labelCache struct {
+	mu sync.Mutex
+	m  map[taskLabel]context.Context
+}
 
 // taskLabels returns the context carrying the pprof labels of the task step
 // of client.
 func taskLabels(client, step string) context.Context {
 	k := taskLabel{client, step}
-	if c, ok := labelCache.Load(k); ok {
-		return c.(context.Context)
+	lc := &labelCache
+	lc.mu.Lock()
+	c, ok := lc.m[k]
+	lc.mu.Unlock()
+	if ok {
+		return c
 	}
-	c, _ := labelCache.LoadOrStore(k, pprof.WithLabels(context.Background(), pprof.Labels("cleanup.client", client, "cleanup.step", step)))
-	return c.(context.Context)
+	c = pprof.WithLabels(context.Background(), pprof.Labels("cleanup.client", client, "cleanup.step", step))
+	lc.mu.Lock()
+	if lc.m == nil || len(lc.m) >= labelCacheSize {
+		lc.m = make(map[taskLabel]context.Context)
+	}
+	lc.m[k] = c
+	lc.mu.Unlock()
+	return c
 }

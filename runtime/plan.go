@@ -193,9 +193,11 @@ func (p *Plan[T, R]) infoOf() *planInfo {
 //
 // Later and concurrent calls do not tear down again: they wait for the first
 // call to end, within their own ctx and Timeout, and return its result. A
-// call made from x's own teardown (ctx is, or derives from, the context of
-// one of its steps, directly or through the teardowns of other clients)
-// returns nil at once: a cycle of clients does not wait for itself.
+// call made from x's own teardown while it is under way (ctx is, or
+// derives from, the context of one of its steps, directly or through the
+// teardowns of other clients) returns nil at once: a cycle of clients does
+// not wait for itself. Once the teardown has ended, such a context is one
+// like any other: the call returns the first call's result.
 //
 // Log events and [Observer] calls are delivered after Close has returned,
 // on another goroutine.
@@ -207,7 +209,7 @@ func (p *Plan[T, R]) infoOf() *planInfo {
 // last Leave).
 func (p *Plan[T, R]) Close(ctx context.Context, g *Guard, x *T) error {
 	if !g.begin() {
-		if reentrant(ctx, g) {
+		if !g.isDoneNow() && reentrant(ctx, g) {
 			return nil
 		}
 		return waitFirst(ctx, g, p.Type, p.Timeout)

@@ -470,34 +470,64 @@ func TestTeardownDeadlinesOff(t *testing.T) {
 	})
 }
 
+// ctxHandler records the contexts its records are logged with, then hands
+// them to its inner handler.
+type ctxHandler struct {
+	slog.Handler
+	mu   *sync.Mutex
+	vals *[]any
+}
+
+func (h ctxHandler) Handle(ctx context.Context, r slog.Record) error {
+	h.mu.Lock()
+	*h.vals = append(*h.vals, ctx.Value(reportCtxKey{}))
+	h.mu.Unlock()
+	return h.Handler.Handle(ctx, r)
+}
+
 func TestTeardownLogsEvents(t *testing.T) {
 	settleEvents(t)
 	var buf bytes.Buffer
 	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{
+	var mu sync.Mutex
+	var vals []any
+	slog.SetDefault(slog.New(ctxHandler{slog.NewTextHandler(&buf, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey {
+			switch a.Key {
+			case slog.TimeKey:
 				return slog.Attr{}
+			case "cleanupgen.teardown.id":
+				return slog.String(a.Key, "ID")
 			}
 			return a
 		},
-	})))
+	}), &mu, &vals}))
 	prevOut, prevFlags := log.Writer(), log.Flags()
 	t.Cleanup(func() { slog.SetDefault(prev); log.SetOutput(prevOut); log.SetFlags(prevFlags) })
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
-		defer close(release)
 		c := newClient()
+		ctx := context.WithValue(context.Background(), reportCtxKey{}, "caller")
 		_ = plan(time.Second,
 			step("ok", 0, sleep(0)),
 			step("fails", 0, func(context.Context) error { return errBoom }),
 			step("stuck", 0, waitFor(release)),
-		).Close(context.Background(), &c.guard, c)
+		).Close(ctx, &c.guard, c)
+		synctest.Wait()
+		close(release)
+		synctest.Wait()
 	})
 	out := buf.String()
-	assert.Contains(t, out, `level=WARN msg="cleanup step failed" client=test.Client step=fails state=failed duration=0s budget=1s error=boom`)
-	assert.Contains(t, out, `level=WARN msg="cleanup step abandoned" client=test.Client step=stuck state=abandoned duration=1.00025s budget=1s`)
-	assert.NotContains(t, out, "step=ok", "success is logged at Debug")
+	assert.Contains(t, out, `level=WARN msg="cleanup step failed" cleanupgen.client=test.Client cleanupgen.teardown.id=ID cleanupgen.step=fails cleanupgen.phase=0 cleanupgen.state=failed cleanupgen.duration=0s cleanupgen.budget=1s error=boom`)
+	assert.Contains(t, out, `level=WARN msg="cleanup step abandoned" cleanupgen.client=test.Client cleanupgen.teardown.id=ID cleanupgen.step=stuck cleanupgen.phase=0 cleanupgen.state=abandoned cleanupgen.duration=1.00025s cleanupgen.budget=1s`)
+	assert.Contains(t, out, `level=INFO msg="cleanup step returned after it was abandoned" cleanupgen.client=test.Client cleanupgen.teardown.id=ID cleanupgen.step=stuck`)
+	assert.NotContains(t, out, "cleanupgen.step=ok", "success is logged at Debug")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, vals, 3)
+	for _, v := range vals {
+		assert.Equal(t, "caller", v, "records carry the caller's context")
+	}
 }
 
 func TestTeardownStepReturningOnItsBudgetIsTimedOut(t *testing.T) {

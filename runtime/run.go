@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/pprof"
 	"sync"
@@ -103,6 +104,7 @@ type run[T, R any] struct {
 	refs     R
 	start    time.Time
 	deadline time.Time // zero when deadlines are off
+	fromCtx  bool      // deadline is the caller's context's
 	on       bool      // deadlines are enabled
 
 	mu         sync.Mutex
@@ -153,7 +155,7 @@ func (r *run[T, R]) ctx() context.Context {
 		return b.ctx
 	}
 	b := &ctxBox{}
-	b.ctx, _, b.cancel = teardownContext(r.parent, r.start, r.plan.Timeout, r.on)
+	b.ctx, b.cancel = teardownContext(r.parent, r.start, r.deadline, r.fromCtx, r.on)
 	if !r.ctxp.CompareAndSwap(nil, b) {
 		b.cancel()
 		return r.ctxp.Load().ctx
@@ -187,7 +189,10 @@ func (r *run[T, R]) expired() {
 
 // Deadline returns the run's deadline, without making its context.
 func (r *run[T, R]) Deadline() (time.Time, bool) {
-	return r.deadline, r.on
+	if !r.on || endless(r.start, r.deadline) {
+		return time.Time{}, false
+	}
+	return r.deadline, true
 }
 
 // Done returns the channel of the steps' context.
@@ -238,7 +243,7 @@ func reentrant(ctx context.Context, g *Guard) bool {
 func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	r := &run[T, R]{plan: p, info: p.infoOf(), g: g, x: x, parent: ctx, id: newTeardownID(), on: DeadlinesEnabled(), start: time.Now(), done: make(chan struct{})}
 	r.rf = any(&r.refs).(Refs[T])
-	r.deadline = deadlineOf(ctx, r.start, p.Timeout, r.on)
+	r.deadline, r.fromCtx = deadlineOf(ctx, r.start, p.Timeout, r.on)
 	if len(p.Steps) <= len(r.unitBuf) {
 		r.units = r.unitBuf[:len(p.Steps)]
 	} else {
@@ -562,16 +567,26 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, t
 			u.live++
 			return nextForce, now
 		}
-		if overBudget {
+		switch {
+		case overBudget:
 			u.result, u.err = StateTimedOut, cmpErr(o.err, errBudget)
-		} else {
+		case gaveUp && !o.panicked && r.expiredWith(o.err):
+			// Cut off by the deadline, and said so: a wait that ran out of
+			// time, not a failure.
+			u.result, u.err = StateTimedOut, o.err
+		default:
 			u.result, u.err = o.state(), o.err
 		}
 	case unitOverdue:
 		u.result, u.err = StateTimedOut, cmpErr(o.err, errBudget)
-	case unitDone: // a force settled it; its graceful call returns now
+	case unitDone: // a force or its budget settled it; its call returns now
 		if u.live == 0 {
 			r.lingering--
+			if u.result == StateTimedOut && u.err == errBudget && o.err != nil {
+				// Timed out Grace after its budget; it returned before
+				// the caller did: its own error says more than ours.
+				u.err, u.dur = o.err, now-u.start
+			}
 		}
 		return nextNone, now
 	default: // forcing: the force decides
@@ -579,6 +594,17 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, t
 	}
 	u.dur = now - u.start
 	return r.settle(u), now
+}
+
+// expiredWith reports whether err, returned by a step whose context is
+// done, is that context's error or cause: the step stopped because its
+// time ran out.
+func (r *run[T, R]) expiredWith(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	c := context.Cause(r)
+	return c != nil && errors.Is(err, c)
 }
 
 // cmpErr returns err, or def when err is nil.
@@ -1008,6 +1034,7 @@ func (r *run[T, R]) returnedLate(u *unit, o outcome, now time.Duration) {
 		s := r.stepReport(u)
 		s.End, s.State, s.Err = r.start.Add(now), o.state(), o.err
 		deliver(event{returned: &returnedStep{
+			ctx:    r.parent,
 			client: r.plan.Type,
 			name:   func() string { return r.name(u) },
 			step:   s,
@@ -1047,9 +1074,7 @@ func (r *run[T, R]) report() Report {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rep := Report{ID: r.id, Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.end, Err: r.err}
-	if r.on {
-		rep.Deadline = r.deadline
-	}
+	rep.Deadline, _ = r.Deadline()
 	r.forEachUnit(func(u *unit) {
 		s := r.stepReport(u)
 		s.Name, s.State, s.Err = r.name(u), u.result, u.err

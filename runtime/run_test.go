@@ -248,7 +248,7 @@ func TestFlushWaitsForDelivery(t *testing.T) {
 		assert.Equal(t, time.Minute, time.Since(start))
 		g.mu.Lock()
 		defer g.mu.Unlock()
-		assert.Contains(t, g.buf.String(), "step=fails state=failed")
+		assert.Contains(t, g.buf.String(), "cleanupgen.step=fails cleanupgen.phase=0 cleanupgen.state=failed")
 	})
 }
 
