@@ -25,8 +25,10 @@
 // name), cleanupgen.state, cleanupgen.phase, cleanupgen.budget (seconds,
 // when it had one), cleanupgen.forced, and, when the step did not succeed,
 // error.type, the status Error with the step's error and, for an abandoned
-// step, code.stacktrace: the top frames of where it was stuck, when the
-// runtime found them.
+// step, cleanupgen.stack: the top frames of where it was stuck, innermost
+// first, when the runtime found them. The keys are those of the runtime's
+// log records, which carry the caller's context: a log handler that adds
+// trace IDs correlates them with these spans.
 //
 // A collection (a slice, array or map torn down element by element) is one
 // span named after its field, however many elements it has: it carries
@@ -35,7 +37,7 @@
 // of its elements'. Only the elements that did not succeed get a span of
 // their own, a child of the collection's, named after the field too: the
 // element is in cleanupgen.step (such as conns["10.0.0.1:5432"]) and
-// cleanupgen.element.index, never in a span name, so that span names stay
+// cleanupgen.index, never in a span name, so that span names stay
 // few.
 //
 // A step abandoned at the deadline that returns at last (see
@@ -50,7 +52,7 @@
 //	store.Store                 Error  cleanup store.Store: 2 steps did not succeed: ...
 //	├── index                   ok     cleanupgen.phase=0 cleanupgen.budget=0.2 cleanupgen.forced=true
 //	├── cache                   Error  cleanupgen.state=failed error.type=*net.OpError
-//	└── db                      Error  cleanupgen.state=abandoned code.stacktrace=net.(*conn).Read ...
+//	└── db                      Error  cleanupgen.state=abandoned cleanupgen.stack=[net.(*conn).Read ...]
 //
 // # Metrics
 //
@@ -104,8 +106,8 @@ import (
 // meter: this module's path.
 const ScopeName = "github.com/cleanupgen/cleanupgen/otelcleanup"
 
-// The attribute keys, in the cleanupgen namespace, and the semantic
-// conventions' error.type and code.stacktrace.
+// The attribute keys, in the cleanupgen namespace (shared with the
+// runtime's log records), and the semantic conventions' error.type.
 const (
 	ClientKey       = attribute.Key("cleanupgen.client")
 	TeardownIDKey   = attribute.Key("cleanupgen.teardown.id")
@@ -116,10 +118,10 @@ const (
 	PhaseKey        = attribute.Key("cleanupgen.phase")
 	BudgetKey       = attribute.Key("cleanupgen.budget")
 	ForcedKey       = attribute.Key("cleanupgen.forced")
-	ElementIndexKey = attribute.Key("cleanupgen.element.index")
+	ElementIndexKey = attribute.Key("cleanupgen.index")
 	ElementCountKey = attribute.Key("cleanupgen.element.count")
 	ErrorTypeKey    = attribute.Key("error.type")
-	StacktraceKey   = attribute.Key("code.stacktrace")
+	StackKey        = attribute.Key("cleanupgen.stack")
 )
 
 // ReturnedEvent is the name of the span event of an abandoned step that

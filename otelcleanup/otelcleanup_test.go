@@ -318,11 +318,16 @@ func TestSpans(t *testing.T) {
 	require.Contains(t, byStep, "conns[1]")
 	require.Contains(t, byStep, "conns[2]")
 	assert.Equal(t, "failed", byStep["conns[1]"]["cleanupgen.state"])
-	assert.Equal(t, "1", byStep["conns[1]"]["cleanupgen.element.index"])
+	assert.Equal(t, "1", byStep["conns[1]"]["cleanupgen.index"])
 	assert.Equal(t, "*fs.PathError", byStep["conns[1]"]["error.type"], "fmt's wrapper is looked through")
 	assert.Equal(t, "abandoned", byStep["conns[2]"]["cleanupgen.state"])
-	assert.Equal(t, "2", byStep["conns[2]"]["cleanupgen.element.index"])
+	assert.Equal(t, "2", byStep["conns[2]"]["cleanupgen.index"])
 	assert.Equal(t, "abandoned", byStep["conns[2]"]["error.type"])
+	for _, s := range r.Steps {
+		if s.Name == "conns[2]" && len(s.Stack) > 0 {
+			assert.Equal(t, fmt.Sprint(s.Stack), byStep["conns[2]"]["cleanupgen.stack"], "where it was stuck")
+		}
+	}
 
 	db := one(t, spans, "db")
 	assert.Equal(t, "not_started", attrs(db.Attributes()...)["cleanupgen.state"])
@@ -524,7 +529,7 @@ func TestNaming(t *testing.T) {
 	defer func() { release(); e.wait.nextReturned(t) }()
 
 	name := regexp.MustCompile(`^cleanupgen(\.[a-z][a-z0-9_]*)+$`)
-	semconv := map[string]bool{"error.type": true, "code.stacktrace": true}
+	semconv := map[string]bool{"error.type": true}
 	check := func(what string, kvs []attribute.KeyValue) {
 		for _, kv := range kvs {
 			k := string(kv.Key)

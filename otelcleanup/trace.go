@@ -100,7 +100,7 @@ func (o *observer) stepSpan(ctx context.Context, closeSC trace.SpanContext, clie
 		attrs = append(attrs, ErrorTypeKey.String(errorType(s)))
 	}
 	if len(s.Stack) > 0 {
-		attrs = append(attrs, StacktraceKey.String(strings.Join(s.Stack, "\n")))
+		attrs = append(attrs, StackKey.StringSlice(s.Stack))
 	}
 	_, span := o.tracer.Start(ctx, field,
 		trace.WithTimestamp(start),
