@@ -310,6 +310,25 @@ func TestVerifyNone(t *testing.T) {
 	assert.True(t, closedChan(hung.Returned()))
 }
 
+// TestVerifyNoneIdioms: the two idioms VerifyNone's documentation gives
+// pass with a step abandoned on a Hang fake.
+func TestVerifyNoneIdioms(t *testing.T) {
+	abandon := func(t testing.TB) {
+		hung := cleanuptest.Hang(t)
+		m := runtime.NewManager(context.Background(), 10*time.Millisecond, runtime.WithName("cleanuptest_test.hung"))
+		m.Go("db", func(context.Context) error { return hung.Close() })
+		require.Error(t, m.Wait())
+	}
+	t.Run("defer cleanuptest.VerifyNone", func(t *testing.T) {
+		defer cleanuptest.VerifyNone(t)
+		abandon(t)
+	})
+	t.Run("goleak.VerifyNone in a cleanup made first", func(t *testing.T) {
+		t.Cleanup(func() { goleak.VerifyNone(t) })
+		abandon(t)
+	})
+}
+
 func closedChan(ch <-chan struct{}) bool {
 	select {
 	case <-ch:

@@ -39,3 +39,13 @@ func Example() {
 	// <nil>
 	// db: failed: connection reset
 }
+
+// The option takes its snapshot of the process's goroutines when it is
+// made: make it before the client, so that the client's own goroutines
+// count.
+func ExampleNoLeakedGoroutines() {
+	noLeaks := cleanuptest.NoLeakedGoroutines()
+	s := store.New(cleanuptest.OK(), cleanuptest.OK())
+	fmt.Println(cleanuptest.CheckClosesCleanly(s, noLeaks))
+	// Output: <nil>
+}
