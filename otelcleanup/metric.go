@@ -14,7 +14,8 @@ import (
 
 // DurationBoundaries are the explicit bucket boundaries, in seconds, of
 // the duration histograms: from a millisecond, for a close whose steps
-// return at once, to ten minutes, beyond the longest grace periods.
+// return at once, to ten minutes, beyond the longest grace periods. It
+// must not be modified.
 var DurationBoundaries = []float64{
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 	1, 2.5, 5, 10, 30, 60, 120, 300, 600,

@@ -86,8 +86,7 @@
 // The runtime hands the reports to otelcleanup after the fact, off the
 // caller's path (runtime.AddObserver): a slow exporter never delays a
 // Close. The spans therefore start and end in the past, with the times
-// the runtime measured. The log records the runtime writes through
-// log/slog use the same cleanupgen.* keys.
+// the runtime measured.
 package otelcleanup
 
 import (
