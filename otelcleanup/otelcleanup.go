@@ -49,10 +49,11 @@
 // What a failed close looks like, for a client whose database hung and
 // whose cache failed:
 //
-//	store.Store                 Error  cleanup store.Store: 2 steps did not succeed: ...
-//	├── index                   ok     cleanupgen.phase=0 cleanupgen.budget=0.2 cleanupgen.forced=true
-//	├── cache                   Error  cleanupgen.state=failed error.type=*net.OpError
-//	└── db                      Error  cleanupgen.state=abandoned cleanupgen.stack=[net.(*conn).Read ...]
+//	store.Store   Error  error.type=abandoned  cleanup store.Store: 2 steps did not succeed: ...
+//	├── index            cleanupgen.state=forced cleanupgen.phase=0 cleanupgen.budget=0.2 cleanupgen.forced=true
+//	├── cache     Error  cleanupgen.state=failed error.type=*net.OpError cleanupgen.phase=1
+//	└── db        Error  cleanupgen.state=abandoned error.type=abandoned cleanupgen.stack=[net.(*conn).Read ...]
+//	db returned          (later) event cleanupgen.step.returned, linked to db
 //
 // # Metrics
 //
