@@ -374,3 +374,32 @@ func TestCheckClosesCleanly(t *testing.T) {
 		assert.Equal(t, "db", ce.Tasks[0].Name)
 	})
 }
+
+// TestAssertClosesCleanlyParallel: two parallel tests of one client type,
+// in real time, one abandoning steps on purpose all the while the other
+// asserts: the healthy one passes every time. (Matched by type and start
+// time, it failed all five.)
+func TestAssertClosesCleanlyParallel(t *testing.T) {
+	healthyDone := make(chan struct{})
+	t.Run("abandons", func(t *testing.T) {
+		t.Parallel()
+		for {
+			select {
+			case <-healthyDone:
+				return
+			default:
+			}
+			hung := cleanuptest.Hang(t) // released when the subtest ends
+			m := runtime.NewManager(context.Background(), time.Millisecond, runtime.WithName("store.Store"))
+			m.Go("db", func(context.Context) error { return hung.Close() })
+			require.Error(t, m.Wait())
+		}
+	})
+	t.Run("healthy", func(t *testing.T) {
+		t.Parallel()
+		defer close(healthyDone)
+		for range 5 {
+			cleanuptest.AssertClosesCleanly(t, store.New(cleanuptest.Slow(t, 10*time.Millisecond), cleanuptest.OK()))
+		}
+	})
+}
