@@ -15,7 +15,10 @@
 // returned. It carries cleanupgen.client, cleanupgen.teardown.id (the
 // runtime.Report's ID) and cleanupgen.deadline (RFC 3339), and, when the
 // close did not succeed, the status Error with the close's error and
-// error.type (see Metrics).
+// error.type (see Metrics). A close that a step of another teardown ran
+// with the step's context (a client closing its child) is a child of the
+// same span as that teardown's, and carries cleanupgen.teardown.parent_id,
+// that teardown's ID.
 //
 // Each field is a child span of it, named after the field, from the moment
 // its step started to the moment it returned or, for an abandoned step, the
@@ -109,19 +112,22 @@ const ScopeName = "github.com/cleanupgen/cleanupgen/otelcleanup"
 // The attribute keys, in the cleanupgen namespace (shared with the
 // runtime's log records), and the semantic conventions' error.type.
 const (
-	ClientKey       = attribute.Key("cleanupgen.client")
-	TeardownIDKey   = attribute.Key("cleanupgen.teardown.id")
-	DeadlineKey     = attribute.Key("cleanupgen.deadline")
-	FieldKey        = attribute.Key("cleanupgen.field")
-	StepKey         = attribute.Key("cleanupgen.step")
-	StateKey        = attribute.Key("cleanupgen.state")
-	PhaseKey        = attribute.Key("cleanupgen.phase")
-	BudgetKey       = attribute.Key("cleanupgen.budget")
-	ForcedKey       = attribute.Key("cleanupgen.forced")
-	ElementIndexKey = attribute.Key("cleanupgen.index")
-	ElementCountKey = attribute.Key("cleanupgen.element.count")
-	ErrorTypeKey    = attribute.Key("error.type")
-	StackKey        = attribute.Key("cleanupgen.stack")
+	ClientKey     = attribute.Key("cleanupgen.client")
+	TeardownIDKey = attribute.Key("cleanupgen.teardown.id")
+	// ParentTeardownIDKey is the teardown.id of the teardown whose step
+	// ran this close.
+	ParentTeardownIDKey = attribute.Key("cleanupgen.teardown.parent_id")
+	DeadlineKey         = attribute.Key("cleanupgen.deadline")
+	FieldKey            = attribute.Key("cleanupgen.field")
+	StepKey             = attribute.Key("cleanupgen.step")
+	StateKey            = attribute.Key("cleanupgen.state")
+	PhaseKey            = attribute.Key("cleanupgen.phase")
+	BudgetKey           = attribute.Key("cleanupgen.budget")
+	ForcedKey           = attribute.Key("cleanupgen.forced")
+	ElementIndexKey     = attribute.Key("cleanupgen.index")
+	ElementCountKey     = attribute.Key("cleanupgen.element.count")
+	ErrorTypeKey        = attribute.Key("error.type")
+	StackKey            = attribute.Key("cleanupgen.stack")
 )
 
 // ReturnedEvent is the name of the span event of an abandoned step that

@@ -368,6 +368,24 @@ var bigPlan = runtime.Plan[bigClient, bigRefs]{
 	Steps:   []runtime.Step{{Name: "conns", Each: true}},
 }
 
+// TestNestedClose: a close run by a step, with the step's context, names
+// the teardown that ran it.
+func TestNestedClose(t *testing.T) {
+	e := install(t)
+	outer := runtime.NewManager(context.Background(), time.Second, runtime.WithName("test.parent"))
+	outer.Go("child", func(ctx context.Context) error {
+		inner := runtime.NewManager(ctx, time.Second, runtime.WithName("test.child"))
+		inner.Go("db", func(context.Context) error { return nil })
+		return inner.Wait()
+	})
+	require.NoError(t, outer.Wait())
+	child, parent := e.wait.nextReport(t), e.wait.nextReport(t)
+	require.Equal(t, "test.child", child.Client)
+	spans := e.spansByName()
+	assert.Equal(t, fmt.Sprint(parent.ID), attrs(one(t, spans, "test.child").Attributes()...)["cleanupgen.teardown.parent_id"])
+	assert.NotContains(t, attrs(one(t, spans, "test.parent").Attributes()...), attribute.Key("cleanupgen.teardown.parent_id"))
+}
+
 // TestReturnedEvent: an abandoned step that returns at last is a span
 // event, on a span that is a child of its close's and linked to the
 // step's.

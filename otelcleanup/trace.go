@@ -23,6 +23,14 @@ func (o *observer) spans(r runtime.Report) context.Context {
 	if !r.Deadline.IsZero() {
 		attrs = append(attrs, DeadlineKey.String(r.Deadline.Format(time.RFC3339Nano)))
 	}
+	if r.Context != nil {
+		// A close run by a step of another teardown, with the step's
+		// context: that teardown's span does not exist yet (it ends
+		// later), so its ID says where this one belongs.
+		if id := runtime.TeardownID(r.Context); id != 0 && id != r.ID {
+			attrs = append(attrs, ParentTeardownIDKey.Int64(int64(id)))
+		}
+	}
 	if r.Err != nil {
 		attrs = append(attrs, ErrorTypeKey.String(closeErrorType(r)))
 	}
