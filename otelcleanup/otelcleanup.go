@@ -38,10 +38,10 @@
 // cleanupgen.element.count and, per state, the number of elements that
 // ended so, such as cleanupgen.element.failed_count; its state is the worst
 // of its elements'. Only the elements that did not succeed get a span of
-// their own, a child of the collection's, named after the field too: the
-// element is in cleanupgen.step (such as conns["10.0.0.1:5432"]) and
-// cleanupgen.index, never in a span name, so that span names stay
-// few.
+// their own (the first [MaxElementSpans] of them), a child of the
+// collection's, named after the field too: the element is in
+// cleanupgen.step (such as conns["10.0.0.1:5432"]) and cleanupgen.index,
+// never in a span name, so that span names stay few.
 //
 // A step abandoned at the deadline that returns at last (see
 // runtime.Observer) yields a span of no length named after its field and
@@ -126,8 +126,11 @@ const (
 	ForcedKey           = attribute.Key("cleanupgen.forced")
 	ElementIndexKey     = attribute.Key("cleanupgen.index")
 	ElementCountKey     = attribute.Key("cleanupgen.element.count")
-	ErrorTypeKey        = attribute.Key("error.type")
-	StackKey            = attribute.Key("cleanupgen.stack")
+	// ElementOmittedKey counts the elements that did not succeed beyond
+	// the first MaxElementSpans, which have no span.
+	ElementOmittedKey = attribute.Key("cleanupgen.element.omitted_count")
+	ErrorTypeKey      = attribute.Key("error.type")
+	StackKey          = attribute.Key("cleanupgen.stack")
 )
 
 // ReturnedEvent is the name of the span event of an abandoned step that

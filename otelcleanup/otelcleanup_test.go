@@ -353,14 +353,43 @@ func TestCollectionSpansBounded(t *testing.T) {
 	assert.Len(t, e.spans.Ended(), 4, "test.pool, cache, test.big, conns")
 }
 
-type bigClient struct{ guard runtime.Guard }
-type bigRefs struct{}
+// TestCollectionSpansFailing: a collection whose 1,000 elements all fail
+// has MaxElementSpans element spans, and counts the others.
+func TestCollectionSpansFailing(t *testing.T) {
+	e := install(t)
+	c := &bigClient{fail: true}
+	require.Error(t, bigPlan.Close(context.Background(), &c.guard, c))
+	e.wait.nextReport(t)
+	spans := e.spansByName()
+	assert.Len(t, spans["conns"], 1+otelcleanup.MaxElementSpans)
+	var coll sdktrace.ReadOnlySpan
+	for _, s := range spans["conns"] {
+		if _, ok := attrs(s.Attributes()...)["cleanupgen.element.count"]; ok {
+			coll = s
+		}
+	}
+	require.NotNil(t, coll)
+	a := attrs(coll.Attributes()...)
+	assert.Equal(t, "1000", a["cleanupgen.element.failed_count"])
+	assert.Equal(t, fmt.Sprint(1000-otelcleanup.MaxElementSpans), a["cleanupgen.element.omitted_count"])
+}
 
-func (*bigRefs) Take(*bigClient)                             {}
-func (*bigRefs) Drop(*bigClient)                             {}
-func (*bigRefs) Len(int) int                                 { return 1000 }
-func (*bigRefs) Name(_, elem int) string                     { return fmt.Sprintf("conns[%d]", elem) }
-func (*bigRefs) Close(context.Context, int, int, bool) error { return nil }
+type bigClient struct {
+	guard runtime.Guard
+	fail  bool
+}
+type bigRefs struct{ fail bool }
+
+func (r *bigRefs) Take(x *bigClient)     { r.fail = x.fail }
+func (*bigRefs) Drop(*bigClient)         {}
+func (*bigRefs) Len(int) int             { return 1000 }
+func (*bigRefs) Name(_, elem int) string { return fmt.Sprintf("conns[%d]", elem) }
+func (r *bigRefs) Close(context.Context, int, int, bool) error {
+	if r.fail {
+		return errors.New("connection refused")
+	}
+	return nil
+}
 
 var bigPlan = runtime.Plan[bigClient, bigRefs]{
 	Type:    "test.big",

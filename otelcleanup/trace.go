@@ -189,13 +189,27 @@ func (o *observer) collectionSpan(ctx context.Context, closeSC trace.SpanContext
 	if bad > 0 {
 		span.SetStatus(codes.Error, fmt.Sprintf("%d of %d elements did not succeed", bad, len(g.steps)))
 	}
+	n := 0
 	for _, s := range g.steps {
 		if failed(s.State) {
+			if n++; n > MaxElementSpans {
+				break
+			}
 			o.stepSpan(cctx, closeSC, client, r, s, g.field, true)
 		}
 	}
+	if n > MaxElementSpans {
+		span.SetAttributes(ElementOmittedKey.Int(bad - MaxElementSpans))
+	}
 	span.End(trace.WithTimestamp(end))
 }
+
+// MaxElementSpans bounds the spans of a collection's elements that did not
+// succeed: when a shared peer is down, every element fails, and a span
+// each would be the 10,001 spans the collection span exists to avoid. The
+// collection's span counts them all, and the elements beyond the first
+// MaxElementSpans in cleanupgen.element.omitted_count.
+const MaxElementSpans = 100
 
 // elementStateKey is the key of the number of a collection's elements
 // that ended in state s, such as cleanupgen.element.timed_out_count.
