@@ -69,10 +69,11 @@ func Timeout(d time.Duration) Option {
 //
 // The check sees every goroutine of the process: goroutines that tests
 // running in parallel start after the snapshot count as leaks. In parallel
-// tests, prefer a testing/synctest bubble: synctest.Test fails the test
-// when goroutines started in the bubble are left blocked when it ends
-// ("deadlock: main bubble goroutine has exited but blocked goroutines
-// remain"), each test seeing its own goroutines only.
+// tests, prefer a testing/synctest bubble, which checks each test's own
+// goroutines only: when the test function returns while goroutines
+// started in the bubble are blocked, synctest.Test panics with "deadlock:
+// main bubble goroutine has exited but blocked goroutines remain", failing
+// the test (and the rest of the package's run) with their stacks.
 func NoLeakedGoroutines(opts ...goleak.Option) Option {
 	snapshot := append([]goleak.Option{goleak.IgnoreCurrent(), ignoreDelivery}, opts...)
 	return func(o *options) {
