@@ -47,7 +47,9 @@
 // runtime.Observer) yields a span of no length named after its field and
 // " returned", a child of its close's span and linked to the abandoned
 // step's span, with the event cleanupgen.step.returned: its state, its
-// error.type, and how long it had run.
+// error.type, and how long it had run. (A root span, with
+// cleanupgen.teardown.id, for a step whose close was reported before
+// Install or by another installation.)
 //
 // What a failed close looks like, for a client whose database hung and
 // whose cache failed:
