@@ -37,11 +37,11 @@ func ExampleInstall() {
 	m.Go("db", func(context.Context) error { return nil })
 	m.Go("cache", func(context.Context) error { return errors.New("connection reset") })
 	_ = m.Wait()
-	span.End()
 
 	// Uninstalling delivers what is pending first: no span is lost,
 	// although the runtime reports a close after its caller returned.
 	uninstall()
+	span.End()
 
 	for _, s := range spans.Ended() {
 		line := s.Name()
@@ -66,9 +66,9 @@ func ExampleInstall() {
 	slices.Sort(names)
 	fmt.Println(rm.ScopeMetrics[0].Scope.Name == otelcleanup.ScopeName, names)
 	// Output:
-	// shutdown
 	// db cleanupgen.state=ok
 	// cache cleanupgen.state=failed error.type=*errors.errorString (Error)
 	// server error.type=failed (Error)
+	// shutdown
 	// true [cleanupgen.close.duration cleanupgen.step.duration cleanupgen.steps]
 }
