@@ -26,6 +26,15 @@ const queueSize = 1 << 14
 type event struct {
 	ended    reporter // a teardown whose caller returned
 	returned *returnedStep
+	failed   *refsFailure
+}
+
+// refsFailure is a Refs method (Take, Drop) that failed after the caller
+// of its teardown returned.
+type refsFailure struct {
+	ctx    context.Context // the caller's
+	client string
+	step   StepReport
 }
 
 // A reporter builds the Report of a teardown whose caller has returned.
@@ -206,6 +215,13 @@ func (e event) deliver() {
 			l.LogAttrs(ctx, slog.LevelInfo, "cleanup step returned after it was abandoned", stepAttrs(s.client, sr)...)
 		})
 		eachObserver(func(o Observer) { o.Returned(s.client, sr) })
+		return
+	}
+	if f := e.failed; f != nil {
+		recovered(func() {
+			ctx := orBackground(f.ctx)
+			slog.Default().LogAttrs(ctx, slog.LevelWarn, "cleanup "+f.step.Name+" "+f.step.State.String(), stepAttrs(f.client, f.step)...)
+		})
 		return
 	}
 	var r Report

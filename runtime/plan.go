@@ -93,12 +93,16 @@ type StepTaker[T any] interface {
 // holds copies of the client's managed fields, so that the steps never touch
 // the client itself while its references are being dropped.
 //
-// Plan.Close calls Take once, Len and Close from the goroutines that run the
-// steps, Name to name elements in results, and Drop once. Take, Len and
-// Close never run on the goroutine that called Plan.Close. Name may (it
-// names the steps of the error at the deadline), and so may Drop when the
-// plan is not Locked: both must do no more than read the receiver and
-// assign zero values, as generated code does.
+// Plan.Close calls Take once (or, when *R implements [StepTaker], TakeStep
+// once per step instead), Len and Name once per collection step, as the
+// step starts, Close for each step, element and force, and Drop once. None
+// of them runs on the goroutine that called Plan.Close: they run on the
+// teardown's goroutines (Drop, at the last Leave, on the goroutine that
+// called Leave when the plan is not Locked). A panic or a runtime.Goexit in
+// any of them is recovered and reported: as the failure of its step
+// (TakeStep, Len, Close), or as a failure of the teardown named after the
+// method ("Refs.Take", "Refs.Drop", "items: Refs.Name"); an element whose
+// Name panicked is named after its step and index, as items[3].
 type Refs[T any] interface {
 	// Take copies into the receiver what the steps use of x: the values of
 	// its managed fields, the elements of its collections, and the addresses
@@ -131,6 +135,8 @@ type planInfo struct {
 	order []int
 	// force says that some step has a force method.
 	force bool
+	// stepwise says that *R implements StepTaker[T].
+	stepwise bool
 }
 
 // infoOf returns p's planInfo, deriving it on first use.
@@ -139,6 +145,8 @@ func (p *Plan[T, R]) infoOf() *planInfo {
 		return in
 	}
 	in := &planInfo{labels: make([]context.Context, len(p.Steps))}
+	var zero R
+	_, in.stepwise = any(&zero).(StepTaker[T])
 	for i, s := range p.Steps {
 		in.labels[i] = pprof.WithLabels(context.Background(), pprof.Labels("cleanup.client", p.Type, "cleanup.step", s.Name))
 		in.force = in.force || s.Force
@@ -167,8 +175,9 @@ func (p *Plan[T, R]) infoOf() *planInfo {
 //  1. Closes the door: from now on g.Enter returns [ErrClosed]. Calls
 //     already in flight are waited for, for up to half the time to the
 //     deadline.
-//  2. Takes the steps' references with Refs.Take (under the lock= locks)
-//     and runs the steps in phases: the steps of a phase concurrently, each
+//  2. Takes the steps' references with Refs.Take (under the lock= locks),
+//     or each step's as it starts with TakeStep (see [StepTaker]), and
+//     runs the steps in phases: the steps of a phase concurrently, each
 //     element of a collection as a step of its own; a phase starts when
 //     every step of the one before has returned or run out of its budget.
 //     A step with a Timeout or a force method gets a budget of its own (see
@@ -178,13 +187,20 @@ func (p *Plan[T, R]) infoOf() *planInfo {
 //  3. Returns by the deadline (plus at most [Grace]) whatever the steps do:
 //     when it comes (or ctx is cancelled), steps still running are
 //     abandoned, and steps not yet started are started with the expired
-//     context, so that what they release is released, and not waited for.
-//     A step stuck at the deadline gets its force method called then.
-//  4. Drops x's references with Refs.Drop, once no call is in flight: when
-//     the last phase ends, at the deadline, or at the last Leave. With
-//     lock= fields (Locked), the teardown's goroutines drop them, since the
-//     lock may be held by anyone; without, Close drops them before it
-//     returns when no call is in flight.
+//     context, so that what they release is released, and not waited for,
+//     except those marked [Step.NoLateStart], which never start. A step
+//     stuck at the deadline gets its force method called then. A collection
+//     whose elements were not listed by the deadline is reported as one
+//     step.
+//  4. Drops x's references with Refs.Drop once every step has returned
+//     and no call is in flight. When every step returned by the deadline
+//     and no call is in flight, without lock= fields (not Locked), that
+//     happens before Close returns; with them, a goroutine of the teardown
+//     drops them as soon as their locks are free: Close never waits for a
+//     lock, and its result never depends on Drop. After a step was
+//     abandoned, Drop waits for it to return, forever if it never does:
+//     the client's own goroutines may still read the fields. A call in
+//     flight defers Drop to the last Leave.
 //  5. Returns nil if every step succeeded (or was forced successfully), and
 //     otherwise a *[CleanupError] naming, in the order of Steps, each step
 //     that failed, panicked, timed out or was abandoned, each step not

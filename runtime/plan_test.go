@@ -189,7 +189,6 @@ func TestTeardownUnsortedStepsAreSortedByPhase(t *testing.T) {
 func TestTeardownHungStepAbandonedAndLaterStepsStillStarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
-		defer close(release)
 		c := newClient()
 		rec := c.conn
 		var lateCtxErr error
@@ -206,7 +205,13 @@ func TestTeardownHungStepAbandonedAndLaterStepsStillStarted(t *testing.T) {
 		start := time.Now()
 		err := td.Close(context.Background(), &c.guard, c)
 		assert.Equal(t, 5*time.Second+Grace, time.Since(start), "returns at the deadline")
-		assert.Nil(t, c.conn, "references are dropped even though a step hangs")
+		synctest.Wait()
+		assert.NotNil(t, c.conn, "references stay while a step runs: the client's goroutines may read them")
+		defer func() {
+			close(release)
+			synctest.Wait()
+			assert.Nil(t, c.conn, "references are dropped once the hung step returns")
+		}()
 
 		var ce *CleanupError
 		require.ErrorAs(t, err, &ce)
@@ -425,9 +430,14 @@ func TestTeardownExpiredAndCancelledContexts(t *testing.T) {
 		c = newClient()
 		expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 		defer cancel2()
-		err = plan(time.Minute, step("a", 0, waitFor(release))).Close(expired, &c.guard, c)
+		release2 := make(chan struct{})
+		err = plan(time.Minute, step("a", 0, waitFor(release2))).Close(expired, &c.guard, c)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.Nil(t, c.conn)
+		synctest.Wait()
+		assert.NotNil(t, c.conn, "not dropped while the abandoned step runs")
+		close(release2)
+		synctest.Wait()
+		assert.Nil(t, c.conn, "dropped once it returned")
 	})
 }
 

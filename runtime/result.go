@@ -18,8 +18,10 @@ const (
 	// StatePanicked: the step panicked; its error is a *[PanicError].
 	StatePanicked
 	// StateTimedOut: the step ran past its own budget (timeout=) and then
-	// returned before the caller did. Its error is what it returned, or
-	// [context.DeadlineExceeded] when it returned nil.
+	// returned before the caller did, or returned its context's deadline
+	// error (or cause) once its context had expired: it stopped because its
+	// time ran out, not because it failed. Its error is what it returned, or
+	// an error matching [context.DeadlineExceeded] when it returned nil.
 	StateTimedOut
 	// StateForced: the step ran past its budget, its force method was called
 	// and returned nil.

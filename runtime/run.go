@@ -58,6 +58,7 @@ const (
 // It is kept small: a teardown allocates its units in one piece.
 type unit struct {
 	elems  []unit        // a collection step's elements, once listed
+	names  []string      // a collection step's element names, once listed
 	err    error         // its result's error
 	start  time.Duration // when it started, since the run's start
 	dur    time.Duration // its result's duration
@@ -69,6 +70,8 @@ type unit struct {
 	live   int8          // its calls (graceful, force) still running
 	forced bool          // its force method has been called
 	listed bool          // a collection step whose elems are set
+	whole  bool          // a collection the deadline came before listing: reported as one step
+	taking bool          // its TakeStep has not returned: nothing to force yet
 }
 
 // next says what the goroutine that settled a unit does next.
@@ -100,7 +103,8 @@ type run[T, R any] struct {
 	info     *planInfo
 	g        *Guard
 	x        *T
-	rf       Refs[T] // &refs
+	rf       Refs[T]      // &refs
+	tk       StepTaker[T] // &refs, when it takes step by step
 	refs     R
 	start    time.Time
 	deadline time.Time // zero when deadlines are off
@@ -118,17 +122,21 @@ type run[T, R any] struct {
 	lateDone   bool   // over, and every unit has been started
 	liveUnits  int    // over, and units with a call still running
 	registered bool   // in the set behind Abandoned
-	taken      bool   // Take has returned
+	phasesDone bool   // the last phase has ended (in time or not)
 	dropped    bool   // Drop has run or is scheduled
+	dropping   bool   // Drop runs before the caller's result: see endPhases
 	lingering  int    // done units whose graceful call still runs
 	elems      int    // elements listed so far
 	// results has room for a result per unit once a collection is
 	// listed, so that the caller does not allocate it at the deadline.
 	results []TaskResult
-	overAt  time.Duration
-	done    chan struct{} // closed when ended is set
-	err     error         // what the caller got
-	end     time.Time     // when the caller returned
+	// extra are the failures of Refs methods that belong to no step: Take
+	// and Drop.
+	extra  []TaskResult
+	overAt time.Duration
+	done   chan struct{} // closed when ended is set
+	err    error         // what the caller got
+	end    time.Time     // when the caller returned
 
 	// unitBuf holds the units of a plan of up to eight steps, saving an
 	// allocation on every Close.
@@ -243,6 +251,9 @@ func reentrant(ctx context.Context, g *Guard) bool {
 func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	r := &run[T, R]{plan: p, info: p.infoOf(), g: g, x: x, parent: ctx, id: newTeardownID(), on: DeadlinesEnabled(), start: time.Now(), done: make(chan struct{})}
 	r.rf = any(&r.refs).(Refs[T])
+	if r.info.stepwise {
+		r.tk = any(&r.refs).(StepTaker[T])
+	}
 	r.deadline, r.fromCtx = deadlineOf(ctx, r.start, p.Timeout, r.on)
 	if len(p.Steps) <= len(r.unitBuf) {
 		r.units = r.unitBuf[:len(p.Steps)]
@@ -274,111 +285,45 @@ func (r *run[T, R]) stepAt(k int) int {
 // clock.
 func (r *run[T, R]) now() time.Duration { return time.Since(r.start) }
 
-// begin is the run's first goroutine: it waits for calls in flight, takes
-// the references, starts the first phase and runs one of its units.
-func (r *run[T, R]) begin() {
-	r.exec(r.prepare())
-}
-
-// prepare waits for calls in flight, takes the references and starts the
-// first phase; it returns the unit to run. Its frame is gone by the time
-// the unit runs.
-func (r *run[T, R]) prepare() *unit {
-	if r.on && !r.g.isIdleNow() {
-		drain := time.NewTimer(r.deadline.Sub(r.start) / 2)
-		select {
-		case <-r.g.idleChan():
-		case <-drain.C:
-		case <-r.Done():
-		}
-		drain.Stop()
-	}
-	r.rf.Take(r.x)
-	r.mu.Lock()
-	r.taken = true
-	r.mu.Unlock()
-	return r.startNext(r.now())
-}
-
-// startNext starts the next phase that has units and returns the unit the
-// calling goroutine is to run itself, or nil. The calling goroutine holds
-// the right to start phases; startNext passes it on.
+// startNext starts the next phase and returns the unit the calling
+// goroutine is to run itself, or nil. The calling goroutine holds the right
+// to start phases; startNext passes it on. A collection whose elements are
+// not listed yet starts as one unit, which lists them (see list).
 func (r *run[T, R]) startNext(now time.Duration) *unit {
-	steps := r.plan.Steps
-	for listed := false; ; listed = false {
-		r.mu.Lock()
-		if r.over {
-			r.mu.Unlock()
-			r.startLate()
-			return nil
-		}
-		first := r.next
-		if first >= len(steps) {
-			r.mu.Unlock()
-			r.scheduleDrop()
-			r.mu.Lock()
-			r.starting = false
-			if !r.over {
-				r.ended = true
-				close(r.done)
-			} else {
-				r.finishLate()
-			}
-			r.mu.Unlock()
-			return nil
-		}
-		last := r.phaseEnd(first)
-		if r.hasCollection(first, last) {
-			r.mu.Unlock()
-			r.list(first, last)
-			listed = true
-			r.mu.Lock()
-			if r.over {
-				r.mu.Unlock()
-				r.startLate()
-				return nil
-			}
-		}
-		if listed {
-			now = r.now()
-		}
-		n := 0
-		var own *unit
-		r.eachUnit(first, last, func(u *unit) {
-			r.startUnit(u, now)
-			if own == nil {
-				own = u
-			}
-			n++
-		})
-		r.next = last
-		r.pending = n
-		if n == 0 {
-			r.mu.Unlock()
-			continue // empty collections only
-		}
-		r.starting = false
+	r.mu.Lock()
+	if r.over {
 		r.mu.Unlock()
-		if n > 1 {
-			r.eachUnit(first, last, func(u *unit) {
-				if u != own {
-					go r.exec(u)
-				}
-			})
-		}
-		return own
+		r.startLate()
+		return nil
 	}
-}
-
-// hasCollection reports whether a collection step whose elements are not
-// listed is among the steps at positions first to last.
-func (r *run[T, R]) hasCollection(first, last int) bool {
-	for k := first; k < last; k++ {
-		if i := r.stepAt(k); r.plan.Steps[i].Each && !r.units[i].listed {
-			return true
-		}
+	first := r.next
+	if first >= len(r.plan.Steps) {
+		r.mu.Unlock()
+		r.endPhases()
+		return nil
 	}
-	return false
+	last := r.phaseEnd(first)
+	n := 0
+	var own *unit
+	r.eachUnit(first, last, func(u *unit) {
+		r.startUnit(u, now)
+		if own == nil {
+			own = u
+		}
+		n++
+	})
+	r.next = last
+	r.pending = n
+	r.starting = false
+	r.mu.Unlock()
+	if n > 1 {
+		r.eachUnit(first, last, func(u *unit) {
+			if u != own {
+				go r.exec(u)
+			}
+		})
+	}
+	return own
 }
 
 // phaseEnd returns the position in phase order after the last step of the
@@ -393,39 +338,12 @@ func (r *run[T, R]) phaseEnd(first int) int {
 	return last
 }
 
-// list lists the elements of the collection steps among the steps at
-// positions first to last, outside r.mu: it takes time in proportion to
-// their number. Only the goroutine that holds the right to start phases
-// calls it.
-func (r *run[T, R]) list(first, last int) {
-	for k := first; k < last; k++ {
-		i := r.stepAt(k)
-		if !r.plan.Steps[i].Each || r.units[i].listed {
-			continue
-		}
-		elems := make([]unit, r.rf.Len(i))
-		for e := range elems {
-			elems[e] = unit{step: int32(i), elem: int32(e)}
-		}
-		r.mu.Lock()
-		total := len(r.units) + r.elems + len(elems) + 1
-		r.mu.Unlock()
-		results := make([]TaskResult, 0, total)
-		r.mu.Lock()
-		r.units[i].elems = elems
-		r.units[i].listed = true
-		r.elems += len(elems)
-		r.results = results
-		r.mu.Unlock()
-	}
-}
-
 // eachUnit calls fn for each unit of the steps at positions first to last:
 // the step itself, or the elements of a collection.
 func (r *run[T, R]) eachUnit(first, last int, fn func(u *unit)) {
 	for k := first; k < last; k++ {
 		u := &r.units[r.stepAt(k)]
-		if !r.plan.Steps[u.step].Each {
+		if !r.plan.Steps[u.step].Each || !u.listed {
 			fn(u)
 			continue
 		}
@@ -442,6 +360,10 @@ func (r *run[T, R]) startUnit(u *unit, now time.Duration) {
 	u.start = now
 	u.live = 1
 	s := &r.plan.Steps[u.step]
+	if r.lister(u) {
+		return // its elements get budgets of their own
+	}
+	u.taking = r.tk != nil && !s.Each
 	if r.on && (s.Timeout > 0 || s.Force) {
 		// A budget that ends at the deadline is the deadline's business:
 		// only one that ends before it gets a context and a timer.
@@ -472,6 +394,10 @@ func (r *run[T, R]) budgetEnd(start time.Time, timeout time.Duration, force bool
 // the bottom of the stack, so that a chain of phases does not deepen it.
 func (r *run[T, R]) exec(u *unit) {
 	for u != nil {
+		if r.lister(u) {
+			u = r.list(u)
+			continue
+		}
 		nx, now := r.execOne(u)
 		u = r.then(u, nx, now)
 	}
@@ -502,7 +428,7 @@ func (r *run[T, R]) execOne(u *unit) (nx next, now time.Duration) {
 	pprof.SetGoroutineLabels(r.info.labels[u.step])
 	o := goexited
 	defer r.goexited(u, &o)
-	o = protect(func() error { return r.rf.Close(r, int(u.step), int(u.elem), false) })
+	o = protect(func() error { return r.call(r, u) })
 	// Only a failed step asks the context: Err takes the context's lock,
 	// which the steps of a phase would contend for.
 	nx, now = r.finish(u, o, o.err != nil && r.Err() != nil, false)
@@ -536,7 +462,7 @@ func (r *run[T, R]) execBudget(u *unit) (nx next, now time.Duration) {
 	stop := context.AfterFunc(ctx, func() { r.expire(u) })
 	o := goexited
 	defer r.goexited(u, &o)
-	o = protect(func() error { return r.rf.Close(ctx, int(u.step), int(u.elem), false) })
+	o = protect(func() error { return r.call(ctx, u) })
 	stop()
 	gaveUp := o.err != nil && ctx.Err() != nil
 	overBudget := ctx.Err() != nil && r.Err() == nil
@@ -582,6 +508,10 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, t
 	case unitDone: // a force or its budget settled it; its call returns now
 		if u.live == 0 {
 			r.lingering--
+			if r.lingering == 0 && r.phasesDone && !r.dropped {
+				r.dropped = true
+				go r.dropAsync()
+			}
 			if u.result == StateTimedOut && u.err == errBudget && o.err != nil {
 				// Timed out Grace after its budget; it returned before
 				// the caller did: its own error says more than ours.
@@ -600,11 +530,13 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, t
 // done, is that context's error or cause: the step stopped because its
 // time ran out.
 func (r *run[T, R]) expiredWith(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
+	// A cancellation by the caller is no time running out, unless its
+	// cause says so.
 	c := context.Cause(r)
-	return c != nil && errors.Is(err, c)
+	return c != nil && c != context.Canceled && errors.Is(err, c)
 }
 
 // cmpErr returns err, or def when err is nil.
@@ -624,7 +556,7 @@ func (r *run[T, R]) expire(u *unit) {
 		r.mu.Unlock()
 		return
 	}
-	if r.plan.Steps[u.step].Force {
+	if r.plan.Steps[u.step].Force && !u.taking {
 		u.state = unitForcing
 		u.forced = true
 		u.live++
@@ -714,30 +646,6 @@ func (r *run[T, R]) settle(u *unit) next {
 	return nextStart
 }
 
-// scheduleDrop drops x's references now, if no call is in flight, and
-// otherwise at the last Leave. It runs on a goroutine of the run, after
-// Take, once.
-func (r *run[T, R]) scheduleDrop() {
-	r.mu.Lock()
-	dropped := r.dropped
-	r.dropped = true
-	r.mu.Unlock()
-	if dropped {
-		return
-	}
-	if r.g.isIdleNow() {
-		r.rf.Drop(r.x)
-		return
-	}
-	drop := func() { r.rf.Drop(r.x) }
-	if r.plan.Locked {
-		// Leave's caller may hold one of the locks Drop takes.
-		r.g.dropWhenIdle(func() { go drop() })
-		return
-	}
-	r.g.dropWhenIdle(drop)
-}
-
 // conclude builds the caller's result, once every phase has ended or the
 // deadline (or ctx) has come.
 func (r *run[T, R]) conclude() error {
@@ -753,28 +661,28 @@ func (r *run[T, R]) conclude() error {
 	cause := r.cause()
 	results := r.results // nil, or room for every unit
 	r.forEachUnit(func(u *unit) { results = r.abandon(results, u, now, cause) })
+	results = append(results, r.extra...)
+	if r.dropping {
+		// Every step returned, but Drop, user code, has not: the result
+		// names it rather than no step at all.
+		results = append(results, TaskResult{Name: dropStep, State: StateAbandoned, Duration: now, Err: cause})
+	}
 	if r.liveUnits > 0 || r.starting || r.next < len(r.units) {
 		r.registered = true
 		registerAbandoned(r)
 	}
-	// Without lock= locks, Drop only sets fields to zero: when no call is in
-	// flight, it is done before the caller returns.
-	dropNow := !r.plan.Locked && r.taken && !r.dropped && r.g.isIdleNow()
-	r.dropped = r.dropped || dropNow
 	// The goroutine that holds the right to start phases starts the rest
 	// late. If none holds it, a goroutine of the run's own takes it, when
-	// there is anything left to start or to drop; so it does when a stuck
-	// step has a force method to call.
-	start := !r.starting && (r.next < len(r.units) || !r.dropped)
+	// there is anything left to start; so it does when a stuck step has a
+	// force method to call. References are dropped once every step started
+	// has returned: see dropDue.
+	start := !r.starting && r.next < len(r.plan.Steps)
 	if !r.starting && !start {
 		r.finishLate()
 	}
 	r.starting = r.starting || start
 	late := start || r.on && r.info.force
 	r.mu.Unlock()
-	if dropNow {
-		r.rf.Drop(r.x)
-	}
 	if r.on && !r.g.isIdleNow() {
 		results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: now, Err: cause})
 	}
@@ -790,6 +698,9 @@ func (r *run[T, R]) conclude() error {
 // abandon makes unit u's result final at the deadline and appends it to
 // results if it did not succeed. r.mu is held.
 func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, cause error) []TaskResult {
+	if r.lister(u) {
+		u.whole = true // its listing, if it ends, comes too late for the report
+	}
 	switch u.state {
 	case unitPending:
 		return append(results, TaskResult{Name: r.name(u), State: StateNotStarted, Err: cause})
@@ -808,12 +719,19 @@ func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, ca
 	return append(results, TaskResult{Name: r.name(u), State: StateAbandoned, Duration: u.dur, Err: cause})
 }
 
-// name returns unit u's name: its step's, or its element's.
+// name returns unit u's name: its step's, or its element's, as named when
+// the collection was listed.
 func (r *run[T, R]) name(u *unit) string {
 	if r.plan.Steps[u.step].Each && u != &r.units[u.step] {
-		return r.rf.Name(int(u.step), int(u.elem))
+		return r.units[u.step].names[u.elem]
 	}
 	return r.plan.Steps[u.step].Name
+}
+
+// lister reports whether u is a collection step's own unit, whose elements
+// are not listed yet: running it lists them.
+func (r *run[T, R]) lister(u *unit) bool {
+	return r.plan.Steps[u.step].Each && u == &r.units[u.step] && !u.listed
 }
 
 // forEachUnit calls fn for each unit in the order of Plan.Steps: a step's
@@ -822,6 +740,21 @@ func (r *run[T, R]) name(u *unit) string {
 // so that it is reported as one step. r.mu is held, or no unit changes
 // any more (every phase has ended).
 func (r *run[T, R]) forEachUnit(fn func(u *unit)) {
+	for i := range r.units {
+		u := &r.units[i]
+		if !r.plan.Steps[i].Each || !u.listed || u.whole {
+			fn(u)
+			continue
+		}
+		for e := range u.elems {
+			fn(&u.elems[e])
+		}
+	}
+}
+
+// forEachListed is forEachUnit, but for a collection reported as one step
+// whose elements were listed later: it passes the elements, which run.
+func (r *run[T, R]) forEachListed(fn func(u *unit)) {
 	for i := range r.units {
 		u := &r.units[i]
 		if !r.plan.Steps[i].Each || !u.listed {
@@ -862,6 +795,7 @@ func (r *run[T, R]) concludeInTime() error {
 			}
 		})
 	}
+	results = append(results, r.extra...)
 	if r.on && !r.g.isIdleNow() {
 		select {
 		case <-r.g.idleChan():
@@ -942,7 +876,7 @@ func (r *run[T, R]) late(start bool) {
 // forceLate appends u to forces, to have its force method called, if it
 // was abandoned before its force was called. r.mu is held.
 func (r *run[T, R]) forceLate(forces []*unit, u *unit) []*unit {
-	if u.state != unitAbandoned || u.forced {
+	if u.state != unitAbandoned || u.forced || u.taking || r.lister(u) {
 		return forces
 	}
 	u.forced = true
@@ -952,48 +886,44 @@ func (r *run[T, R]) forceLate(forces []*unit, u *unit) []*unit {
 
 // startLate starts, with the expired context, every unit not started by
 // the deadline, each on a goroutine of its own, and its force method
-// alongside it; then it drops the references. The calling goroutine holds
-// the right to start phases.
+// alongside it, except the steps marked NoLateStart, which never start. A
+// collection not listed yet is listed first, on a goroutine of its own. The
+// calling goroutine holds the right to start phases.
 func (r *run[T, R]) startLate() {
 	steps := r.plan.Steps
-	for {
-		r.mu.Lock()
-		first := r.next
-		if first >= len(steps) {
-			r.mu.Unlock()
-			break
-		}
-		last := r.phaseEnd(first)
-		r.mu.Unlock()
-		r.list(first, last)
-		var started []*unit
-		r.mu.Lock()
-		now := r.now()
-		r.eachUnit(first, last, func(u *unit) {
-			u.state = unitLate
-			u.start = now
-			u.live = 1
-			if r.on && steps[u.step].Force {
-				u.forced = true
-				u.live++
-			}
-			r.liveUnits++
-			started = append(started, u)
-		})
-		r.next = last
-		r.mu.Unlock()
-		for _, u := range started {
-			go r.execLate(u, false)
-			if u.forced {
-				go r.execLate(u, true)
-			}
-		}
-	}
-	r.scheduleDrop()
+	var started []*unit
 	r.mu.Lock()
+	now := r.now()
+	for ; r.next < len(steps); r.next++ {
+		u := &r.units[r.stepAt(r.next)]
+		s := &steps[u.step]
+		u.state = unitLate
+		u.start = now
+		if s.NoLateStart {
+			continue
+		}
+		u.live = 1
+		u.taking = r.tk != nil && !s.Each
+		if r.on && s.Force && !s.Each && !u.taking {
+			u.forced = true
+			u.live++
+		}
+		r.liveUnits++
+		started = append(started, u)
+	}
 	r.starting = false
 	r.finishLate()
 	r.mu.Unlock()
+	for _, u := range started {
+		if r.lister(u) {
+			go r.exec(u)
+			continue
+		}
+		go r.execLate(u, false)
+		if u.forced {
+			go r.execLate(u, true)
+		}
+	}
 }
 
 // finishLate records that every unit has been started after the deadline,
@@ -1003,6 +933,9 @@ func (r *run[T, R]) finishLate() {
 	if r.liveUnits == 0 && r.registered {
 		r.registered = false
 		unregisterAbandoned(r)
+	}
+	if r.dropDue() {
+		go r.dropAsync()
 	}
 }
 
@@ -1018,7 +951,12 @@ func (r *run[T, R]) execLate(u *unit, force bool) {
 		r.returnedLate(u, o, now)
 		r.mu.Unlock()
 	}()
-	o = protect(func() error { return r.rf.Close(r, int(u.step), int(u.elem), force) })
+	o = protect(func() error {
+		if force {
+			return r.rf.Close(r, int(u.step), int(u.elem), true)
+		}
+		return r.call(r, u)
+	})
 }
 
 // returnedLate records that a call of unit u returned with o after the
@@ -1040,10 +978,7 @@ func (r *run[T, R]) returnedLate(u *unit, o outcome, now time.Duration) {
 			step:   s,
 		}})
 	}
-	if r.liveUnits == 0 && r.lateDone && r.registered {
-		r.registered = false
-		unregisterAbandoned(r)
-	}
+	r.lateSettled()
 }
 
 // appendAbandoned appends the run's units that still run after the
@@ -1051,7 +986,7 @@ func (r *run[T, R]) returnedLate(u *unit, o outcome, now time.Duration) {
 func (r *run[T, R]) appendAbandoned(list []AbandonedTask, now time.Time) []AbandonedTask {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.forEachUnit(func(u *unit) {
+	r.forEachListed(func(u *unit) {
 		started := r.start.Add(u.start)
 		switch {
 		case u.live == 0 && u.state != unitPending:
@@ -1086,6 +1021,9 @@ func (r *run[T, R]) report() Report {
 		}
 		rep.Steps = append(rep.Steps, s)
 	})
+	for _, t := range r.extra {
+		rep.Steps = append(rep.Steps, StepReport{Teardown: r.id, Name: t.Name, Field: t.Name, Index: -1, State: t.State, End: rep.End, Err: t.Err})
+	}
 	return rep
 }
 

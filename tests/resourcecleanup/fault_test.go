@@ -136,7 +136,7 @@ var matrix = []matrixCell{
 	// Its 300ms budget is past the deadline, so it is the deadline's: the
 	// step ends on the deadline and returns its context's cause within
 	// Grace, reported as it ended.
-	on(slowPast, deadline).took(200 * ms).failing(task("res", "failed", 200*ms, ctxDeadlineExceeded)).cutShort(),
+	on(slowPast, deadline).took(200 * ms).failing(task("res", "timed out", 200*ms, ctxDeadlineExceeded)).cutShort(),
 	// Force is called when a quarter of the 200ms remains.
 	on(needsForce, deadline).took(150 * ms),
 
@@ -151,8 +151,8 @@ var matrix = []matrixCell{
 	on(ignoresCtx, expired).took(runtime.Grace).
 		failing(task("res", "abandoned", runtime.Grace, deadlineExceeded), notStarted("after")).
 		stillRunning("res").cutShort(),
-	on(slowWithin, expired).took(0).failing(task("res", "failed", 0, ctxDeadlineExceeded)).cutShort(),
-	on(slowPast, expired).took(0).failing(task("res", "failed", 0, ctxDeadlineExceeded)).cutShort(),
+	on(slowWithin, expired).took(0).failing(task("res", "timed out", 0, ctxDeadlineExceeded)).cutShort(),
+	on(slowPast, expired).took(0).failing(task("res", "timed out", 0, ctxDeadlineExceeded)).cutShort(),
 	// No time is left for a budget: the graceful call gets Grace, like any
 	// step, and the step still stuck then is abandoned and forced, which
 	// releases it (so Abandoned no longer lists it).

@@ -189,7 +189,7 @@ func TestRegressionBudgetAtDeadlineIsDeterministic(t *testing.T) {
 
 // A step's context has one cause at the deadline: a step that returns
 // context.Cause(ctx) when a caller's deadline (equal to the teardown's)
-// comes must fail with the caller's cause, as when that deadline had passed
+// comes must time out with the caller's cause, as when that deadline had passed
 // before Close (context deadline exceeded), every time. The
 // parent's timer and a teardown timer of its own at the same instant used
 // to race, and the step saw either cause.
@@ -209,7 +209,7 @@ func TestRegressionStepSeesOneDeadlineCause(t *testing.T) {
 		})
 	}
 	assert.Equal(t, map[string]int{
-		"cleanup regression.bare: 1 step did not succeed: polite: failed after 200ms: context deadline exceeded": rounds,
+		"cleanup regression.bare: 1 step did not succeed: polite: timed out after 200ms: context deadline exceeded": rounds,
 	}, seen)
 }
 

@@ -123,10 +123,11 @@ func TestVisionFrozenSource(t *testing.T) {
 	assert.Equal(t, `sources["cam-b"]`, task.Name)
 	// Its own Close returns at the same deadline, a hair before or after
 	// the manager's Grace ends.
-	assert.Contains(t, []runtime.State{runtime.StateFailed, runtime.StateAbandoned}, task.State)
+	// Returning its own deadline's error, it reads timed out.
+	assert.Contains(t, []runtime.State{runtime.StateTimedOut, runtime.StateAbandoned}, task.State)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, err.Error(), `sources["cam-b"]`)
-	if task.State == runtime.StateFailed {
+	if task.State == runtime.StateTimedOut {
 		// The client's own error says which of its steps the frozen server
 		// held up: at least the telemetry flush, the first that talks to it.
 		var inner *runtime.CleanupError
