@@ -103,16 +103,42 @@ func (m *metrics) record(ctx context.Context, r runtime.Report) {
 		closeAttrs = append(closeAttrs, ErrorTypeKey.String(closeErrorType(r)))
 	}
 	m.closeDuration.Record(ctx, r.End.Sub(r.Start).Seconds(), metric.WithAttributes(closeAttrs...))
+	// A collection's elements share a few attribute sets: build each once
+	// and add to the counter once per set.
+	type setKey struct {
+		field     string
+		state     runtime.State
+		errorType string
+	}
+	type point struct {
+		set   metric.MeasurementOption
+		count int64
+	}
+	points := make(map[setKey]*point)
+	var order []setKey
 	for _, s := range r.Steps {
-		attrs := []attribute.KeyValue{client, FieldKey.String(fieldOf(s)), StateKey.String(stateName(s.State))}
+		k := setKey{field: fieldOf(s), state: s.State}
 		if failed(s.State) {
-			attrs = append(attrs, ErrorTypeKey.String(errorType(s)))
+			k.errorType = errorType(s)
 		}
-		set := metric.WithAttributeSet(attribute.NewSet(attrs...))
-		m.steps.Add(ctx, 1, set)
+		p := points[k]
+		if p == nil {
+			attrs := []attribute.KeyValue{client, FieldKey.String(k.field), StateKey.String(stateName(k.state))}
+			if k.errorType != "" {
+				attrs = append(attrs, ErrorTypeKey.String(k.errorType))
+			}
+			p = &point{set: metric.WithAttributeSet(attribute.NewSet(attrs...))}
+			points[k] = p
+			order = append(order, k)
+		}
+		p.count++
 		if !s.Start.IsZero() {
-			m.stepDuration.Record(ctx, s.End.Sub(s.Start).Seconds(), set)
+			m.stepDuration.Record(ctx, s.End.Sub(s.Start).Seconds(), p.set)
 		}
+	}
+	for _, k := range order {
+		p := points[k]
+		m.steps.Add(ctx, p.count, p.set)
 	}
 }
 

@@ -47,28 +47,30 @@ func (o *observer) spans(r runtime.Report) context.Context {
 		if g.collection {
 			o.collectionSpan(ctx, span.SpanContext(), client, r, g)
 		} else {
-			o.stepSpan(ctx, span.SpanContext(), client, r, g.steps[0], g.field, false)
+			o.stepSpan(ctx, span.SpanContext(), client, r, &r.Steps[g.steps[0]], g.field, false)
 		}
 	}
 	span.End(trace.WithTimestamp(r.End))
 	return ctx
 }
 
-// stepGroup is a field's steps: one step, or the elements of a collection.
+// stepGroup is a field's steps: one step, or the elements of a collection,
+// as indexes in the report's Steps.
 type stepGroup struct {
 	field      string
 	collection bool
-	steps      []runtime.StepReport
+	steps      []int
 }
 
 // groupSteps groups steps by field, in the order of their first step.
 func groupSteps(steps []runtime.StepReport) []*stepGroup {
 	var groups []*stepGroup
 	byField := make(map[string]*stepGroup)
-	for _, s := range steps {
-		field := fieldOf(s)
-		if !isElement(s) {
-			groups = append(groups, &stepGroup{field: field, steps: []runtime.StepReport{s}})
+	for i := range steps {
+		s := &steps[i]
+		field := fieldOf(*s)
+		if !isElement(*s) {
+			groups = append(groups, &stepGroup{field: field, steps: []int{i}})
 			continue
 		}
 		g := byField[field]
@@ -77,7 +79,7 @@ func groupSteps(steps []runtime.StepReport) []*stepGroup {
 			byField[field] = g
 			groups = append(groups, g)
 		}
-		g.steps = append(g.steps, s)
+		g.steps = append(g.steps, i)
 	}
 	return groups
 }
@@ -85,7 +87,7 @@ func groupSteps(steps []runtime.StepReport) []*stepGroup {
 // stepSpan records the span of one step, a child of the span in ctx: a
 // field's, or, when element is true, an element's. closeSC is the close's
 // span, for the span of the step's return if it was abandoned.
-func (o *observer) stepSpan(ctx context.Context, closeSC trace.SpanContext, client attribute.KeyValue, r runtime.Report, s runtime.StepReport, field string, element bool) {
+func (o *observer) stepSpan(ctx context.Context, closeSC trace.SpanContext, client attribute.KeyValue, r runtime.Report, s *runtime.StepReport, field string, element bool) {
 	start, end := s.Start, s.End
 	if start.IsZero() {
 		start, end = r.End, r.End
@@ -105,7 +107,7 @@ func (o *observer) stepSpan(ctx context.Context, closeSC trace.SpanContext, clie
 		attrs = append(attrs, BudgetKey.Float64(s.Budget.Seconds()))
 	}
 	if failed(s.State) {
-		attrs = append(attrs, ErrorTypeKey.String(errorType(s)))
+		attrs = append(attrs, ErrorTypeKey.String(errorType(*s)))
 	}
 	if len(s.Stack) > 0 {
 		attrs = append(attrs, StackKey.StringSlice(s.Stack))
@@ -142,7 +144,8 @@ func (o *observer) collectionSpan(ctx context.Context, closeSC trace.SpanContext
 	var start, end time.Time
 	var counts [runtime.StateNotStarted + 1]int
 	worst, forced, bad := runtime.StateOK, false, 0
-	for _, s := range g.steps {
+	for _, i := range g.steps {
+		s := &r.Steps[i]
 		if int(s.State) < len(counts) {
 			counts[s.State]++
 		}
@@ -171,7 +174,7 @@ func (o *observer) collectionSpan(ctx context.Context, closeSC trace.SpanContext
 		FieldKey.String(g.field),
 		StepKey.String(g.field),
 		StateKey.String(stateName(worst)),
-		PhaseKey.Int(g.steps[0].Phase),
+		PhaseKey.Int(r.Steps[g.steps[0]].Phase),
 		ForcedKey.Bool(forced),
 		ElementCountKey.Int(len(g.steps)),
 	}
@@ -190,8 +193,8 @@ func (o *observer) collectionSpan(ctx context.Context, closeSC trace.SpanContext
 		span.SetStatus(codes.Error, fmt.Sprintf("%d of %d elements did not succeed", bad, len(g.steps)))
 	}
 	n := 0
-	for _, s := range g.steps {
-		if failed(s.State) {
+	for _, i := range g.steps {
+		if s := &r.Steps[i]; failed(s.State) {
 			if n++; n > MaxElementSpans {
 				break
 			}
