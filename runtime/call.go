@@ -155,10 +155,20 @@ func teardownContext(ctx context.Context, start, deadline time.Time, fromCtx, on
 	case endless(start, deadline):
 		return context.WithCancel(ctx)
 	case fromCtx:
-		return context.WithDeadline(ctx, deadline)
+		return context.WithDeadline(ownTimer{ctx}, deadline)
 	}
-	return context.WithDeadlineCause(ctx, deadline, errDeadline)
+	return context.WithDeadlineCause(ownTimer{ctx}, deadline, errDeadline)
 }
+
+// ownTimer hides its context's deadline from context.WithDeadline, which
+// skips its own timer when the parent reports an earlier deadline, trusting
+// the parent's Done to honour it: a context whose Deadline changes from
+// call to call, or whose Done ignores it, would leave the steps' context
+// never done, and the caller waiting for it at the deadline. Its Done, Err
+// and Value are the context's own.
+type ownTimer struct{ context.Context }
+
+func (ownTimer) Deadline() (time.Time, bool) { return time.Time{}, false }
 
 // deadlineOf returns the deadline of a teardown that starts at start with
 // the budget timeout: the earlier of start plus timeout and ctx's deadline,

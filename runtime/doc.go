@@ -51,12 +51,44 @@
 // succeeded is not queued at all while no observer is installed and the
 // default logger did not have Debug enabled when delivery last asked it.
 //
+// Log records are logged with the caller's context (the ctx given to
+// CloseContext or NewManager), so that a handler that adds trace IDs finds
+// the caller's span, and carry their attributes under the cleanupgen.
+// namespace: cleanupgen.client, cleanupgen.teardown.id, cleanupgen.step,
+// cleanupgen.field and cleanupgen.index (for an element of a collection),
+// cleanupgen.phase, cleanupgen.state, cleanupgen.duration,
+// cleanupgen.budget, cleanupgen.forced, cleanupgen.stack, and the error
+// under "error".
+//
+// Every teardown has an ID, never zero and never reused in the process:
+// [Report.ID], [StepReport.Teardown], [AbandonedTask.Teardown], and, from a
+// step's context, [TeardownID]. A test tells its own teardown from another
+// running in parallel by it.
+//
 // # Profiles
 //
 // Every goroutine that runs a step carries the pprof labels cleanup.client
 // (the client type) and cleanup.step (the step's name), so a goroutine
 // profile, or a traceback under GODEBUG=tracebacklabels=1, names the
 // resource that would not stop.
+//
+// The runtime uses them itself to say where an abandoned step is stuck:
+// when a teardown abandons steps, a goroutine of its own, never the
+// caller's, takes a goroutine profile (at most about once a second,
+// process-wide), finds the steps' goroutines by their labels, and keeps
+// their top frames, innermost first, without the Go runtime's frames and
+// this package's: the log record of the abandoned step
+// (cleanupgen.stack="net.(*conn).Read <- vision.(*session).End"), its
+// [StepReport.Stack] and its [AbandonedTask.Stack] carry them. Teardowns of
+// one client type stuck in the same step share labels, and get the stack
+// of the first such goroutine the profile lists.
+//
+// # Durations
+//
+// Durations saturate: a timeout of math.MaxInt64 (or anything past about
+// 146 years) means no deadline, for a Plan's Timeout and for NewManager
+// alike, never an overflow. A context's deadline is read once per
+// teardown.
 //
 // # The rollback flag
 //

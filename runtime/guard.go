@@ -43,9 +43,13 @@ type Guard struct {
 	idle   chan struct{} // closed once closing has begun and no call is in flight
 	done   chan struct{} // closed once teardown has ended
 	isIdle bool
-	isDone bool
-	onIdle func() // run once, at idle; set by dropWhenIdle
-	err    error  // the teardown's result, once done
+	// idleLate says the last Leave is running onIdle: idle closes after
+	// it, so that a Close waiting for idle returns with the references
+	// dropped.
+	idleLate bool
+	isDone   bool
+	onIdle   func() // run once, at idle; set by dropWhenIdle
+	err      error  // the teardown's result, once done
 
 	// closing is done, with cause ErrClosed, once closing has begun; made
 	// by the first EnterContext.
@@ -185,7 +189,7 @@ func (g *Guard) idleChan() <-chan struct{} {
 	defer g.mu.Unlock()
 	if g.idle == nil {
 		g.idle = make(chan struct{})
-		if g.isIdle {
+		if g.isIdle && !g.idleLate {
 			close(g.idle)
 		}
 	}
@@ -202,15 +206,26 @@ func (g *Guard) markIdle() {
 		return
 	}
 	g.isIdle = true
-	if g.idle != nil {
-		close(g.idle)
-	}
 	f := g.onIdle
 	g.onIdle = nil
-	g.mu.Unlock()
-	if f != nil {
-		f()
+	if f == nil {
+		if g.idle != nil {
+			close(g.idle)
+		}
+		g.mu.Unlock()
+		return
 	}
+	g.idleLate = true
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.idleLate = false
+		if g.idle != nil {
+			close(g.idle)
+		}
+		g.mu.Unlock()
+	}()
+	f()
 }
 
 // isIdleNow reports whether closing has begun and no call is in flight; once

@@ -40,6 +40,9 @@ type Manager struct {
 	over       bool
 	abandoned  int
 	registered bool // in the set behind Abandoned
+	// probed is closed once the stacks of the tasks the first Wait
+	// abandoned are known (see probe).
+	probed chan struct{}
 	// waited says Wait has returned; err and end are what and when.
 	waited bool
 	err    error
@@ -48,6 +51,7 @@ type Manager struct {
 
 // managedTask is one task started by Manager.Go.
 type managedTask struct {
+	stack    []string // where it was stuck, once abandoned
 	result   TaskResult
 	start    time.Time
 	end      time.Time
@@ -218,9 +222,24 @@ func (m *Manager) Wait() error {
 	m.mu.Unlock()
 	m.cancel()
 	if first && (err != nil || !quiet()) {
+		if m.over {
+			m.probed = make(chan struct{})
+			go probe(m.recordStacks, m.probed)
+		}
 		deliver(event{ended: m})
 	}
 	return err
+}
+
+// recordStacks keeps the stacks of the abandoned tasks found in a profile.
+func (m *Manager) recordStacks(stacks map[stepKey][]string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range m.tasks {
+		if t.result.State == StateAbandoned && !t.returned {
+			t.stack = stacks[stepKey{m.name, t.result.Name}]
+		}
+	}
 }
 
 // Results returns the outcome of every task started by Go, in the order of
@@ -252,7 +271,7 @@ func (m *Manager) appendAbandoned(list []AbandonedTask, _ time.Time) []Abandoned
 	defer m.mu.Unlock()
 	for _, t := range m.tasks {
 		if !t.returned && t.result.State == StateAbandoned {
-			list = append(list, AbandonedTask{Teardown: m.id, Client: m.name, Step: t.result.Name, Started: t.start})
+			list = append(list, AbandonedTask{Teardown: m.id, Client: m.name, Step: t.result.Name, Started: t.start, Stack: t.stack})
 		}
 	}
 	return list
@@ -260,6 +279,9 @@ func (m *Manager) appendAbandoned(list []AbandonedTask, _ time.Time) []Abandoned
 
 // report builds the Manager's Report, on the delivery goroutine.
 func (m *Manager) report() Report {
+	if m.probed != nil {
+		<-m.probed
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r := Report{ID: m.id, Context: m.parent, Client: m.name, Start: m.start, End: m.end, Deadline: m.deadline, Err: m.err}
@@ -269,6 +291,9 @@ func (m *Manager) report() Report {
 		}
 		s := m.stepReport(t)
 		s.Name, s.State, s.End, s.Err = t.result.Name, t.result.State, t.end, t.result.Err
+		if s.State == StateAbandoned {
+			s.Stack = t.stack
+		}
 		r.Steps = append(r.Steps, s)
 	}
 	return r

@@ -222,6 +222,11 @@ func (r *run[T, R]) endPhases() {
 		if !r.dropNow() {
 			return
 		}
+	case drop && !r.plan.Locked:
+		// A call is in flight: Drop runs at the last Leave, which the
+		// caller waits for (dropAtLeave), within the deadline.
+		r.dropAtLeave = !r.g.isIdleNow()
+		r.dropAsync()
 	case drop:
 		go r.dropAsync()
 	}

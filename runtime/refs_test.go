@@ -375,3 +375,20 @@ func TestTakeStepPanicFailsItsStep(t *testing.T) {
 		assert.True(t, errors.As(err, &pe))
 	})
 }
+
+func TestCallLeavingAfterTheLastPhaseDropsBeforeCloseReturns(t *testing.T) {
+	for range 20 {
+		synctest.Test(t, func(t *testing.T) {
+			c := newClient()
+			require.NoError(t, c.guard.Enter())
+			go func() {
+				time.Sleep(7 * time.Second)
+				c.guard.Leave()
+			}()
+			start := time.Now()
+			require.NoError(t, plan(10*time.Second, step("conn", 0, sleep(0))).Close(context.Background(), &c.guard, c))
+			assert.Equal(t, 7*time.Second, time.Since(start), "steps start after half the budget; Close waits for the call")
+			assert.Nil(t, c.conn, "dropped before Close returned")
+		})
+	}
+}

@@ -109,6 +109,33 @@ func TestContextDeadlineIsReadOnce(t *testing.T) {
 	})
 }
 
+// shrinkingDeadline is a context whose deadline moves earlier each time it
+// is asked, and whose Done never honours it.
+type shrinkingDeadline struct {
+	context.Context
+	base  time.Time
+	asked atomic.Int64
+}
+
+func (c *shrinkingDeadline) Deadline() (time.Time, bool) {
+	n := c.asked.Add(1)
+	return c.base.Add(time.Second - time.Duration(n)*100*time.Millisecond), true
+}
+
+func TestContextDeadlineThatMovesEarlierStillEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient()
+		ctx := &shrinkingDeadline{Context: context.Background(), base: time.Now()}
+		start := time.Now()
+		err := plan(time.Minute, step("waits", 0, func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		})).Close(ctx, &c.guard, c)
+		assert.Equal(t, 900*time.Millisecond, time.Since(start), "the deadline the caller saw first")
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}
+
 func TestStepCutOffByTheDeadlineIsTimedOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient()
@@ -255,4 +282,41 @@ func TestDeliverySurvivesGoexit(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestForceThatPanicsOrExitsIsReported(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		force func(context.Context, *testRefs) error
+		state State
+	}{
+		{"panic", func(context.Context, *testRefs) error { panic("force") }, StatePanicked},
+		{"Goexit", func(context.Context, *testRefs) error { runtime.Goexit(); return nil }, StateFailed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				release := make(chan struct{})
+				c := newClient()
+				s := step("server", 0, waitFor(release))
+				s.Timeout = 100 * time.Millisecond
+				s.Force = tt.force
+				err := plan(time.Second, s, step("next", 1, sleep(0))).Close(context.Background(), &c.guard, c)
+				var ce *CleanupError
+				require.ErrorAs(t, err, &ce)
+				require.Len(t, ce.Tasks, 1)
+				assert.Equal(t, tt.state, ce.Tasks[0].State)
+				assert.ErrorContains(t, err, "server: "+tt.state.String()+" after 100ms: force: ")
+				close(release)
+			})
+		})
+	}
+}
+
+func TestManagerTaskThatExitsIsReported(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewManager(context.Background(), time.Second)
+		m.Go("exits", func(context.Context) error { runtime.Goexit(); return nil })
+		err := m.Wait()
+		assert.ErrorIs(t, err, errGoexit)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	goruntime "runtime"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -125,14 +126,21 @@ type run[T, R any] struct {
 	phasesDone bool   // the last phase has ended (in time or not)
 	dropped    bool   // Drop has run or is scheduled
 	dropping   bool   // Drop runs before the caller's result: see endPhases
-	lingering  int    // done units whose graceful call still runs
-	elems      int    // elements listed so far
+	// dropAtLeave says Drop was left to the last Leave before the last
+	// phase ended: the caller waits for it as for the calls in flight.
+	dropAtLeave bool
+	lingering   int // done units whose graceful call still runs
+	elems       int // elements listed so far
 	// results has room for a result per unit once a collection is
 	// listed, so that the caller does not allocate it at the deadline.
 	results []TaskResult
 	// extra are the failures of Refs methods that belong to no step: Take
 	// and Drop.
-	extra  []TaskResult
+	extra []TaskResult
+	// stacks holds, by step, where its abandoned goroutines were stuck;
+	// probed is closed once they are known (see probe).
+	stacks map[int32][]string
+	probed chan struct{}
 	overAt time.Duration
 	done   chan struct{} // closed when ended is set
 	err    error         // what the caller got
@@ -265,10 +273,18 @@ func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
 	}
 	r.starting = true
 	go r.begin()
-	if r.on {
-		waitDeadline(r.done, ctx, r.expired, r.deadline)
-	} else {
-		<-r.done
+	// Yielding once lets a teardown of quick steps, which the new goroutine
+	// runs next on this P, end before the caller arms its timer: no timer,
+	// no park and wake-up for it.
+	goruntime.Gosched()
+	select {
+	case <-r.done:
+	default:
+		if r.on {
+			waitDeadline(r.done, ctx, r.expired, r.deadline)
+		} else {
+			<-r.done
+		}
 	}
 	return r.conclude()
 }
@@ -686,8 +702,16 @@ func (r *run[T, R]) conclude() error {
 	if r.on && !r.g.isIdleNow() {
 		results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: now, Err: cause})
 	}
-	err := &CleanupError{Type: r.plan.Type, Tasks: results}
+	// Every step may have returned, and nothing failed, just as the
+	// deadline came: that is success, not a failure that names nothing.
+	var err error
+	if len(results) > 0 {
+		err = &CleanupError{Type: r.plan.Type, Tasks: results}
+	}
 	r.err, r.end = err, r.start.Add(now)
+	if r.liveUnits > 0 {
+		r.probeStacks()
+	}
 	deliver(event{ended: r})
 	if late {
 		go r.late(start)
@@ -786,7 +810,7 @@ func (r *run[T, R]) cause() error {
 // concludeInTime builds the caller's result when every phase ended before
 // the deadline.
 func (r *run[T, R]) concludeInTime() error {
-	r.abandonLingering()
+	abandoned := r.abandonLingering()
 	var results []TaskResult
 	if r.failed > 0 {
 		r.forEachUnit(func(u *unit) {
@@ -796,7 +820,7 @@ func (r *run[T, R]) concludeInTime() error {
 		})
 	}
 	results = append(results, r.extra...)
-	if r.on && !r.g.isIdleNow() {
+	if r.on && (r.dropAtLeave || !r.g.isIdleNow()) {
 		select {
 		case <-r.g.idleChan():
 		case <-r.Done():
@@ -811,9 +835,33 @@ func (r *run[T, R]) concludeInTime() error {
 	}
 	if err != nil || !quiet() {
 		r.err, r.end = err, time.Now()
+		if abandoned {
+			r.probeStacks()
+		}
 		deliver(event{ended: r})
 	}
 	return err
+}
+
+// probeStacks finds, on a goroutine of its own, where the run's abandoned
+// steps are stuck; the Report waits for it.
+func (r *run[T, R]) probeStacks() {
+	r.probed = make(chan struct{})
+	go probe(r.recordStacks, r.probed)
+}
+
+// recordStacks keeps the stacks of the run's steps found in a profile.
+func (r *run[T, R]) recordStacks(stacks map[stepKey][]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, s := range r.plan.Steps {
+		if frames, ok := stacks[stepKey{r.plan.Type, s.Name}]; ok {
+			if r.stacks == nil {
+				r.stacks = make(map[int32][]string)
+			}
+			r.stacks[int32(i)] = frames
+		}
+	}
 }
 
 // abandonLingering runs when the last phase ended before the deadline while
@@ -821,11 +869,11 @@ func (r *run[T, R]) concludeInTime() error {
 // are abandoned as the caller returns. A unit that timed out is reported as
 // abandoned; one that was forced keeps its result. Either is listed by
 // Abandoned until its call returns.
-func (r *run[T, R]) abandonLingering() {
+func (r *run[T, R]) abandonLingering() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.lingering == 0 {
-		return
+		return false
 	}
 	now := r.now()
 	r.over, r.overAt, r.lateDone = true, now, true
@@ -844,6 +892,7 @@ func (r *run[T, R]) abandonLingering() {
 		r.registered = true
 		registerAbandoned(r)
 	}
+	return r.liveUnits > 0
 }
 
 // taskResult returns u's result, under the name name.
@@ -999,13 +1048,16 @@ func (r *run[T, R]) appendAbandoned(list []AbandonedTask, now time.Time) []Aband
 				started = r.start.Add(r.overAt) // not started yet: due since the deadline
 			}
 		}
-		list = append(list, AbandonedTask{Teardown: r.id, Client: r.plan.Type, Step: r.name(u), Started: started})
+		list = append(list, AbandonedTask{Teardown: r.id, Client: r.plan.Type, Step: r.name(u), Started: started, Stack: r.stacks[u.step]})
 	})
 	return list
 }
 
 // report builds the run's Report, on the delivery goroutine.
 func (r *run[T, R]) report() Report {
+	if r.probed != nil {
+		<-r.probed
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rep := Report{ID: r.id, Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.end, Err: r.err}
@@ -1016,6 +1068,9 @@ func (r *run[T, R]) report() Report {
 		switch u.state {
 		case unitPending, unitLate:
 			s.State, s.Err = StateNotStarted, r.cause()
+		case unitAbandoned:
+			s.Stack = r.stacks[u.step]
+			fallthrough
 		default:
 			s.End = s.Start.Add(u.dur)
 		}

@@ -98,7 +98,13 @@ func CloseOnSignal(ctx context.Context, c interface{ CloseContext(context.Contex
 	cctx, cancel := context.WithTimeout(cctx, grace)
 	defer cancel()
 	result := make(chan error, 1)
-	go func() { result <- c.CloseContext(cctx) }()
+	go func() {
+		// A hand-written CloseContext that panics or calls runtime.Goexit
+		// must not crash the process, nor leave CloseOnSignal waiting.
+		o := goexited
+		defer func() { result <- o.err }()
+		o = protect(func() error { return c.CloseContext(cctx) })
+	}()
 
 	select {
 	case err := <-result:

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -460,4 +461,28 @@ func TestCloseOnSignalChildStopsCatching(t *testing.T) {
 	c.signal(syscall.SIGTERM)
 	_, status := c.wait()
 	assert.Equal(t, -1, status, "the child was not ended by the signal")
+}
+
+// badCloser's CloseContext panics, or calls runtime.Goexit.
+type badCloser struct{ goexit bool }
+
+func (b badCloser) CloseContext(context.Context) error {
+	if b.goexit {
+		goruntime.Goexit()
+	}
+	panic("close")
+}
+
+func TestCloseOnSignalRecoversACloseContextThatPanicsOrExits(t *testing.T) {
+	for _, goexit := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := CloseOnSignal(ctx, badCloser{goexit}, time.Second, syscall.SIGUSR1)
+		if goexit {
+			assert.ErrorIs(t, err, errGoexit)
+			continue
+		}
+		var pe *PanicError
+		assert.ErrorAs(t, err, &pe)
+	}
 }
