@@ -329,7 +329,8 @@ func clientType(c Closer) string {
 }
 
 // abandonedBy lists the steps in runtime.Abandoned of the teardowns ids,
-// that are still running slack from now. Without a report (reported
+// that are still running slack from now, with where they are stuck when
+// the runtime found it. Without a report (reported
 // false), it matches by c's type and a start at or after start instead,
 // which a parallel test of the same type can confuse. A forced step's
 // graceful call, which its force released, is listed until it has
@@ -347,7 +348,11 @@ func abandonedBy(c Closer, start time.Time, ids []uint64, reported bool) []strin
 		var late []string
 		for _, a := range runtime.Abandoned() {
 			if mine(a) {
-				late = append(late, fmt.Sprintf("\tstep %q of %s, running for %v", a.Step, a.Client, time.Since(a.Started)))
+				line := fmt.Sprintf("\tstep %q of %s, running for %v", a.Step, a.Client, time.Since(a.Started))
+				if len(a.Stack) > 0 {
+					line += ", stuck in " + strings.Join(a.Stack, " <- ")
+				}
+				late = append(late, line)
 			}
 		}
 		if len(late) == 0 || !time.Now().Before(wait) {
