@@ -527,6 +527,21 @@ func TestUninstallDelivers(t *testing.T) {
 	assert.Equal(t, []string{"db", "test.last"}, names)
 }
 
+// TestUninstallForceFlushes: uninstall asks the providers to export what
+// they hold: a batching exporter has the close's spans without waiting
+// for its batch timeout or a Shutdown.
+func TestUninstallForceFlushes(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Hour)))
+	t.Cleanup(func() { assert.NoError(t, tp.Shutdown(context.Background())) })
+	uninstall := otelcleanup.Install(otelcleanup.WithTracerProvider(tp))
+	m := runtime.NewManager(context.Background(), time.Second, runtime.WithName("test.batched"))
+	m.Go("db", func(context.Context) error { return nil })
+	require.NoError(t, m.Wait())
+	uninstall()
+	assert.Len(t, exp.GetSpans(), 2, "test.batched and db")
+}
+
 // TestUninstallBounded: uninstall waits for delivery for its flush
 // timeout, no longer.
 func TestUninstallBounded(t *testing.T) {
