@@ -223,8 +223,7 @@ func (m *Manager) Wait() error {
 	m.cancel()
 	if first && (err != nil || !quiet()) {
 		if m.over {
-			m.probed = make(chan struct{})
-			go probe(m.recordStacks, m.probed)
+			m.probed = startProbe(m.recordStacks)
 		}
 		deliver(event{ended: m})
 	}

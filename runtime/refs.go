@@ -151,7 +151,10 @@ func (r *run[T, R]) install(u *unit, names []string, nameErr error) *unit {
 	results := make([]TaskResult, 0, total)
 	r.mu.Lock()
 	now := r.now()
-	u.elems, u.names, u.listed = elems, names, true
+	if r.names == nil {
+		r.names = make([][]string, len(r.units))
+	}
+	u.elems, r.names[u.step], u.listed = elems, names, true
 	u.live--
 	if nameErr != nil {
 		r.refsFailedLocked(r.plan.Steps[u.step].Name+": "+nameStep, outcome{err: nameErr, panicked: true})

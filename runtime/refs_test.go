@@ -392,3 +392,54 @@ func TestCallLeavingAfterTheLastPhaseDropsBeforeCloseReturns(t *testing.T) {
 		})
 	}
 }
+
+func TestEmptyCollectionEndsItsPhase(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var ran []int
+		h := &hooks{close: func(_ context.Context, step, _ int, _ bool) error {
+			mu.Lock()
+			ran = append(ran, step)
+			mu.Unlock()
+			return nil
+		}}
+		c := newHookClient(h)
+		require.NoError(t, hookPlan(time.Second, Step{Name: "none", Each: true}, Step{Name: "next", Phase: 1}).Close(context.Background(), &c.guard, c))
+		assert.Equal(t, []int{1}, ran)
+		assert.Nil(t, c.data)
+	})
+}
+
+func TestCollectionWhoseTakeStepIsStuckAtTheDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lock := make(chan struct{})
+		closed := make(chan int, 2)
+		var lens sync.Map
+		h := &hooks{
+			takeStep: func(step int) {
+				if step == 0 {
+					<-lock
+				}
+			},
+			len: func(step int) int { lens.Store(step, true); return 2 },
+			close: func(_ context.Context, step, elem int, _ bool) error {
+				if step == 0 {
+					closed <- elem
+				}
+				return nil
+			},
+		}
+		c := newHookClient(h)
+		err := stepPlan(time.Second,
+			Step{Name: "conns", Each: true},
+			Step{Name: "chans", Each: true, Phase: 1, NoLateStart: true},
+		).Close(context.Background(), &c.guard, c)
+		assert.Equal(t, []string{"conns: abandoned", "chans: not started by the deadline"}, names(t, err))
+		close(lock)
+		synctest.Wait()
+		assert.Len(t, closed, 2, "listed late, its elements are closed")
+		_, listed := lens.Load(1)
+		assert.False(t, listed, "a NoLateStart collection is never listed")
+		assert.Nil(t, c.data)
+	})
+}

@@ -59,7 +59,6 @@ const (
 // It is kept small: a teardown allocates its units in one piece.
 type unit struct {
 	elems  []unit        // a collection step's elements, once listed
-	names  []string      // a collection step's element names, once listed
 	err    error         // its result's error
 	start  time.Duration // when it started, since the run's start
 	dur    time.Duration // its result's duration
@@ -137,6 +136,9 @@ type run[T, R any] struct {
 	// extra are the failures of Refs methods that belong to no step: Take
 	// and Drop.
 	extra []TaskResult
+	// names holds, by step, the names of a collection's elements, once
+	// listed: kept here rather than in every unit.
+	names [][]string
 	// stacks holds, by step, where its abandoned goroutines were stuck;
 	// probed is closed once they are known (see probe).
 	stacks map[int32][]string
@@ -698,6 +700,7 @@ func (r *run[T, R]) conclude() error {
 	}
 	r.starting = r.starting || start
 	late := start || r.on && r.info.force
+	probe := r.liveUnits > 0
 	r.mu.Unlock()
 	if r.on && !r.g.isIdleNow() {
 		results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: now, Err: cause})
@@ -709,7 +712,7 @@ func (r *run[T, R]) conclude() error {
 		err = &CleanupError{Type: r.plan.Type, Tasks: results}
 	}
 	r.err, r.end = err, r.start.Add(now)
-	if r.liveUnits > 0 {
+	if probe {
 		r.probeStacks()
 	}
 	deliver(event{ended: r})
@@ -747,7 +750,7 @@ func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, ca
 // the collection was listed.
 func (r *run[T, R]) name(u *unit) string {
 	if r.plan.Steps[u.step].Each && u != &r.units[u.step] {
-		return r.units[u.step].names[u.elem]
+		return r.names[u.step][u.elem]
 	}
 	return r.plan.Steps[u.step].Name
 }
@@ -846,8 +849,7 @@ func (r *run[T, R]) concludeInTime() error {
 // probeStacks finds, on a goroutine of its own, where the run's abandoned
 // steps are stuck; the Report waits for it.
 func (r *run[T, R]) probeStacks() {
-	r.probed = make(chan struct{})
-	go probe(r.recordStacks, r.probed)
+	r.probed = startProbe(r.recordStacks)
 }
 
 // recordStacks keeps the stacks of the run's steps found in a profile.

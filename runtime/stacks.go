@@ -32,17 +32,23 @@ var lastProbe atomic.Int64
 // stepKey is what the pprof labels of a step's goroutine say.
 type stepKey struct{ client, step string }
 
-// stuckStacks returns the top frames of the goroutines that run teardown
-// steps, by client and step, from a goroutine profile; nil when one was
-// taken less than probeEvery ago.
-func stuckStacks() map[stepKey][]string {
+// probeDue reports whether a goroutine profile may be taken now, and if so
+// records that one is: none was taken in the last probeEvery. It only reads
+// the clock and swaps a word, so that a caller at its deadline can ask.
+func probeDue() bool {
 	now := time.Now().UnixNano()
 	last := lastProbe.Load()
 	// A clock that went back (a testing/synctest bubble has its own) does
 	// not hold the profile back.
-	if now-last < int64(probeEvery) && now >= last || !lastProbe.CompareAndSwap(last, now) {
-		return nil
+	if now-last < int64(probeEvery) && now >= last {
+		return false
 	}
+	return lastProbe.CompareAndSwap(last, now)
+}
+
+// takeStacks returns the top frames of the goroutines that run teardown
+// steps, by client and step, from a goroutine profile taken now.
+func takeStacks() map[stepKey][]string {
 	var buf bytes.Buffer
 	if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
 		return nil
@@ -132,7 +138,8 @@ func frameName(f string) (string, bool) {
 		f = f[:i]
 	}
 	if strings.HasPrefix(f, "runtime.") || strings.HasPrefix(f, "runtime/") ||
-		strings.HasPrefix(f, "internal/") || strings.HasPrefix(f, ownPackage) {
+		strings.HasPrefix(f, "internal/") || strings.HasPrefix(f, ownPackage) ||
+		strings.Contains(f, ".runtime_") { // sync.runtime_SemacquireWaitGroup and the like
 		return "", false
 	}
 	path := f
@@ -145,15 +152,24 @@ func frameName(f string) (string, bool) {
 	return f, true
 }
 
-// probe runs on a goroutine of its own once the caller of a teardown that
-// abandoned steps has returned: it records where they are stuck, with
-// record, and then closes done, for which the teardown's Report waits.
-func probe(record func(map[stepKey][]string), done chan struct{}) {
-	// A goroutine inherits the labels of the one that started it: the
-	// profile must not find this one for a step.
-	pprof.SetGoroutineLabels(context.Background())
-	defer close(done)
-	if stacks := stuckStacks(); stacks != nil {
-		record(stacks)
+// startProbe starts, when a profile is due, a goroutine that finds where
+// the steps of a teardown that abandoned some are stuck, records them with
+// record and then closes the channel it returns, for which the teardown's
+// Report waits. It returns nil when no profile is due: the teardown's
+// stacks stay unknown, and no goroutine is started for it.
+func startProbe(record func(map[stepKey][]string)) chan struct{} {
+	if !probeDue() {
+		return nil
 	}
+	done := make(chan struct{})
+	go func() {
+		// A goroutine inherits the labels of the one that started it: the
+		// profile must not find this one for a step.
+		pprof.SetGoroutineLabels(context.Background())
+		defer close(done)
+		if stacks := takeStacks(); stacks != nil {
+			record(stacks)
+		}
+	}()
+	return done
 }

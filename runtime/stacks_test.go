@@ -93,7 +93,10 @@ func TestProfilesAreRateLimited(t *testing.T) {
 	probeEvery = time.Hour
 	t.Cleanup(func() { probeEvery = prev; lastProbe.Store(0) })
 	lastProbe.Store(time.Now().UnixNano())
-	assert.Nil(t, stuckStacks(), "one profile an hour")
+	assert.False(t, probeDue(), "one profile an hour")
+	lastProbe.Store(time.Now().Add(-2 * time.Hour).UnixNano())
+	assert.True(t, probeDue())
+	assert.False(t, probeDue(), "taken: the next waits an hour")
 }
 
 func TestParseStacks(t *testing.T) {
@@ -101,6 +104,7 @@ func TestParseStacks(t *testing.T) {
 		"1 @ 0x1 0x2\n" +
 		"# labels: {\"cleanup.client\":\"vision.VisionDataClient\", \"cleanup.step\":\"session\", \"other\":\"x\\\"y\"}\n" +
 		"#\t0x4dcb78\tinternal/poll.(*FD).Read+0x18\t\t/x/fd.go:11\n" +
+		"#\t0x4dcb78\tsync.runtime_SemacquireWaitGroup+0x18\t\t/x/sema.go:11\n" +
 		"#\t0x4dcb78\tnet.(*conn).Read+0x18\t\t/x/net.go:11\n" +
 		"#\t0x4dcb6e\tgithub.com/acme/vision.(*session).End+0xe\t/x/s.go:15\n" +
 		"#\t0x4dcb6e\tgithub.com/cleanupgen/cleanupgen/runtime.(*run[...]).execOne+0xe\t/x/run.go:15\n" +

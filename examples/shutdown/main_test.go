@@ -208,7 +208,8 @@ func TestSIGTERMHungLoop(t *testing.T) {
 	assert.Equal(t, exitFailed, status, stderr)
 	assert.Contains(t, stderr, "shutdown: cleanup main.server: ")
 	assert.Contains(t, stderr, "loops: abandoned after ")
-	assert.Contains(t, stderr, "WARN cleanup step abandoned client=main.server step=loops")
+	assert.Contains(t, stderr, "WARN cleanup step abandoned cleanupgen.client=main.server cleanupgen.teardown.id=")
+	assert.Contains(t, stderr, "cleanupgen.step=loops cleanupgen.phase=3 cleanupgen.state=abandoned")
 }
 
 // TestSecondSignal: a second signal ends an hour-long drain at once.
