@@ -27,7 +27,8 @@ type Plan[T, R any] struct {
 	// pprof labels and Abandoned.
 	Type string
 	// Timeout is Close's budget: the deadline is now plus Timeout, or the
-	// context's deadline if that is earlier.
+	// context's deadline if that is earlier. A Timeout of math.MaxInt64
+	// (anything past about 146 years) means no deadline of its own.
 	Timeout time.Duration
 	// Steps are the teardown steps, in the order errors list them (usually
 	// sorted by Phase). A step's index in Steps is the step argument of the

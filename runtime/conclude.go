@@ -1,0 +1,298 @@
+package runtime
+
+import (
+	"context"
+	"time"
+)
+
+// The caller's result: at the deadline (conclude), or once every phase has
+// ended before it (concludeInTime), and the Report the delivery builds
+// afterwards. Both read the units under the run's lock and call no user
+// code.
+
+// conclude builds the caller's result, once every phase has ended or the
+// deadline (or ctx) has come.
+func (r *run[T, R]) conclude() error {
+	defer r.release()
+	r.mu.Lock()
+	if r.ended {
+		r.mu.Unlock()
+		return r.concludeInTime()
+	}
+	now := r.now()
+	r.over = true
+	r.overAt = now
+	cause := r.cause()
+	results := r.results // nil, or room for every unit
+	r.forEachUnit(func(u *unit) { results = r.abandon(results, u, now, cause) })
+	results = append(results, r.extra...)
+	if r.dropping {
+		// Every step returned, but Drop, user code, has not: the result
+		// names it rather than no step at all.
+		results = append(results, TaskResult{Name: dropStep, State: StateAbandoned, Duration: now, Err: cause})
+	}
+	if r.liveUnits > 0 || r.starting || r.next < len(r.units) {
+		r.registered = true
+		registerAbandoned(r)
+	}
+	// The goroutine that holds the right to start phases starts the rest
+	// late. If none holds it, a goroutine of the run's own takes it, when
+	// there is anything left to start; so it does when a stuck step has a
+	// force method to call. References are dropped once every step started
+	// has returned: see dropDue.
+	start := !r.starting && r.next < len(r.plan.Steps)
+	if !r.starting && !start {
+		r.finishLate()
+	}
+	r.starting = r.starting || start
+	late := start || r.on && r.info.force
+	probe := r.liveUnits > 0
+	r.mu.Unlock()
+	if r.on && !r.g.isIdleNow() {
+		results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: now, Err: cause})
+	}
+	// Every step may have returned, and nothing failed, just as the
+	// deadline came: that is success, not a failure that names nothing.
+	var err error
+	if len(results) > 0 {
+		err = &CleanupError{Type: r.plan.Type, Tasks: results}
+	}
+	r.err, r.end = err, r.start.Add(now)
+	if probe {
+		r.probeStacks()
+	}
+	deliver(event{ended: r})
+	if late {
+		go r.late(start)
+	}
+	return err
+}
+
+// abandon makes unit u's result final at the deadline and appends it to
+// results if it did not succeed. r.mu is held.
+func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, cause error) []TaskResult {
+	if r.lister(u) {
+		u.whole = true // its listing, if it ends, comes too late for the report
+	}
+	switch u.state {
+	case unitPending:
+		return append(results, TaskResult{Name: r.name(u), State: StateNotStarted, Err: cause})
+	case unitDone:
+		if u.live > 0 {
+			r.liveUnits++
+		}
+		if u.result.failed() {
+			results = append(results, TaskResult{Name: r.name(u), State: u.result, Duration: u.dur, Err: u.err})
+		}
+		return results
+	}
+	u.state = unitAbandoned
+	u.result, u.dur, u.err = StateAbandoned, now-u.start, cause
+	r.liveUnits++
+	return append(results, TaskResult{Name: r.name(u), State: StateAbandoned, Duration: u.dur, Err: cause})
+}
+
+// name returns unit u's name: its step's, or its element's, as named when
+// the collection was listed.
+func (r *run[T, R]) name(u *unit) string {
+	if r.plan.Steps[u.step].Each && u != &r.units[u.step] {
+		return r.names[u.step][u.elem]
+	}
+	return r.plan.Steps[u.step].Name
+}
+
+// lister reports whether u is a collection step's own unit, whose elements
+// are not listed yet: running it lists them.
+func (r *run[T, R]) lister(u *unit) bool {
+	return r.plan.Steps[u.step].Each && u == &r.units[u.step] && !u.listed
+}
+
+// forEachUnit calls fn for each unit in the order of Plan.Steps: a step's
+// own unit, or each element of a listed collection. A collection whose
+// elements were never listed is passed as its step's unit, still pending,
+// so that it is reported as one step. r.mu is held, or no unit changes
+// any more (every phase has ended).
+func (r *run[T, R]) forEachUnit(fn func(u *unit)) {
+	for i := range r.units {
+		u := &r.units[i]
+		if !r.plan.Steps[i].Each || !u.listed || u.whole {
+			fn(u)
+			continue
+		}
+		for e := range u.elems {
+			fn(&u.elems[e])
+		}
+	}
+}
+
+// forEachListed is forEachUnit, but for a collection reported as one step
+// whose elements were listed later: it passes the elements, which run.
+func (r *run[T, R]) forEachListed(fn func(u *unit)) {
+	for i := range r.units {
+		u := &r.units[i]
+		if !r.plan.Steps[i].Each || !u.listed {
+			fn(u)
+			continue
+		}
+		for e := range u.elems {
+			fn(&u.elems[e])
+		}
+	}
+}
+
+// cause returns why the run is over: the deadline (errDeadline), or the
+// cause with which the caller's context was cancelled.
+func (r *run[T, R]) cause() error {
+	var c error
+	if b := r.ctxp.Load(); b != nil {
+		c = context.Cause(b.ctx)
+	}
+	if c == nil && r.parent.Err() != nil {
+		c = context.Cause(r.parent)
+	}
+	if c == nil || c == context.DeadlineExceeded {
+		return errDeadline
+	}
+	return c
+}
+
+// concludeInTime builds the caller's result when every phase ended before
+// the deadline.
+func (r *run[T, R]) concludeInTime() error {
+	abandoned := r.abandonLingering()
+	var results []TaskResult
+	if r.failed > 0 {
+		r.forEachUnit(func(u *unit) {
+			if u.result.failed() {
+				results = append(results, u.taskResult(r.name(u)))
+			}
+		})
+	}
+	results = append(results, r.extra...)
+	if r.on && (r.dropAtLeave || !r.g.isIdleNow()) {
+		select {
+		case <-r.g.idleChan():
+		case <-r.Done():
+		}
+		if !r.g.isIdleNow() {
+			results = append(results, TaskResult{Name: inFlightStep, State: StateAbandoned, Duration: r.now(), Err: r.cause()})
+		}
+	}
+	var err error
+	if len(results) > 0 {
+		err = &CleanupError{Type: r.plan.Type, Tasks: results}
+	}
+	if err != nil || !quiet() {
+		r.err, r.end = err, time.Now()
+		if abandoned {
+			r.probeStacks()
+		}
+		deliver(event{ended: r})
+	}
+	return err
+}
+
+// probeStacks finds, on a goroutine of its own, where the run's abandoned
+// steps are stuck; the Report waits for it.
+func (r *run[T, R]) probeStacks() {
+	r.probed = startProbe(r.recordStacks)
+}
+
+// recordStacks keeps the stacks of the run's steps found in a profile.
+func (r *run[T, R]) recordStacks(stacks map[stepKey][]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, s := range r.plan.Steps {
+		if frames, ok := stacks[stepKey{r.plan.Type, s.Name}]; ok {
+			if r.stacks == nil {
+				r.stacks = make(map[int32][]string)
+			}
+			r.stacks[int32(i)] = frames
+		}
+	}
+}
+
+// abandonLingering runs when the last phase ended before the deadline while
+// the graceful calls of some units, settled by their budget, still run: they
+// are abandoned as the caller returns. A unit that timed out is reported as
+// abandoned; one that was forced keeps its result. Either is listed by
+// Abandoned until its call returns.
+func (r *run[T, R]) abandonLingering() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lingering == 0 {
+		return false
+	}
+	now := r.now()
+	r.over, r.overAt, r.lateDone = true, now, true
+	abandon := func(u *unit) {
+		if u.live == 0 {
+			return
+		}
+		r.liveUnits++
+		if u.result == StateTimedOut {
+			u.state = unitAbandoned
+			u.result, u.dur = StateAbandoned, now-u.start
+		}
+	}
+	r.forEachUnit(abandon)
+	if r.liveUnits > 0 {
+		r.registered = true
+		registerAbandoned(r)
+	}
+	return r.liveUnits > 0
+}
+
+// taskResult returns u's result, under the name name.
+func (u *unit) taskResult(name string) TaskResult {
+	return TaskResult{Name: name, State: u.result, Duration: u.dur, Err: u.err}
+}
+
+// report builds the run's Report, on the delivery goroutine.
+func (r *run[T, R]) report() Report {
+	if r.probed != nil {
+		<-r.probed
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rep := Report{ID: r.id, Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.end, Err: r.err}
+	rep.Deadline, _ = r.Deadline()
+	r.forEachUnit(func(u *unit) {
+		s := r.stepReport(u)
+		s.Name, s.State, s.Err = r.name(u), u.result, u.err
+		switch u.state {
+		case unitPending, unitLate:
+			s.State, s.Err = StateNotStarted, r.cause()
+		case unitAbandoned:
+			s.Stack = r.stacks[u.step]
+			fallthrough
+		default:
+			s.End = s.Start.Add(u.dur)
+		}
+		rep.Steps = append(rep.Steps, s)
+	})
+	for _, t := range r.extra {
+		rep.Steps = append(rep.Steps, StepReport{Teardown: r.id, Name: t.Name, Field: t.Name, Index: -1, State: t.State, End: rep.End, Err: t.Err})
+	}
+	return rep
+}
+
+// stepReport returns what a StepReport says of unit u apart from its name
+// and outcome: its teardown, field, index, phase, start, budget and whether
+// it was forced. r.mu is held.
+func (r *run[T, R]) stepReport(u *unit) StepReport {
+	st := &r.plan.Steps[u.step]
+	s := StepReport{Teardown: r.id, Field: st.Name, Index: -1, Phase: st.Phase, Forced: u.forced}
+	if st.Each && u != &r.units[u.step] {
+		s.Index = int(u.elem)
+	}
+	if u.state == unitPending || u.state == unitLate {
+		return s
+	}
+	s.Start = r.start.Add(u.start)
+	s.Budget = u.budget
+	if s.Budget == 0 && r.on {
+		s.Budget = r.deadline.Sub(s.Start)
+	}
+	return s
+}
