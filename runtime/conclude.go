@@ -291,7 +291,7 @@ func (r *run[T, R]) stepReport(u *unit) StepReport {
 	}
 	s.Start = r.start.Add(u.start)
 	s.Budget = u.budget
-	if s.Budget == 0 && r.on {
+	if _, ok := r.Deadline(); s.Budget == 0 && ok {
 		s.Budget = r.deadline.Sub(s.Start)
 	}
 	return s

@@ -75,7 +75,10 @@
 // The runtime uses them itself to say where an abandoned step is stuck:
 // when a teardown abandons steps, a goroutine of its own, never the
 // caller's, takes a goroutine profile (at most about once a second,
-// process-wide), finds the steps' goroutines by their labels, and keeps
+// process-wide; in a process of more than 1,000 goroutines, once every
+// runnable goroutine has had its turn, so that the callers abandoned at the
+// same deadline return first; the teardown's events wait for it), finds the
+// steps' goroutines by their labels, and keeps
 // their top frames, innermost first, without the Go runtime's frames and
 // this package's: the log record of the abandoned step
 // (cleanupgen.stack="net.(*conn).Read <- vision.(*session).End"), its

@@ -50,7 +50,10 @@ func TestSaturatedTimeoutMeansNoDeadline(t *testing.T) {
 		})
 	})
 	t.Run("Plan", func(t *testing.T) {
+		settleEvents(t)
 		synctest.Test(t, func(t *testing.T) {
+			o := &recordingObserver{}
+			defer AddObserver(o)()
 			c := newClient()
 			var hasDeadline bool
 			start := time.Now()
@@ -62,6 +65,12 @@ func TestSaturatedTimeoutMeansNoDeadline(t *testing.T) {
 			require.NoError(t, err, "nothing is late without a deadline")
 			assert.Equal(t, time.Hour, time.Since(start))
 			assert.False(t, hasDeadline)
+			synctest.Wait()
+			o.mu.Lock()
+			defer o.mu.Unlock()
+			require.Len(t, o.ended, 1)
+			assert.True(t, o.ended[0].Deadline.IsZero(), "no deadline")
+			assert.Zero(t, o.ended[0].Steps[0].Budget, "run without a deadline")
 		})
 	})
 	t.Run("Plan under a context deadline", func(t *testing.T) {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"context"
+	goruntime "runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -21,6 +22,17 @@ import (
 
 // probeEvery is the least time between two goroutine profiles.
 var probeEvery = time.Second
+
+// A goroutine profile costs in proportion to the goroutines, and on the
+// cores that the callers of teardowns abandoned at the same deadline need
+// to return: with more than crowd goroutines, the profile first lets every
+// runnable goroutine run, yieldRounds times over, so that those callers
+// return first; the teardown's events wait with it. Yielding, not sleeping:
+// a sleep would hold a testing/synctest bubble open past its test.
+const (
+	crowd       = 1000
+	yieldRounds = 100
+)
 
 // stackDepth is how many frames a stack keeps.
 const stackDepth = 5
@@ -167,6 +179,11 @@ func startProbe(record func(map[stepKey][]string)) chan struct{} {
 		// profile must not find this one for a step.
 		pprof.SetGoroutineLabels(context.Background())
 		defer close(done)
+		if goruntime.NumGoroutine() > crowd {
+			for range yieldRounds {
+				goruntime.Gosched()
+			}
+		}
 		if stacks := takeStacks(); stacks != nil {
 			record(stacks)
 		}
