@@ -4,27 +4,90 @@
 // metrics.
 //
 //	uninstall := otelcleanup.Install() // the global providers
-//	defer uninstall()
+//	defer uninstall()                  // delivers what is pending first
 //
-// Traces. Each teardown is a span named "cleanup " and the client type (such
-// as "cleanup vision.VisionDataClient"), a child of the span in the context
-// given to CloseContext (or NewManager), if any, from the moment the close
-// began to the moment its caller returned. Each step is a child span of it,
-// named after the step, from the moment the step started to the moment it
-// returned, or, for an abandoned step, the moment it was abandoned. A step
-// that had not started by the deadline is a span of no length at the end
-// of the close. Every span carries the attributes cleanup.client and, for
-// steps, cleanup.step and cleanup.state (the runtime.State's name: "ok",
-// "failed", "abandoned", ...). A close that did not succeed, and a step
-// that failed, panicked, timed out, was abandoned or did not start, has
-// the status Error and records its error.
+// # Traces
 //
-// Metrics, each with the attribute cleanup.client:
+// Each teardown is a span named after the client type (such as
+// "vision.VisionDataClient", or the name given to a runtime.Manager), a
+// child of the span in the context given to CloseContext (or NewManager),
+// if any, from the moment the close began to the moment its caller
+// returned. It carries cleanupgen.client, cleanupgen.teardown.id (the
+// runtime.Report's ID) and cleanupgen.deadline (RFC 3339), and, when the
+// close did not succeed, the status Error with the close's error and
+// error.type (see Metrics). A close that a step of another teardown ran
+// with the step's context (a client closing its child) is a child of the
+// same span as that teardown's, and carries cleanupgen.teardown.parent_id,
+// that teardown's ID.
 //
-//	cleanup.close.duration   histogram (s)           how long each close took its caller
-//	cleanup.steps            counter ({step})        steps by cleanup.state
-//	cleanup.steps.abandoned  up-down counter ({step}) steps abandoned and still running:
-//	                                                 +1 when abandoned, -1 when they return
+// Each field is a child span of it, named after the field, from the moment
+// its step started to the moment it returned or, for an abandoned step, the
+// moment it was abandoned. A field whose step had not started by the
+// deadline is a span of no length at the end of the close. A field's span
+// carries cleanupgen.client, cleanupgen.field, cleanupgen.step (the step's
+// name), cleanupgen.state, cleanupgen.phase, cleanupgen.budget (seconds,
+// when it had one), cleanupgen.forced, and, when the step did not succeed,
+// error.type, the status Error with the step's error and, for an abandoned
+// step, cleanupgen.stack: the top frames of where it was stuck, innermost
+// first, when the runtime found them. The keys are those of the runtime's
+// log records, which carry the caller's context: a log handler that adds
+// trace IDs correlates them with these spans.
+//
+// A collection (a slice, array or map torn down element by element) is one
+// span named after its field, however many elements it has: it carries
+// cleanupgen.element.count and, per state, the number of elements that
+// ended so, such as cleanupgen.element.failed_count; its state is the worst
+// of its elements'. Only the elements that did not succeed get a span of
+// their own (the first [MaxElementSpans] of them), a child of the
+// collection's, named after the field too: the element is in
+// cleanupgen.step (such as conns["10.0.0.1:5432"]) and cleanupgen.index,
+// never in a span name, so that span names stay few.
+//
+// A step abandoned at the deadline that returns at last (see
+// runtime.Observer) yields a span of no length named after its field and
+// " returned", a child of its close's span and linked to the abandoned
+// step's span, with the event cleanupgen.step.returned: its state, its
+// error.type, and how long it had run. (A root span, with
+// cleanupgen.teardown.id, for a step whose close was reported before
+// Install or by another installation.)
+//
+// What a failed close looks like, for a client whose database hung and
+// whose cache failed:
+//
+//	store.Store   Error  error.type=abandoned  cleanup store.Store: 2 steps did not succeed: ...
+//	├── index            cleanupgen.state=forced cleanupgen.phase=0 cleanupgen.budget=0.2 cleanupgen.forced=true
+//	├── cache     Error  cleanupgen.state=failed error.type=*net.OpError cleanupgen.phase=1
+//	└── db        Error  cleanupgen.state=abandoned error.type=abandoned cleanupgen.stack=[net.(*conn).Read ...]
+//	db returned          (later) event cleanupgen.step.returned, linked to db
+//
+// # Metrics
+//
+//	cleanupgen.close.duration        histogram (s)   how long each close took its caller
+//	cleanupgen.step.duration         histogram (s)   how long each step ran, until it returned or was abandoned
+//	cleanupgen.steps                 counter {step}  steps, by how they ended
+//	cleanupgen.step.abandoned.count  gauge {step}    steps abandoned at their deadline and still running
+//
+// The close duration carries cleanupgen.client; the steps' metrics
+// cleanupgen.client, cleanupgen.field and cleanupgen.state. A close or a
+// step that did not succeed carries error.type: for a step that failed, the
+// Go type of its error (such as *net.OpError; fmt's wrappers are looked
+// through); otherwise its state (panicked, timed_out, abandoned,
+// not_started); for a close, the worst state among its steps. The
+// histograms have explicit boundaries from a millisecond to ten minutes
+// ([DurationBoundaries]), since a teardown takes anything from a
+// millisecond to a Kubernetes grace period. The gauge reads
+// runtime.Abandoned when it is collected, per client and field: it is
+// never negative, counts steps abandoned before Install too, and reports
+// 0 for a field once its steps have returned. Points are recorded with the
+// close span's context, so that exemplars link them to the trace.
+//
+// States are written without spaces: ok, failed, panicked, timed_out,
+// forced, abandoned, not_started.
+//
+// The instrumentation scope of the tracer and the meter is [ScopeName],
+// with [Version] as its version.
+//
+// # When
 //
 // The runtime hands the reports to otelcleanup after the fact, off the
 // caller's path (runtime.AddObserver): a slow exporter never delays a
@@ -34,60 +97,70 @@ package otelcleanup
 
 import (
 	"context"
-	"time"
+	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
 
-// ScopeName is the instrumentation scope of the tracer and the meter.
+// ScopeName is the name of the instrumentation scope of the tracer and the
+// meter: this module's path.
 const ScopeName = "github.com/cleanupgen/cleanupgen/otelcleanup"
 
-// The attribute keys.
+// The attribute keys, in the cleanupgen namespace (shared with the
+// runtime's log records), and the semantic conventions' error.type.
 const (
-	ClientKey = attribute.Key("cleanup.client")
-	StepKey   = attribute.Key("cleanup.step")
-	StateKey  = attribute.Key("cleanup.state")
+	ClientKey     = attribute.Key("cleanupgen.client")
+	TeardownIDKey = attribute.Key("cleanupgen.teardown.id")
+	// ParentTeardownIDKey is the teardown.id of the teardown whose step
+	// ran this close.
+	ParentTeardownIDKey = attribute.Key("cleanupgen.teardown.parent_id")
+	DeadlineKey         = attribute.Key("cleanupgen.deadline")
+	FieldKey            = attribute.Key("cleanupgen.field")
+	StepKey             = attribute.Key("cleanupgen.step")
+	StateKey            = attribute.Key("cleanupgen.state")
+	PhaseKey            = attribute.Key("cleanupgen.phase")
+	BudgetKey           = attribute.Key("cleanupgen.budget")
+	ForcedKey           = attribute.Key("cleanupgen.forced")
+	ElementIndexKey     = attribute.Key("cleanupgen.index")
+	ElementCountKey     = attribute.Key("cleanupgen.element.count")
+	// ElementOmittedKey counts the elements that did not succeed beyond
+	// the first MaxElementSpans, which have no span.
+	ElementOmittedKey = attribute.Key("cleanupgen.element.omitted_count")
+	ErrorTypeKey      = attribute.Key("error.type")
+	StackKey          = attribute.Key("cleanupgen.stack")
 )
 
-// An Option configures [Install].
-type Option func(*config)
-
-type config struct {
-	tp trace.TracerProvider
-	mp metric.MeterProvider
-}
-
-// WithTracerProvider makes Install create spans with tp rather than the
-// global TracerProvider.
-func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(c *config) { c.tp = tp }
-}
-
-// WithMeterProvider makes Install record metrics with mp rather than the
-// global MeterProvider.
-func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(c *config) { c.mp = mp }
-}
+// ReturnedEvent is the name of the span event of an abandoned step that
+// returned at last.
+const ReturnedEvent = "cleanupgen.step.returned"
 
 // Install makes every teardown of the process, from the next one on,
 // yield the spans and metrics the package documentation describes, with
 // the global TracerProvider and MeterProvider (otel.GetTracerProvider,
-// otel.GetMeterProvider) unless options say otherwise. It returns a
-// function that stops it; calling that more than once is harmless.
-// Installing twice reports every teardown twice.
+// otel.GetMeterProvider) unless options say otherwise. Installing twice
+// reports every teardown twice.
+//
+// It returns uninstall, which, in order: waits until the reports of the
+// teardowns whose callers returned before it was called have been turned
+// into spans and metrics (runtime.Flush), or until [DefaultFlushTimeout]
+// (see [WithFlushTimeout]) has passed; stops reporting teardowns and stops
+// the abandoned-steps gauge; and asks the providers that have a ForceFlush
+// method (as the SDK's do) to export what they hold, within what is left
+// of that time. So a program that closes its clients, uninstalls, and then
+// shuts its providers down loses no span. Calling uninstall more than once
+// is harmless; it is safe for concurrent use.
 //
 // An instrument that cannot be created is reported to otel.Handle and
 // replaced by one that records nothing.
 func Install(opts ...Option) (uninstall func()) {
-	c := config{}
+	c := config{flush: DefaultFlushTimeout}
 	for _, opt := range opts {
-		opt(&c)
+		opt.apply(&c)
 	}
 	if c.tp == nil {
 		c.tp = otel.GetTracerProvider()
@@ -95,109 +168,94 @@ func Install(opts ...Option) (uninstall func()) {
 	if c.mp == nil {
 		c.mp = otel.GetMeterProvider()
 	}
-	return runtime.AddObserver(newObserver(c))
+	o := newObserver(c)
+	remove := runtime.AddObserver(o)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			ctx := context.Background()
+			if c.flush > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, c.flush)
+				defer cancel()
+				_ = runtime.Flush(ctx)
+			}
+			remove()
+			o.stop()
+			if c.flush > 0 {
+				forceFlush(ctx, c.tp)
+				forceFlush(ctx, c.mp)
+			}
+		})
+	}
 }
 
-// observer turns the runtime's reports into spans and metrics. The
-// runtime calls it one report at a time.
+// forceFlush asks p to export what it holds, if it can.
+func forceFlush(ctx context.Context, p any) {
+	if f, ok := p.(interface{ ForceFlush(context.Context) error }); ok {
+		if err := f.ForceFlush(ctx); err != nil {
+			otel.Handle(err)
+		}
+	}
+}
+
+// observer turns the runtime's reports into spans and metrics. The runtime
+// calls Ended and Returned one at a time; the gauge's callback runs when a
+// reader collects.
 type observer struct {
-	tracer    trace.Tracer
-	duration  metric.Float64Histogram
-	steps     metric.Int64Counter
-	abandoned metric.Int64UpDownCounter
+	tracer trace.Tracer
+	metrics
+
+	mu sync.Mutex
+	// late holds the spans of each abandoned step until it returns, for
+	// the span of its return.
+	late map[lateKey]lateSpans
+}
+
+// lateKey names an abandoned step: its teardown and its name.
+type lateKey struct {
+	teardown uint64
+	name     string
+}
+
+// lateSpans are the spans an abandoned step's return is linked to.
+type lateSpans struct {
+	close, step trace.SpanContext
+	field       string
 }
 
 func newObserver(c config) *observer {
-	meter := c.mp.Meter(ScopeName)
-	o := &observer{tracer: c.tp.Tracer(ScopeName)}
-	var err error
-	if o.duration, err = meter.Float64Histogram("cleanup.close.duration",
-		metric.WithUnit("s"),
-		metric.WithDescription("How long a close took its caller, from its start to its return."),
-	); err != nil {
-		otel.Handle(err)
+	o := &observer{
+		tracer: c.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(version)),
+		late:   make(map[lateKey]lateSpans),
 	}
-	if o.steps, err = meter.Int64Counter("cleanup.steps",
-		metric.WithUnit("{step}"),
-		metric.WithDescription("Teardown steps, by how they ended (cleanup.state)."),
-	); err != nil {
-		otel.Handle(err)
-	}
-	if o.abandoned, err = meter.Int64UpDownCounter("cleanup.steps.abandoned",
-		metric.WithUnit("{step}"),
-		metric.WithDescription("Teardown steps abandoned at their deadline and still running."),
-	); err != nil {
-		otel.Handle(err)
-	}
+	o.metrics.init(c.mp.Meter(ScopeName, metric.WithInstrumentationVersion(version)))
 	return o
 }
 
 // Ended records one teardown: its spans, then its metrics.
 func (o *observer) Ended(r runtime.Report) {
-	client := ClientKey.String(r.Client)
-	ctx, span := o.tracer.Start(parent(r.Context), "cleanup "+r.Client,
-		trace.WithTimestamp(r.Start),
-		trace.WithSpanKind(trace.SpanKindInternal),
-		trace.WithAttributes(client),
-	)
-	if r.Err != nil {
-		span.RecordError(r.Err, trace.WithTimestamp(r.End))
-		span.SetStatus(codes.Error, r.Err.Error())
-	}
-	for _, s := range r.Steps {
-		o.step(ctx, client, r.End, s)
-	}
-	span.End(trace.WithTimestamp(r.End))
-
-	set := metric.WithAttributeSet(attribute.NewSet(client))
-	o.duration.Record(context.Background(), r.End.Sub(r.Start).Seconds(), set)
-	for _, s := range r.Steps {
-		o.steps.Add(context.Background(), 1, metric.WithAttributeSet(attribute.NewSet(client, StateKey.String(s.State.String()))))
-		if s.State == runtime.StateAbandoned {
-			o.abandoned.Add(context.Background(), 1, set)
-		}
-	}
-}
-
-// step records one step's span, a child of the close's span in ctx. A step
-// that never started is a span of no length at end, the close's end.
-func (o *observer) step(ctx context.Context, client attribute.KeyValue, end time.Time, s runtime.StepReport) {
-	start, stop := s.Start, s.End
-	if start.IsZero() {
-		start, stop = end, end
-	}
-	_, span := o.tracer.Start(ctx, s.Name,
-		trace.WithTimestamp(start),
-		trace.WithSpanKind(trace.SpanKindInternal),
-		trace.WithAttributes(client, StepKey.String(s.Name), StateKey.String(s.State.String())),
-	)
-	if failed(s.State) {
-		if s.Err != nil {
-			span.RecordError(s.Err, trace.WithTimestamp(stop))
-			span.SetStatus(codes.Error, s.Err.Error())
-		} else {
-			span.SetStatus(codes.Error, s.State.String())
-		}
-	}
-	span.End(trace.WithTimestamp(stop))
+	ctx := o.spans(r)
+	o.record(ctx, r)
 }
 
 // Returned records that an abandoned step returned at last.
 func (o *observer) Returned(client string, s runtime.StepReport) {
-	o.abandoned.Add(context.Background(), -1, metric.WithAttributeSet(attribute.NewSet(ClientKey.String(client))))
-}
-
-// failed reports whether a step that ended in state s did not succeed.
-func failed(s runtime.State) bool {
-	return s != runtime.StateOK && s != runtime.StateForced
-}
-
-// parent returns ctx, or the background context when ctx is nil. The
-// span in ctx, if any, is the parent of the close's span; ctx's
-// cancellation does not matter.
-func parent(ctx context.Context) context.Context {
-	if ctx == nil {
-		return context.Background()
+	o.mu.Lock()
+	k := lateKey{s.Teardown, s.Name}
+	l, ok := o.late[k]
+	delete(o.late, k)
+	o.mu.Unlock()
+	if !ok {
+		l.field = fieldOf(s)
 	}
-	return ctx
+	o.returned(client, s, l)
+}
+
+// stop forgets what the observer holds once it is removed.
+func (o *observer) stop() {
+	o.metrics.stop()
+	o.mu.Lock()
+	clear(o.late)
+	o.mu.Unlock()
 }

@@ -59,10 +59,38 @@ func newResource(f fault) *Resource {
 	}
 }
 
-// releasedBy makes r release its calls when t's test ends.
+// releasedBy makes r release its calls when t's test ends, or when
+// [VerifyNone] is called with t.
 func (r *Resource) releasedBy(t testing.TB) *Resource {
-	t.Cleanup(r.Release)
+	fakes.mu.Lock()
+	if fakes.byTest == nil {
+		fakes.byTest = make(map[testing.TB][]*Resource)
+	}
+	first := len(fakes.byTest[t]) == 0
+	fakes.byTest[t] = append(fakes.byTest[t], r)
+	fakes.mu.Unlock()
+	if first {
+		t.Cleanup(func() { releaseFakes(t) })
+	}
 	return r
+}
+
+// fakes are the Resources that block, by the test that made them, until
+// the test ends.
+var fakes struct {
+	mu     sync.Mutex
+	byTest map[testing.TB][]*Resource
+}
+
+// releaseFakes releases the Resources made with t and forgets them.
+func releaseFakes(t testing.TB) {
+	fakes.mu.Lock()
+	list := fakes.byTest[t]
+	delete(fakes.byTest, t)
+	fakes.mu.Unlock()
+	for _, r := range list {
+		r.Release()
+	}
 }
 
 // OK returns a resource that closes at once and returns nil.
@@ -85,7 +113,8 @@ func Panic(v any) *Resource {
 // Hang returns a resource whose Close and Shutdown block, whatever their
 // context, until [Resource.Release] or [Resource.Kill] is called, and then
 // return nil: a stuck peer, a WaitGroup that never reaches zero. t's test
-// releases it when it ends, so that a step abandoned on it returns.
+// releases it when it ends (by t.Cleanup), or [VerifyNone] with t does,
+// so that a step abandoned on it returns.
 func Hang(t testing.TB) *Resource {
 	return newResource(faultHang).releasedBy(t)
 }
@@ -93,8 +122,8 @@ func Hang(t testing.TB) *Resource {
 // Slow returns a resource whose Close takes d and returns nil, and whose
 // Shutdown does the same unless its context ends first: then it returns
 // the context's error at once, as a well-behaved Shutdown does.
-// [Resource.Release] and the end of t's test cut every call short, with
-// nil.
+// [Resource.Release], the end of t's test and [VerifyNone] with t cut
+// every call short, with nil.
 func Slow(t testing.TB, d time.Duration) *Resource {
 	r := newResource(faultSlow).releasedBy(t)
 	r.delay = d
@@ -103,8 +132,8 @@ func Slow(t testing.TB, d time.Duration) *Resource {
 
 // IgnoreContext returns a resource whose Close and Shutdown take d and
 // return nil, even when Shutdown's context ends first: a teardown that
-// does not listen. [Resource.Release] and the end of t's test cut every
-// call short.
+// does not listen. [Resource.Release], the end of t's test and
+// [VerifyNone] with t cut every call short.
 func IgnoreContext(t testing.TB, d time.Duration) *Resource {
 	r := newResource(faultIgnoreContext).releasedBy(t)
 	r.delay = d
