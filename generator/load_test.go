@@ -1,0 +1,145 @@
+package generator
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// These tests load packages that do not type-check, as packages do in the
+// middle of a go generate run or of test-driven work: generation goes on
+// unless the errors reach a client's declaration.
+
+// TestRedTestDoesNotBlock: a test that calls a method not written yet, in
+// a file that says "cleanup" (t.Cleanup) and in an external test, stops
+// neither its package's generation nor the others'.
+func TestRedTestDoesNotBlock(t *testing.T) {
+	dir := layoutModule(t, map[string]string{
+		"lib/lib.go": clientSource("lib", "Client", ""),
+		"lib/lib_test.go": `package lib
+
+import "testing"
+
+func TestNotYet(t *testing.T) {
+	c := &Client{}
+	t.Cleanup(func() { _ = c.Close() })
+	if c.NotYet() != 1 {
+		t.Fatal("not yet")
+	}
+}
+`,
+		"lib/x_test.go": `package lib_test
+
+import (
+	"testing"
+
+	"example.com/e2e/lib"
+)
+
+func TestAlsoNotYet(t *testing.T) {
+	var c lib.Client
+	t.Cleanup(func() { _ = c.Close() })
+	c.AlsoNotYet()
+}
+`,
+		"other/other.go": clientSource("other", "Other", ""),
+	})
+	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./..."}}))
+	assert.Contains(t, readFile(t, filepath.Join(dir, "lib", DefaultOutput)), "func (x *Client) Close() error")
+	assert.FileExists(t, filepath.Join(dir, "other", DefaultOutput))
+	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./..."}, Check: true}))
+	requireBuilds(t, dir, "./other")
+	_, err := goCmd(t, dir, "build", "./...")
+	require.NoError(t, err, "the package itself builds")
+}
+
+// TestMethodOfAnotherGenerator: code that calls a String method stringer
+// has not written yet, in the file of the client, does not stop it.
+func TestMethodOfAnotherGenerator(t *testing.T) {
+	extra := `
+type Color int
+
+const (
+	Red Color = iota
+	Blue
+)
+
+// Label says the color; String comes from stringer, which runs later.
+func (c Color) Label() string { return "color " + c.String() }
+`
+	dir := layoutModule(t, map[string]string{"lib/lib.go": clientSource("lib", "Client", extra)})
+	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./..."}}))
+	assert.Contains(t, readFile(t, filepath.Join(dir, "lib", DefaultOutput)), "func (x *Client) Close() error")
+	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./..."}, Check: true}))
+}
+
+// TestBrokenPackageNamed: a client whose declaration reaches a type error
+// is not generated, and says so; the other packages are, and the package's
+// generated file is left as it was.
+func TestBrokenPackageNamed(t *testing.T) {
+	stale := Header + "\n\npackage bad\n"
+	for name, src := range map[string]string{
+		"undefined field type": strings.Replace(clientSource("bad", "Bad", ""), "body io.Closer", "body io.Closer\n\t//cleanup:close\n\tconn *NotYet", 1),
+		"broken method of a field's type": strings.Replace(clientSource("bad", "Bad", "\ntype conn struct{}\n\nfunc (*conn) Close() NotYet { return nil }\n"),
+			"body io.Closer", "body io.Closer\n\t//cleanup:close\n\tconn *conn", 1),
+		"broken type parameter": strings.Replace(clientSource("bad", "Bad", ""), "type Bad struct", "type Bad[T NotYet] struct", 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := layoutModule(t, map[string]string{
+				"bad/bad.go":           src,
+				"bad/" + DefaultOutput: stale,
+				"good/good.go":         clientSource("good", "Good", ""),
+			})
+			err := Run(Config{Dir: dir, Patterns: []string{"./..."}})
+			var le *LoadError
+			require.ErrorAs(t, err, &le)
+			assert.Equal(t, []string{"example.com/e2e/bad"}, le.Packages)
+			assert.Contains(t, err.Error(), "undefined: NotYet")
+			assert.Contains(t, err.Error(), "cleanupgen: example.com/e2e/bad: not generated")
+			assert.FileExists(t, filepath.Join(dir, "good", DefaultOutput))
+			assert.Equal(t, stale, readFile(t, filepath.Join(dir, "bad", DefaultOutput)), "left alone")
+
+			// -check: the same failure, and the others are current.
+			err = Run(Config{Dir: dir, Patterns: []string{"./..."}, Check: true})
+			require.ErrorAs(t, err, &le)
+			assert.NotErrorIs(t, err, ErrStale)
+			require.NoError(t, os.Remove(filepath.Join(dir, "good", DefaultOutput)))
+			err = Run(Config{Dir: dir, Patterns: []string{"./..."}, Check: true})
+			require.ErrorAs(t, err, &le)
+			assert.ErrorIs(t, err, ErrStale)
+		})
+	}
+}
+
+// TestBrokenTestTypeDoesNotBlock: a test file declaring a type that reaches
+// an error blocks the clients of the test files, not the package's.
+func TestBrokenTestTypeDoesNotBlock(t *testing.T) {
+	dir := layoutModule(t, map[string]string{
+		"lib/lib.go": clientSource("lib", "Client", ""),
+		"lib/lib_test.go": `package lib
+
+import "github.com/cleanupgen/cleanupgen/runtime"
+
+//cleanup:client
+type fixture struct {
+	guard runtime.Guard
+	//cleanup:close
+	fake *fake
+}
+
+type fake struct{ next NotYet }
+
+func (*fake) Close() error { return nil }
+`,
+	})
+	err := Run(Config{Dir: dir, Patterns: []string{"./..."}})
+	var le *LoadError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, []string{"example.com/e2e/lib (its _test.go files)"}, le.Packages)
+	assert.FileExists(t, filepath.Join(dir, "lib", DefaultOutput))
+	assert.NoFileExists(t, filepath.Join(dir, "lib", "zz_generated_cleanup_test.go"))
+}
