@@ -280,7 +280,8 @@ func (ld *loader) units(b *overlayBuilder, v *packages.Package, include func(str
 	dir := packageDir(v)
 	for _, f := range v.Syntax {
 		name := v.Fset.File(f.FileStart).Name()
-		// cgo's output lives in the build cache: its clients are not seen.
+		// Files that cgo wrote and that stand for none of the package's
+		// (see cgoSource) live in the build cache.
 		if !include(name) || filepath.Dir(name) != dir {
 			continue
 		}
@@ -288,7 +289,12 @@ func (ld *loader) units(b *overlayBuilder, v *packages.Package, include func(str
 			outputs[name] = f
 			continue
 		}
-		out, line := ld.names.output(name, buildLine(f), isXTest(v))
+		build := buildLine(f)
+		if build == "" {
+			// cgo's copy of a file drops its //go:build line.
+			build = b.file(name).build
+		}
+		out, line := ld.names.output(name, build, isXTest(v))
 		out = filepath.Join(dir, out)
 		g := groups[out]
 		if g == nil {
