@@ -143,3 +143,26 @@ func (*fake) Close() error { return nil }
 	assert.FileExists(t, filepath.Join(dir, "lib", DefaultOutput))
 	assert.NoFileExists(t, filepath.Join(dir, "lib", "zz_generated_cleanup_test.go"))
 }
+
+// TestOutputCheckOwnBodies: the output is checked without the package's
+// own function bodies, so an import that only a body uses, and a body's
+// type error, are not the output's errors; the output's own still are.
+func TestOutputCheckOwnBodies(t *testing.T) {
+	extra := `
+func upper(s string) string { return strings.ToUpper(s) + notYet() }
+
+func init() { _ = upper("x") }
+`
+	src := strings.Replace(clientSource("lib", "Client", extra), "import (\n", "import (\n\t\"strings\"\n", 1)
+	dir := layoutModule(t, map[string]string{"lib/lib.go": src})
+	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./..."}}))
+	require.NoError(t, os.Remove(filepath.Join(dir, "lib", DefaultOutput)))
+
+	testHookOutput = func(path string, src []byte) []byte { return append(src, "\nfunc _() { notYet() }\n"...) }
+	t.Cleanup(func() { testHookOutput = nil })
+	err := Run(Config{Dir: dir, Patterns: []string{"./..."}})
+	var ie *InternalError
+	require.ErrorAs(t, err, &ie)
+	assert.Contains(t, err.Error(), "undefined: notYet")
+	assert.NotContains(t, err.Error(), "strings")
+}
