@@ -46,15 +46,14 @@ func (d *DB) Free() { C.free(nil) }
 	db = strings.Replace(db, "body io.Closer", "body io.Closer\n\t//cleanup:nil\n\th *C.db", 1)
 	dir := layoutModule(t, map[string]string{
 		"wrap/db.go":    db,
-		"wrap/stmt.go":  "//go:build linux || darwin\n\n" + strings.Replace(clientSource("wrap", "Stmt", ""), "import (", "import \"C\"\n\nimport (", 1),
+		"wrap/stmt.go":  "//go:build cgo\n\n" + strings.Replace(clientSource("wrap", "Stmt", ""), "import (", "import \"C\"\n\nimport (", 1),
 		"wrap/plain.go": "package wrap\n\nfunc Use(s *Stmt) error { return s.Close() }\n",
 	})
-	t.Setenv("GOOS", "linux")
 	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./..."}}))
 	assert.Contains(t, readFile(t, filepath.Join(dir, "wrap", DefaultOutput)), "func (x *DB) Close() error")
 	stmt := readFile(t, filepath.Join(dir, "wrap", "zz_generated_cleanup_stmt.go"))
 	assert.Contains(t, stmt, "func (x *Stmt) Close() error")
-	assert.True(t, strings.HasPrefix(stmt, Header+"\n\n//go:build linux || darwin\n"), stmt)
+	assert.True(t, strings.HasPrefix(stmt, Header+"\n\n//go:build cgo\n"), stmt)
 	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./..."}, Check: true}))
 	requireBuilds(t, dir, "./...")
 	out, err := goCmd(t, dir, "build", "./...")
