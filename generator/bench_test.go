@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -57,6 +58,47 @@ type Client%d struct {
 `, i)
 	}
 	return b.String()
+}
+
+var (
+	benchModule  = flag.String("benchmodule", "", "TestWriteBenchModule writes the module of BenchmarkVsStringer into `DIR`, for runs by hand")
+	benchClients = flag.Int("benchclients", 300, "the number of clients and of enum types TestWriteBenchModule writes")
+)
+
+// TestWriteBenchModule writes BenchmarkVsStringer's module (synth/: n
+// clients, enums/: n types) into -benchmodule, tidy, so that the commands
+// can be timed by hand as docs/generator-performance.md says. Without the
+// flag it does nothing.
+//
+//	go test ./generator -run TestWriteBenchModule -benchmodule /tmp/bm -benchclients 300
+func TestWriteBenchModule(t *testing.T) {
+	if *benchModule == "" {
+		t.Skip("no -benchmodule")
+	}
+	root := repoRoot(t)
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"go.mod": "module example.com/e2e\n\ngo 1.26\n\nrequire github.com/cleanupgen/cleanupgen v0.0.0\n\n" +
+			"replace github.com/cleanupgen/cleanupgen => " + root + "\n",
+		"go.sum":         string(sum),
+		"synth/synth.go": syntheticPackage(*benchClients),
+		"enums/enums.go": enumPackage(*benchClients),
+	}
+	for name, content := range files {
+		path := filepath.Join(*benchModule, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := goCmd(t, *benchModule, "mod", "tidy"); err != nil {
+		t.Fatalf("go mod tidy: %v\n%s", err, out)
+	}
 }
 
 // defaultFlags makes the module in dir tidy (go mod tidy, from the module
