@@ -166,3 +166,20 @@ func init() { _ = upper("x") }
 	assert.Contains(t, err.Error(), "undefined: notYet")
 	assert.NotContains(t, err.Error(), "strings")
 }
+
+// TestSyntaxErrorWithoutDirectives: a file that does not parse stops its
+// package only when it may hold a directive that the error hides.
+func TestSyntaxErrorWithoutDirectives(t *testing.T) {
+	dir := layoutModule(t, map[string]string{
+		"dep/dep.go":       "package dep\n\nfunc F( {\n",
+		"dep/client.go":    clientSource("dep", "Client", ""),
+		"hidden/hidden.go": "package hidden\n\nfunc F( {\n\n//cleanup:client\ntype Hidden struct{}\n",
+		"good/good.go":     clientSource("good", "Good", ""),
+	})
+	err := Run(Config{Dir: dir, Patterns: []string{"./..."}})
+	var le *LoadError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, []string{"example.com/e2e/hidden"}, le.Packages)
+	assert.FileExists(t, filepath.Join(dir, "dep", DefaultOutput))
+	assert.FileExists(t, filepath.Join(dir, "good", DefaultOutput))
+}

@@ -1,8 +1,10 @@
 package generator
 
 import (
+	"bytes"
 	"go/ast"
 	"go/types"
+	"os"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -24,8 +26,11 @@ import (
 // accepts, or nil when they can be generated:
 //   - no types at all, or an error that neither the parser nor the type
 //     checker found (the go command's or the compiler's own);
-//   - a syntax error or a go list error in one of those files, or without
-//     a position: a declaration may be missing;
+//   - a go list error in one of those files, or without a position;
+//   - a syntax error in one of those files that may hold a directive: the
+//     declarations after it are not seen (a file without "cleanup:" in
+//     it holds no client, and what the clients need from it is judged
+//     below);
 //   - a client of those files whose declaration reaches an invalid type:
 //     an undefined type, a field or method of a broken declaration.
 //
@@ -41,7 +46,7 @@ func blockingErrors(dir string, p *packages.Package, include func(string) bool) 
 	generated := generatedFiles(p)
 	typeErrors := false
 	for _, e := range p.Errors {
-		typeErrors = typeErrors || e.Kind == packages.TypeError
+		typeErrors = typeErrors || e.Kind == packages.TypeError || e.Kind == packages.ParseError
 	}
 	for _, e := range p.Errors {
 		file := posFile(e.Pos)
@@ -51,13 +56,17 @@ func blockingErrors(dir string, p *packages.Package, include func(string) bool) 
 		compiler := e.Pos == "" && strings.HasPrefix(e.Msg, "# ")
 		switch {
 		case e.Kind == packages.TypeError:
-		case !compiler && (e.Kind == packages.ParseError || e.Kind == packages.ListError):
+		case !compiler && e.Kind == packages.ParseError:
+			if file == "" || file == "-" || include(file) && mayHoldDirective(file) {
+				return errs
+			}
+		case !compiler && e.Kind == packages.ListError:
 			if file == "" || file == "-" || include(file) {
 				return errs
 			}
 		default:
-			// The compiler's report repeats the type checker's errors; alone,
-			// it says something the type checker did not see.
+			// The compiler's report repeats the parser's and the type
+			// checker's errors; alone, it says something they did not see.
 			if !typeErrors {
 				return errs
 			}
@@ -87,6 +96,13 @@ func blockingErrors(dir string, p *packages.Package, include func(string) bool) 
 		}
 	}
 	return nil
+}
+
+// mayHoldDirective reports whether the file name has "cleanup:" in any case:
+// a directive, or a near miss of one, that a syntax error may hide.
+func mayHoldDirective(name string) bool {
+	src, err := os.ReadFile(name)
+	return err != nil || bytes.Contains(bytes.ToLower(src), []byte(Tool+":"))
 }
 
 // generatedFiles are the files of p with Header: the stubs and the
