@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/token"
+	"maps"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -153,7 +154,9 @@ func (ld *loader) load() (*loadResult, error) {
 		return nil, &LoadError{Errs: dedupe(outside)}
 	}
 	overlay := b.overlay()
-	file, cleanup, err := writeOverlay(overlay)
+	goOverlay := maps.Clone(overlay)
+	stripped := importsOnly(listed, goOverlay)
+	file, cleanup, err := writeOverlay(goOverlay)
 	if err != nil {
 		return nil, &LoadError{Errs: []string{"cleanupgen: " + err.Error()}}
 	}
@@ -167,6 +170,7 @@ func (ld *loader) load() (*loadResult, error) {
 		return nil, goError(err)
 	}
 	pkgs = withoutTestMains(pkgs)
+	withoutCompilerReports(pkgs, stripped)
 	typeCheck(pkgs, overlay)
 
 	// The variants of each package, by directory.

@@ -183,3 +183,18 @@ func TestSyntaxErrorWithoutDirectives(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "dep", DefaultOutput))
 	assert.FileExists(t, filepath.Join(dir, "good", DefaultOutput))
 }
+
+// TestImportsOf: what the go command is given for a listed package's file
+// keeps its header, package clause and imports on their lines, blank.
+func TestImportsOf(t *testing.T) {
+	src := "//go:build foo\n\n// Package p does things.\npackage p\n\nimport \"fmt\"\n\nimport (\n\t\"io\"\n\tstr \"strings\"\n\t. \"os\"\n)\n\nfunc F() { fmt.Println(io.EOF, str.ToUpper(\"\"), Args) }\n"
+	got, cgo := importsOf("p.go", []byte(src))
+	assert.False(t, cgo)
+	assert.Equal(t, "//go:build foo\n\n// Package p does things.\npackage p\n\nimport _ \"fmt\"\n\nimport (\n\t_ \"io\"\n\t_ \"strings\"\n\t_ \"os\"\n)\n", string(got))
+	_, cgo = importsOf("c.go", []byte("package p\n\nimport \"C\"\n"))
+	assert.True(t, cgo)
+	got, _ = importsOf("e.go", []byte("package p\n"))
+	assert.Equal(t, "package p\n", string(got))
+	got, _ = importsOf("bad.go", []byte("package p\n\nimport (\n"))
+	assert.Nil(t, got)
+}
