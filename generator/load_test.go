@@ -198,3 +198,34 @@ func TestImportsOf(t *testing.T) {
 	got, _ = importsOf("bad.go", []byte("package p\n\nimport (\n"))
 	assert.Nil(t, got)
 }
+
+// TestImportsOnlyCopies: the imports-only copies that go list -export gets
+// for the listed packages (rootexport.go) change nothing for a command, a
+// cgo package or a package of assembly that imports one of them, nor for
+// their tests.
+func TestImportsOnlyCopies(t *testing.T) {
+	requireCgo(t)
+	uses := func(pkg, name string) string {
+		return strings.Replace(clientSource(pkg, name, "\nvar _ = lib.Client{}\n"), "import (\n", "import (\n\t\"example.com/e2e/lib\"\n", 1)
+	}
+	dir := layoutModule(t, map[string]string{
+		"lib/lib.go":         clientSource("lib", "Client", ""),
+		"lib/lib_test.go":    "package lib\n\nimport \"testing\"\n\nfunc TestClose(t *testing.T) { _ = (&Client{}).Close() }\n",
+		"cmd/tool/main.go":   uses("main", "Tool") + "\nfunc main() { _ = (&Tool{}).Close() }\n",
+		"cmd/tool/other.go":  "package main\n\nfunc helper() {}\n",
+		"cmd/tool/x_test.go": "package main\n\nimport \"testing\"\n\nfunc TestTool(t *testing.T) { helper() }\n",
+		"wrap/wrap.go":       strings.Replace(uses("wrap", "Wrap"), "package wrap\n", "package wrap\n\nimport \"C\"\n", 1),
+		"asm/asm.go":         uses("asm", "Asm") + "\nfunc add(a, b int) int\n",
+		"asm/add_amd64.s":    "#include \"textflag.h\"\n\nTEXT ·add(SB),NOSPLIT,$0-24\n\tMOVQ a+0(FP), AX\n\tADDQ b+8(FP), AX\n\tMOVQ AX, ret+16(FP)\n\tRET\n",
+		"asm/add_other.go":   "//go:build !amd64\n\npackage asm\n\nfunc add(a, b int) int { return a + b }\n",
+		"asm/add_amd64_x.go": "package asm\n",
+	})
+	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./..."}}))
+	for _, pkg := range []string{"lib", "cmd/tool", "wrap", "asm"} {
+		assert.FileExists(t, filepath.Join(dir, filepath.FromSlash(pkg), DefaultOutput))
+	}
+	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./..."}, Check: true}))
+	require.NoError(t, Run(Config{Dir: dir, Patterns: []string{"./cmd/tool"}, Check: true}))
+	out, err := goCmd(t, dir, "test", "-count=1", "./...")
+	require.NoError(t, err, "go test:\n%s", out)
+}

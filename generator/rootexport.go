@@ -28,8 +28,11 @@ import (
 //
 // Packages where that could change what go list reports keep their files:
 // cgo packages (cgo rewrites the files themselves), packages with other
-// source files (assembly refers to Go declarations), and main packages (the
-// compiler wants func main).
+// source files (assembly refers to Go declarations), and the packages that
+// either imports. A main package gets an
+// empty func main in its first file, which the compiler wants. The
+// compiler's reports are dropped for the packages so treated and for those
+// that import one: they are about the copies.
 
 // importsOnly adds to overlay, for the .go files of the listed packages
 // that are not already in it, their imports alone (see above), and returns
@@ -37,24 +40,46 @@ import (
 func importsOnly(roots []*packages.Package, overlay map[string][]byte) map[string]bool {
 	keep := map[string]bool{} // directories whose files are kept
 	for _, p := range roots {
-		if !inMainModule(p) || p.Name == "main" || len(p.OtherFiles) > 0 {
+		if !inMainModule(p) {
 			keep[packageDir(p)] = true
 		}
 	}
+	// A cgo package, or one with assembly, is compiled for real (its
+	// CompiledGoFiles are cgo's output; its assembly needs the Go
+	// declarations): the packages it imports keep their files.
+	reached := map[*packages.Package]bool{}
+	var reach func(p *packages.Package)
+	reach = func(p *packages.Package) {
+		if reached[p] {
+			return
+		}
+		reached[p] = true
+		keep[packageDir(p)] = true
+		for _, imp := range p.Imports {
+			reach(imp)
+		}
+	}
+	packages.Visit(roots, nil, func(p *packages.Package) {
+		if inMainModule(p) && (len(p.OtherFiles) > 0 || p.Imports["runtime/cgo"] != nil) {
+			reach(p)
+		}
+	})
 	type file struct {
 		path string
 		src  []byte
 	}
 	var files []file
+	seen := map[string]bool{}
 	for _, p := range roots {
 		dir := packageDir(p)
 		if keep[dir] {
 			continue
 		}
 		for _, path := range p.GoFiles {
-			if _, ok := overlay[path]; ok || !strings.HasSuffix(path, ".go") || slices.ContainsFunc(files, func(f file) bool { return f.path == path }) {
+			if _, ok := overlay[path]; ok || !strings.HasSuffix(path, ".go") || seen[path] {
 				continue
 			}
+			seen[path] = true
 			src, err := os.ReadFile(path)
 			if err != nil {
 				keep[dir] = true
@@ -69,10 +94,27 @@ func importsOnly(roots []*packages.Package, overlay map[string][]byte) map[strin
 		}
 	}
 	done := map[string]bool{}
+	copied := map[string]bool{}
 	for _, f := range files {
 		if !keep[filepath.Dir(f.path)] {
 			overlay[f.path] = f.src
+			copied[f.path] = true
 		}
+	}
+	mains := map[string]string{} // directory -> the first file of a main package
+	for _, p := range roots {
+		if p.Name != "main" {
+			continue
+		}
+		dir := packageDir(p)
+		for _, path := range p.GoFiles {
+			if copied[path] && !isTestFile(path) && (mains[dir] == "" || path < mains[dir]) {
+				mains[dir] = path
+			}
+		}
+	}
+	for _, path := range mains {
+		overlay[path] = append(overlay[path], "\nfunc main() {}\n"...)
 	}
 	for _, p := range roots {
 		if !keep[packageDir(p)] {
@@ -120,12 +162,18 @@ func importsOf(name string, src []byte) (out []byte, cgo bool) {
 }
 
 // withoutCompilerReports drops the compiler's reports (go list -export's
-// "# pkg" errors) from the packages whose files were given as importsOnly:
-// they are about the imports-only copies. The parser and the type checker
+// "# pkg" errors) from the packages whose files were given as importsOnly,
+// and from those that import one: they are about the imports-only copies. The parser and the type checker
 // say what is wrong with the real files.
 func withoutCompilerReports(pkgs []*packages.Package, done map[string]bool) {
+	copies := map[*packages.Package]bool{} // p, or a package it imports, was given as copies
 	packages.Visit(pkgs, nil, func(p *packages.Package) {
-		if !done[p.PkgPath] {
+		c := done[p.PkgPath] && inMainModule(p)
+		for _, imp := range p.Imports {
+			c = c || copies[imp]
+		}
+		copies[p] = c
+		if !c {
 			return
 		}
 		p.Errors = slices.DeleteFunc(p.Errors, func(e packages.Error) bool {
