@@ -5,7 +5,9 @@
 // build constraint get generated files of their own (see build.go).
 //
 // The steps are separate, over plain data: load (golang.org/x/tools/go/packages,
-// with stand-ins for the generated files: overlay.go),
+// with stand-ins for the generated files: overlay.go; the go command's
+// -overlay and the type-check: typecheck.go, rootexport.go; which errors
+// stop a package: tolerant.go),
 // parse directives (ParseDirective, driven by the Verbs table), check them
 // against go/types into a model (Package, Client, Step), and emit the model
 // with jennifer.
@@ -46,7 +48,8 @@ type Config struct {
 	// Logf, when not nil, is told what the run does.
 	Logf func(format string, args ...any)
 	// Warnf, when not nil, is told what the user should know even without
-	// Logf, such as a removal that go generate will trip over.
+	// Logf, such as a generated file emptied under go generate instead of
+	// removed.
 	Warnf func(format string, args ...any)
 }
 
@@ -336,9 +339,13 @@ func Run(cfg Config) error {
 				// 1 at a file that a command removed. So the file is emptied
 				// instead: it declares nothing, compiles in its configuration,
 				// and a run outside go generate removes it.
-				logf("emptying %s: no //cleanup:client is generated into it, and go generate will read it", rel)
 				if err := writeAtomic(f.Path, t); err != nil {
 					return err
+				}
+				if cfg.Warnf != nil {
+					cfg.Warnf("emptied %s rather than removing it: no //cleanup:client is generated into it, and go generate would fail reading it; a run outside go generate removes it", rel)
+				} else {
+					logf("emptied %s: no //cleanup:client is generated into it, and go generate will read it", rel)
 				}
 				continue
 			}

@@ -47,6 +47,7 @@ func (c Color) Label() string { return "color " + c.String() }
 	require.NoError(t, os.WriteFile(gone, []byte(strings.ReplaceAll(readFile(t, gone), "//cleanup:", "// was cleanup:")), 0o644))
 	out, err = goCmd(t, dir, "generate", "./...")
 	require.NoError(t, err, "go generate after the last client went:\n%s", out)
+	assert.Contains(t, out, "cleanupgen: emptied "+DefaultOutput+" rather than removing it")
 	emptied := readFile(t, filepath.Join(dir, "gone", DefaultOutput))
 	assert.True(t, isTombstone([]byte(emptied)), emptied)
 	assert.NotContains(t, emptied, "func ")
