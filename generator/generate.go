@@ -5,15 +5,20 @@
 // build constraint get generated files of their own (see build.go).
 //
 // The steps are separate, over plain data: load (golang.org/x/tools/go/packages,
-// with stand-ins for the generated files: overlay.go),
+// with stand-ins for the generated files: overlay.go; the go command's
+// -overlay and the type-check: typecheck.go, rootexport.go; which errors
+// stop a package: tolerant.go),
 // parse directives (ParseDirective, driven by the Verbs table), check them
 // against go/types into a model (Package, Client, Step), and emit the model
 // with jennifer.
 package generator
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -43,7 +48,8 @@ type Config struct {
 	// Logf, when not nil, is told what the run does.
 	Logf func(format string, args ...any)
 	// Warnf, when not nil, is told what the user should know even without
-	// Logf, such as a removal that go generate will trip over.
+	// Logf, such as a generated file emptied under go generate instead of
+	// removed.
 	Warnf func(format string, args ...any)
 }
 
@@ -68,9 +74,15 @@ type File struct {
 // files without touching the disk. Its error is a *LoadError, a *UsageError,
 // Diagnostics (every mistake of every package) or an *InternalError (the
 // rendered code does not compile).
+//
+// When some packages load and others do not (a *LoadError whose Packages
+// names them), Generate returns the files of those that loaded with the
+// *LoadError. With Diagnostics as well, it returns no files and both errors,
+// joined.
 func Generate(cfg Config) ([]File, error) {
 	results, err := generate(cfg)
-	if err != nil {
+	var partial *LoadError
+	if err != nil && (results == nil || !errors.As(err, &partial)) {
 		return nil, err
 	}
 	var diags Diagnostics
@@ -81,7 +93,13 @@ func Generate(cfg Config) ([]File, error) {
 	}
 	if len(diags) > 0 {
 		diags.sort()
+		if partial != nil {
+			return nil, errors.Join(partial, diags)
+		}
 		return nil, diags
+	}
+	if partial != nil {
+		return files, partial
 	}
 	return files, nil
 }
@@ -92,7 +110,9 @@ type result struct {
 	diags Diagnostics
 }
 
-// generate is Generate with each package's diagnostics kept apart.
+// generate is Generate with each package's diagnostics kept apart. When
+// some packages did not load, it returns the results of the others with a
+// *LoadError that names them.
 func generate(cfg Config) ([]result, error) {
 	patterns := cfg.Patterns
 	if len(patterns) == 0 {
@@ -122,11 +142,16 @@ func generate(cfg Config) ([]result, error) {
 	if err := checkOutputName(output); err != nil {
 		return nil, &UsageError{Msg: err.Error()}
 	}
+	patterns = filePackages(dir, patterns)
 	ld := &loader{dir: dir, patterns: patterns, tags: cfg.Tags, names: newOutputNames(output)}
 	logf("loading %s", strings.Join(patterns, " "))
 	res, err := ld.load()
-	if err != nil {
+	if res == nil {
 		return nil, err
+	}
+	var partial error
+	if err != nil {
+		partial = err
 	}
 	if outputDir != "" {
 		if err := checkOutputDir(cfg.Output, outputDir, res); err != nil {
@@ -215,7 +240,37 @@ func generate(cfg Config) ([]result, error) {
 			return nil, err
 		}
 	}
-	return results, nil
+	return results, partial
+}
+
+// filePackages replaces each pattern that names a .go file (what $GOFILE
+// gives a //go:generate line) with the directory of the file, relative to
+// dir: cleanupgen generates the file's package. Given files, the go command
+// would make them a package of their own outside the module.
+func filePackages(dir string, patterns []string) []string {
+	out := make([]string, 0, len(patterns))
+	seen := map[string]bool{}
+	for _, pat := range patterns {
+		if strings.HasSuffix(pat, ".go") {
+			path := pat
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(dir, path)
+			}
+			if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+				pat = "."
+				if rel, err := filepath.Rel(dir, filepath.Dir(path)); err == nil && rel != "." && filepath.IsLocal(rel) {
+					pat = "./" + filepath.ToSlash(rel)
+				} else if rel != "." {
+					pat = filepath.Dir(path)
+				}
+			}
+		}
+		if !seen[pat] {
+			seen[pat] = true
+			out = append(out, pat)
+		}
+	}
+	return out
 }
 
 // checkOutputDir refuses a -output path outside the directory of the one
@@ -250,7 +305,8 @@ func Run(cfg Config) error {
 		logf = func(string, ...any) {}
 	}
 	files, err := Generate(cfg)
-	if err != nil {
+	var partial *LoadError
+	if err != nil && (files == nil || !errors.As(err, &partial)) {
 		return err
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
@@ -268,19 +324,34 @@ func Run(cfg Config) error {
 		case f.Content == nil && !hasHeaderSource(old):
 			// Not ours, and no client wants the name: leave it alone.
 			continue
+		case f.Content == nil && isTombstone(old) && (cfg.Check || underGoGenerate()):
+			// Emptied by a run under go generate (below): current until a
+			// run outside go generate removes it.
+			continue
 		case f.Content == nil:
 			if cfg.Check {
 				stale = append(stale, rel+": extra: no //cleanup:client is generated into it")
 				continue
 			}
+			if t := tombstone(old); t != nil && underGoGenerate() {
+				// go generate lists every file of the packages before it runs
+				// their commands, then reads each, and stops with exit status
+				// 1 at a file that a command removed. So the file is emptied
+				// instead: it declares nothing, compiles in its configuration,
+				// and a run outside go generate removes it.
+				if err := writeAtomic(f.Path, t); err != nil {
+					return err
+				}
+				if cfg.Warnf != nil {
+					cfg.Warnf("emptied %s rather than removing it: no //cleanup:client is generated into it, and go generate would fail reading it; a run outside go generate removes it", rel)
+				} else {
+					logf("emptied %s: no //cleanup:client is generated into it, and go generate will read it", rel)
+				}
+				continue
+			}
 			logf("removing %s: no //cleanup:client is generated into it", rel)
 			if err := os.Remove(f.Path); err != nil {
 				return err
-			}
-			// go generate lists a package's files before running their
-			// commands, then fails opening one that a command removed.
-			if gofile := os.Getenv("GOFILE"); gofile != "" && cfg.Warnf != nil && filepath.Base(f.Path) > gofile {
-				cfg.Warnf("removed %s, a stale generated file that no //cleanup:client is generated into; go generate may now report it missing: run go generate again", rel)
 			}
 		case exists && SameGenerated(old, f.Content):
 			logf("%s is up to date", rel)
@@ -295,10 +366,48 @@ func Run(cfg Config) error {
 			}
 		}
 	}
+	var staleErr error
 	if len(stale) > 0 {
-		return fmt.Errorf("%w:\n\t%s", ErrStale, strings.Join(stale, "\n\t"))
+		staleErr = fmt.Errorf("%w:\n\t%s", ErrStale, strings.Join(stale, "\n\t"))
 	}
-	return nil
+	if partial != nil {
+		// The packages that loaded are done; the run still failed.
+		return errors.Join(partial, staleErr)
+	}
+	return staleErr
+}
+
+// underGoGenerate reports whether go generate runs this process: it sets
+// GOFILE and GOPACKAGE for each command.
+func underGoGenerate() bool {
+	return os.Getenv("GOFILE") != "" && os.Getenv("GOPACKAGE") != ""
+}
+
+// tombstoneNote follows the package clause of an emptied generated file.
+const tombstoneNote = "// No //cleanup:client is generated into this file any more. cleanupgen,\n" +
+	"// run by go generate, emptied it rather than removing it, because go\n" +
+	"// generate reads every file of the package it listed. A run of cleanupgen\n" +
+	"// outside go generate removes it.\n"
+
+// tombstone is what a generated file (old) becomes when nothing is
+// generated into it any more under go generate: the header, its //go:build
+// line, its package clause and a note.
+func tombstone(old []byte) []byte {
+	f, err := parser.ParseFile(token.NewFileSet(), "", old, parser.PackageClauseOnly|parser.ParseComments)
+	if err != nil {
+		return nil
+	}
+	return withBuildLine([]byte(Header+"\n\npackage "+f.Name.Name+"\n\n"+tombstoneNote), buildLine(f))
+}
+
+// isTombstone reports whether src is a generated file that a run under go
+// generate emptied.
+func isTombstone(src []byte) bool {
+	if !hasHeaderSource(src) || !bytes.Contains(src, []byte(tombstoneNote[:strings.IndexByte(tombstoneNote, '\n')])) {
+		return false
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+	return err == nil && len(f.Decls) == 0
 }
 
 // writeAtomic writes data to a temporary file beside path and renames it

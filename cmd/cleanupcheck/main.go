@@ -40,6 +40,9 @@
 // or, in a module that has added it with go get -tool, run it as
 // go tool cleanupcheck ./...
 //
+// cleanupcheck -version prints the version of the module it was built from
+// ("(devel)" when built inside the module's repository) and exits 0.
+//
 // Exit codes, run alone: 0 nothing found; 3 findings; 1 packages that could
 // not be loaded or analysed. Under go vet, any finding makes vet fail.
 //
@@ -48,11 +51,15 @@
 package main
 
 import (
+	"flag"
+	"fmt"
 	"os"
+	"strconv"
 
 	"golang.org/x/tools/go/analysis/singlechecker"
 
 	"github.com/cleanupgen/cleanupgen/analysis/cleanupcheck"
+	"github.com/cleanupgen/cleanupgen/internal/buildinfo"
 )
 
 func main() {
@@ -60,5 +67,24 @@ func main() {
 		os.Exit(driver(os.Args[1:]))
 	}
 	useStubs()
+	flag.Var(versionFlag{}, "version", "print the version of the module cleanupcheck was built from, and exit")
 	singlechecker.Main(cleanupcheck.Analyzer)
+}
+
+// versionFlag is -version: setting it prints the version and exits, as
+// singlechecker's own -V does, since Main parses the flags and never
+// returns to look at them.
+type versionFlag struct{}
+
+func (versionFlag) IsBoolFlag() bool { return true }
+func (versionFlag) String() string   { return "" }
+func (versionFlag) Get() any         { return nil }
+
+func (versionFlag) Set(s string) error {
+	if on, err := strconv.ParseBool(s); err != nil || !on {
+		return err
+	}
+	fmt.Println(buildinfo.Line("cleanupcheck"))
+	os.Exit(0)
+	return nil
 }
