@@ -62,31 +62,31 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
-// File is one generated file of a package. Content is nil when no client
+// file is one generated file of a package. Content is nil when no client
 // is generated into it, and the file should not exist.
-type File struct {
+type file struct {
 	Package string // import path
 	Path    string // the generated file's path
 	Content []byte
 }
 
-// Generate loads the packages, checks them and renders their generated
+// generateFiles loads the packages, checks them and renders their generated
 // files without touching the disk. Its error is a *LoadError, a *UsageError,
 // Diagnostics (every mistake of every package) or an *InternalError (the
 // rendered code does not compile).
 //
 // When some packages load and others do not (a *LoadError whose Packages
-// names them), Generate returns the files of those that loaded with the
+// names them), generateFiles returns the files of those that loaded with the
 // *LoadError. With Diagnostics as well, it returns no files and both errors,
 // joined.
-func Generate(cfg Config) ([]File, error) {
+func generateFiles(cfg Config) ([]file, error) {
 	results, err := generate(cfg)
 	var partial *LoadError
 	if err != nil && (results == nil || !errors.As(err, &partial)) {
 		return nil, err
 	}
 	var diags Diagnostics
-	files := make([]File, 0, len(results))
+	files := make([]file, 0, len(results))
 	for _, r := range results {
 		diags = append(diags, r.diags...)
 		files = append(files, r.file)
@@ -106,11 +106,11 @@ func Generate(cfg Config) ([]File, error) {
 
 // result is the outcome for one package.
 type result struct {
-	file  File
+	file  file
 	diags Diagnostics
 }
 
-// generate is Generate with each package's diagnostics kept apart. When
+// generate is generateFiles with each package's diagnostics kept apart. When
 // some packages did not load, it returns the results of the others with a
 // *LoadError that names them.
 func generate(cfg Config) ([]result, error) {
@@ -173,7 +173,7 @@ func generate(cfg Config) ([]result, error) {
 			continue // nothing to write and nothing of ours to remove
 		}
 		logf("%s: %d client(s) for %s", p.Path, len(p.Clients), relPath(u.path))
-		f := File{Package: p.Path, Path: u.path}
+		f := file{Package: p.Path, Path: u.path}
 		if len(ds) == 0 && len(p.Clients) > 0 {
 			f.Content, err = emit(p)
 			if err != nil {
@@ -201,7 +201,7 @@ func generate(cfg Config) ([]result, error) {
 	for _, o := range res.orphans {
 		outputs[o.path] = nil
 		changed[o.path] = true
-		results = append(results, result{file: File{Package: o.pkg, Path: o.path}})
+		results = append(results, result{file: file{Package: o.pkg, Path: o.path}})
 	}
 	// Every package has a result for its default output, as a package
 	// without clients always had, unless a file that is not ours holds
@@ -219,7 +219,7 @@ func generate(cfg Config) ([]result, error) {
 			continue
 		}
 		has[path] = true
-		results = append(results, result{file: File{Package: pkg.path, Path: path}})
+		results = append(results, result{file: file{Package: pkg.path, Path: path}})
 	}
 	// By directory, the package's default output last: a caller that
 	// keeps one result per directory keeps that one.
@@ -304,7 +304,7 @@ func Run(cfg Config) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	files, err := Generate(cfg)
+	files, err := generateFiles(cfg)
 	var partial *LoadError
 	if err != nil && (files == nil || !errors.As(err, &partial)) {
 		return err

@@ -102,7 +102,7 @@ func blockingErrors(dir string, p *packages.Package, include func(string) bool) 
 // a directive, or a near miss of one, that a syntax error may hide.
 func mayHoldDirective(name string) bool {
 	src, err := os.ReadFile(name)
-	return err != nil || bytes.Contains(bytes.ToLower(src), []byte(Tool+":"))
+	return err != nil || bytes.Contains(bytes.ToLower(src), []byte(tool+":"))
 }
 
 // generatedFiles are the files of p with Header: the stubs and the

@@ -139,7 +139,7 @@ func (w *walker) directives(groups ...*ast.CommentGroup) (out []directive, marke
 			w.seen[cm.Slash] = true
 			d, ok, err := parseDirective(cm.Slash, cm.Text)
 			if !ok {
-				if want, near := NearMiss(cm.Text); near {
+				if want, near := nearMiss(cm.Text); near {
 					marked = true
 					w.errorf(cm.Slash, "%s is not a directive and does nothing; write %s (no space or + after //, lower case, a // line)",
 						firstLine(withoutComment(cm.Text)), want)
