@@ -163,6 +163,8 @@ func (v *verbSpec) optionKeys() string {
 }
 
 // Help returns the reference of every directive, generated from verbs.
+//
+// For cleanupgen's own tools (cmd/cleanupgen), not a stable API.
 func Help() string {
 	var b strings.Builder
 	b.WriteString("Directives (one per type or field, in its doc comment or a field's line comment):\n")
@@ -223,6 +225,8 @@ func (e *directiveError) Error() string { return e.Msg }
 
 // IsDirective reports whether the comment line text is a //cleanup: directive
 // (well-formed or not).
+//
+// For cleanupgen's own tools (cleanupcheck), not a stable API.
 func IsDirective(text string) bool {
 	d, ok := ast.ParseDirective(0, text)
 	return ok && d.Tool == tool

@@ -4,13 +4,29 @@
 // package's deadline manager. Clients of _test.go files and of files with a
 // build constraint get generated files of their own (see build.go).
 //
+// # API
+//
+// The API is [Run] with its [Config]: what the cleanupgen command does,
+// for a program that runs it in-process. Run's errors are a [*UsageError],
+// a [*LoadError], [Diagnostics], an [*InternalError], or with Config.Check
+// one that wraps [ErrStale]; [DefaultOutput] and [Header] name and mark
+// the files it writes.
+//
+// The rest ([Analyze] and its [Source], [Report], [TypeDecl], [FieldDecl]
+// and [PosDiagnostic]; [Stubs], [SameGenerated], [Callable], [IsGuard],
+// [IsDirective], [Help], [RuntimePath]) is exported for cleanupgen's own
+// tools, cmd/cleanupgen and the cleanupcheck analyzer, which must judge
+// a package exactly as the generator does. It is not a stable API and
+// changes with them.
+//
+// # Layout
+//
 // The steps are separate, over plain data: load (golang.org/x/tools/go/packages,
 // with stand-ins for the generated files: overlay.go; the go command's
 // -overlay and the type-check: typecheck.go, rootexport.go; which errors
-// stop a package: tolerant.go),
-// parse directives (ParseDirective, driven by the Verbs table), check them
-// against go/types into a model (Package, Client, Step), and emit the model
-// with jennifer.
+// stop a package: tolerant.go), parse directives (parseDirective, driven by
+// the verbs table), check them against go/types into a model (pkgModel,
+// client, step: model.go), and emit the model with jennifer.
 package generator
 
 import (
@@ -299,6 +315,15 @@ func checkOutputDir(output, dir string, res *loadResult) error {
 // when its bytes change), removes stale generated files of packages without
 // clients, or, with cfg.Check, only compares. It returns nil when everything
 // is done or up to date.
+//
+// Otherwise its error is a *UsageError (cfg itself is wrong), a *LoadError
+// (packages that could not be loaded), Diagnostics (every mistake in the
+// directives of every package) or an *InternalError (the generated code does
+// not compile), and then nothing is written, except that the packages a
+// *LoadError does not name are done; or the error of reading, writing or
+// removing a file, which stops the run there. With cfg.Check, the files that are
+// missing, stale or extra are reported by an error that wraps ErrStale, one
+// per line: "\tPATH: missing", "\tPATH: stale" or "\tPATH: extra: ...".
 func Run(cfg Config) error {
 	logf := cfg.Logf
 	if logf == nil {

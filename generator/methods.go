@@ -134,6 +134,8 @@ func (c *checker) elemProblem(elem types.Type, name, estr string, isMap bool) st
 // exists and has one of the shapes M(), M() error, M() bool,
 // M(context.Context), M(context.Context) error or M(context.Context) bool. addressable says whether the value can have its
 // address taken (a struct field or slice element can, a map element cannot).
+//
+// For cleanupgen's own tools (cleanupcheck), not a stable API.
 func Callable(fset *token.FileSet, pkg *types.Package, t types.Type, name string, addressable bool) bool {
 	c := &checker{fset: fset, pkg: pkg}
 	_, ok := c.method(t, name, addressable)
@@ -141,6 +143,8 @@ func Callable(fset *token.FileSet, pkg *types.Package, t types.Type, name string
 }
 
 // IsGuard reports whether t is runtime.Guard.
+//
+// For cleanupgen's own tools (cleanupcheck), not a stable API.
 func IsGuard(t types.Type) bool { return isGuard(t) }
 
 func isGuard(t types.Type) bool {
