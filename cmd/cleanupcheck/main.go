@@ -8,7 +8,28 @@
 //	go vet -vettool=$(which cleanupcheck) [-guard=false] [packages]
 //
 // Packages are go list patterns such as ./.... Each finding is printed as
-// file:line:col: message.
+// file:line:col: message; with -json, as JSON with its category and fixes.
+//
+// The findings, by category:
+//
+//   - resource: a field of a //cleanup:client struct that holds a resource
+//     (a Close, Shutdown or Stop method, a cancel func, a ticker or timer, a
+//     WaitGroup, a channel the package makes...) and has no directive;
+//   - order: a close not in a phase before the wait for a goroutine that
+//     blocks on it, which would make the wait last the whole deadline;
+//   - drop: a directive without drop=false on a field that a goroutine
+//     nothing waits for reads;
+//   - directive: a directive mistake, as cleanupgen reports it;
+//   - close-inside: Close called between the guard's Enter and Leave;
+//   - write-inside: a write of a managed field, between Enter and Leave,
+//     whose directive has no lock=;
+//   - unguarded: an exported method that uses managed fields without Enter;
+//   - missing, stale: a generated file that is missing, differs from what
+//     cleanupgen writes now (-fix rewrites it), or serves no client any
+//     more.
+//
+// go doc github.com/cleanupgen/cleanupgen/analysis/cleanupcheck is the
+// reference of every rule and the fixes it suggests.
 //
 // With -fix, the suggested fixes are written into the source, all of them
 // in one run: on a struct marked //cleanup:client alone, the runtime.Guard
@@ -45,9 +66,6 @@
 //
 // Exit codes, run alone: 0 nothing found; 3 findings; 1 packages that could
 // not be loaded or analysed. Under go vet, any finding makes vet fail.
-//
-// The checks are those of package
-// github.com/cleanupgen/cleanupgen/analysis/cleanupcheck.
 package main
 
 import (
