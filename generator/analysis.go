@@ -13,6 +13,8 @@ import (
 // and type-checked (a go/analysis pass) instead of one that cleanupgen loads.
 
 // Source is one parsed, type-checked package, as a go/analysis pass has it.
+//
+// For cleanupgen's own tools (cleanupcheck), not a stable API.
 type Source struct {
 	Fset  *token.FileSet
 	Files []*ast.File // the package's files; _test.go files are left out, as cleanupgen never reads them
@@ -20,6 +22,8 @@ type Source struct {
 }
 
 // Report is what cleanupgen makes of one Source.
+//
+// For cleanupgen's own tools (cleanupcheck), not a stable API.
 type Report struct {
 	// Diagnostics are the mistakes cleanupgen would report, sorted by position.
 	Diagnostics []PosDiagnostic
@@ -37,6 +41,8 @@ type Report struct {
 }
 
 // PosDiagnostic is a Diagnostic at a token.Pos of the Source's file set.
+//
+// For cleanupgen's own tools (cleanupcheck), not a stable API.
 type PosDiagnostic struct {
 	Pos token.Pos
 	Msg string
@@ -51,6 +57,8 @@ type PosDiagnostic struct {
 // count as the package's own. A file named DefaultOutput without Header is a
 // diagnostic when the package has clients, since cleanupgen would refuse to
 // overwrite it.
+//
+// For cleanupgen's own tools (cleanupcheck), not a stable API.
 func Analyze(src Source) (*Report, error) {
 	var files []*ast.File
 	for _, f := range src.Files {

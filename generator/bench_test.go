@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -59,6 +60,81 @@ type Client%d struct {
 	return b.String()
 }
 
+var (
+	benchModule  = flag.String("benchmodule", "", "TestWriteBenchModule writes the module of BenchmarkVsStringer into `DIR`, for runs by hand")
+	benchClients = flag.Int("benchclients", 300, "the number of clients and of enum types TestWriteBenchModule writes")
+)
+
+// TestWriteBenchModule writes BenchmarkVsStringer's module (synth/: n
+// clients, enums/: n types) into -benchmodule, tidy, so that the commands
+// can be timed by hand as docs/generator-performance.md says. Without the
+// flag it does nothing.
+//
+//	go test ./generator -run TestWriteBenchModule -benchmodule /tmp/bm -benchclients 300
+func TestWriteBenchModule(t *testing.T) {
+	if *benchModule == "" {
+		t.Skip("no -benchmodule")
+	}
+	root := repoRoot(t)
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"go.mod": "module example.com/e2e\n\ngo 1.26\n\nrequire github.com/cleanupgen/cleanupgen v0.0.0\n\n" +
+			"replace github.com/cleanupgen/cleanupgen => " + root + "\n",
+		"go.sum":         string(sum),
+		"synth/synth.go": syntheticPackage(*benchClients),
+		"enums/enums.go": enumPackage(*benchClients),
+	}
+	for name, content := range files {
+		path := filepath.Join(*benchModule, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := goCmd(t, *benchModule, "mod", "tidy"); err != nil {
+		t.Fatalf("go mod tidy: %v\n%s", err, out)
+	}
+}
+
+// defaultFlags makes the module in dir tidy (go mod tidy, from the module
+// cache) and then runs the go command as users run it: the default
+// -mod=readonly with a complete go.mod and go.sum, not -mod=mod (which adds
+// module resolution to every run), outside any workspace.
+func defaultFlags(b *testing.B, dir string) {
+	if out, err := goCmd(b, dir, "mod", "tidy"); err != nil {
+		b.Fatalf("go mod tidy: %v\n%s", err, out)
+	}
+	b.Setenv("GOFLAGS", "")
+	b.Setenv("GOWORK", "off")
+}
+
+// BenchmarkFirstGeneration is one run of the command's work in process, as
+// BenchmarkVsStringer runs the command: 300 clients, the output removed
+// before each run, so that everything is done (load, check, emit, check the
+// output, write). For a CPU profile:
+//
+//	go test ./generator -run '^$' -bench FirstGeneration -benchtime 20x -cpuprofile cpu.out
+func BenchmarkFirstGeneration(b *testing.B) {
+	dir := tempModule(b, map[string]string{"synth/synth.go": syntheticPackage(300)})
+	defaultFlags(b, dir)
+	cfg := Config{Dir: filepath.Join(dir, "synth")}
+	out := filepath.Join(dir, "synth", DefaultOutput)
+	if err := Run(cfg); err != nil { // warms the build cache
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		_ = os.Remove(out)
+		if err := Run(cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkGenerate measures a full run (load, check, emit, compare with the
 // file on disk) over a synthetic package of 300 and of 3000 clients with 8
 // managed fields each.
@@ -66,8 +142,7 @@ func BenchmarkGenerate(b *testing.B) {
 	for _, n := range []int{300, 3000} {
 		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
 			dir := tempModule(b, map[string]string{"synth/synth.go": syntheticPackage(n)})
-			b.Setenv("GOFLAGS", "-mod=mod")
-			b.Setenv("GOWORK", "off")
+			defaultFlags(b, dir)
 			cfg := Config{Dir: filepath.Join(dir, "synth")}
 			if err := Run(cfg); err != nil { // the first run writes the file and warms the caches
 				b.Fatal(err)
@@ -92,8 +167,7 @@ func BenchmarkGenerate(b *testing.B) {
 // command, over 300 clients.
 func BenchmarkEmit(b *testing.B) {
 	dir := tempModule(b, map[string]string{"synth/synth.go": syntheticPackage(300)})
-	b.Setenv("GOFLAGS", "-mod=mod")
-	b.Setenv("GOWORK", "off")
+	defaultFlags(b, dir)
 	pkgs, err := load(filepath.Join(dir, "synth"), []string{"."}, "", func(string) bool { return false })
 	if err != nil {
 		b.Fatal(err)
@@ -146,7 +220,8 @@ func buildCommand(b *testing.B, dir, name, pkg string) string {
 // constants, each in its package's directory as go generate would, for n =
 // 300 and 3000. Both commands load their package with go/packages, so the
 // figures compare like with like: start, go list, type-check, generate,
-// format, write.
+// format, write. Both run with the go command's default flags
+// (-mod=readonly, with a go.sum), as users run them.
 //
 //	go test ./generator -run '^$' -bench VsStringer -benchtime 10x
 func BenchmarkVsStringer(b *testing.B) {
@@ -158,6 +233,7 @@ func BenchmarkVsStringer(b *testing.B) {
 			"synth/synth.go": syntheticPackage(n),
 			"enums/enums.go": enumPackage(n),
 		})
+		defaultFlags(b, dir)
 		types := make([]string, n)
 		for i := range n {
 			types[i] = fmt.Sprintf("T%d", i)
@@ -166,7 +242,7 @@ func BenchmarkVsStringer(b *testing.B) {
 			b.Helper()
 			cmd := exec.Command(bin, args...)
 			cmd.Dir = filepath.Join(dir, pkgDir)
-			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+			cmd.Env = os.Environ()
 			if out, err := cmd.CombinedOutput(); err != nil {
 				b.Fatalf("%s: %v\n%s", filepath.Base(bin), err, out)
 			}
@@ -205,8 +281,7 @@ import (
 var _ io.Closer = (*synth.Client0)(nil)
 `,
 	})
-	b.Setenv("GOFLAGS", "-mod=mod")
-	b.Setenv("GOWORK", "off")
+	defaultFlags(b, dir)
 	for _, pkg := range []string{"synth", "user"} {
 		b.Run(pkg, func(b *testing.B) {
 			ld := &loader{dir: dir, patterns: []string{"./" + pkg}, names: newOutputNames(DefaultOutput)}

@@ -100,11 +100,11 @@ func buildLine(f *ast.File) string {
 	return "//go:build " + x.String()
 }
 
-// OutputFor returns the name of the generated file that cleanupgen writes,
+// outputFor returns the name of the generated file that cleanupgen writes,
 // with the default output name, for the clients declared in f, the file
 // named filename, and the //go:build line that file carries ("" for none).
 // xtest says f belongs to an external test package (package p_test).
-func OutputFor(filename string, f *ast.File, xtest bool) (name, build string) {
+func outputFor(filename string, f *ast.File, xtest bool) (name, build string) {
 	return newOutputNames(DefaultOutput).output(filename, buildLine(f), xtest)
 }
 

@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// DefaultTimeout is the budget of Close when //cleanup:client has no timeout=.
-const DefaultTimeout = 5 * time.Second
+// defaultTimeout is the budget of Close when //cleanup:client has no timeout=.
+const defaultTimeout = 5 * time.Second
 
 // source is what the checker reads of one package: its files and types,
 // whether cleanupgen loaded them or a go/analysis pass did.
@@ -68,16 +68,16 @@ func (c *checker) errorf(pos token.Pos, format string, args ...any) {
 }
 
 // check builds the model of one package cleanupgen loaded.
-func check(l *loaded) (*Package, Diagnostics) {
+func check(l *loaded) (*pkgModel, Diagnostics) {
 	p, _, ds := checkSource(sourceOf(l))
 	return p, ds
 }
 
 // checkSource builds the model of one package, and returns the walk's type
 // declarations with it.
-func checkSource(src *source) (*Package, []*TypeDecl, Diagnostics) {
+func checkSource(src *source) (*pkgModel, []*TypeDecl, Diagnostics) {
 	c := &checker{src: src, fset: src.fset, pkg: src.pkg, clients: map[string]string{}}
-	out := &Package{Name: src.pkg.Name(), Path: src.pkg.Path(), Dir: src.dir, Types: src.pkg}
+	out := &pkgModel{Name: src.pkg.Name(), Path: src.pkg.Path(), Dir: src.dir, Types: src.pkg}
 	files := src.ownFiles()
 	decls, seen := walkDecls(files, src.pkg, func(pos token.Pos, msg string) { c.errorf(pos, "%s", msg) })
 	for _, d := range decls {
@@ -133,28 +133,28 @@ func (c *checker) strays(files []*ast.File, seen map[token.Pos]bool) {
 
 // client checks one type declaration and its fields; it returns the client
 // when the type is a valid //cleanup:client.
-func (c *checker) client(d *TypeDecl) *Client {
+func (c *checker) client(d *TypeDecl) *client {
 	name := d.Spec.Name.Name
-	var client *directive
+	var clientDir *directive
 	for i := range d.Directives {
 		dir := &d.Directives[i]
 		switch {
 		case dir.Spec().Target != onType:
 			c.errorf(dir.Pos, "//cleanup:%s applies to struct fields, not types; write it on a field of a //cleanup:client struct", dir.Verb)
-		case client != nil:
+		case clientDir != nil:
 			c.errorf(dir.Pos, "type %s has more than one //cleanup:client directive; keep one", name)
 		default:
-			client = dir
+			clientDir = dir
 		}
 	}
-	if client != nil && d.Struct == nil {
-		c.errorf(client.Pos, "//cleanup:client needs a struct type, and %s is not one; declare it as type %s struct{...} with a runtime.Guard field", name, name)
+	if clientDir != nil && d.Struct == nil {
+		c.errorf(clientDir.Pos, "//cleanup:client needs a struct type, and %s is not one; declare it as type %s struct{...} with a runtime.Guard field", name, name)
 		return nil
 	}
 	if d.Struct == nil || d.Named == nil {
 		return nil
 	}
-	if client == nil {
+	if clientDir == nil {
 		if d.Marked {
 			// The type's own //cleanup: line was reported: a malformed
 			// //cleanup:client or a near miss of one.
@@ -168,18 +168,18 @@ func (c *checker) client(d *TypeDecl) *Client {
 		return nil
 	}
 
-	cl := &Client{Name: name, Timeout: DefaultTimeout, Pos: client.Pos, Method: client.Method}
+	cl := &client{Name: name, Timeout: defaultTimeout, Pos: clientDir.Pos, Method: clientDir.Method}
 	c.shared = !c.constrainedFile(c.fset.Position(d.Spec.Pos()).Filename)
 	cl.Shared = c.shared
-	if client.Timeout > 0 {
-		cl.Timeout = client.Timeout
+	if clientDir.Timeout > 0 {
+		cl.Timeout = clientDir.Timeout
 	}
 	if tps := d.Named.TypeParams(); tps != nil {
 		for i := range tps.Len() {
 			cl.TypeParams = append(cl.TypeParams, tps.At(i))
 		}
 	}
-	ok := c.guard(cl, d, client)
+	ok := c.guard(cl, d, clientDir)
 	ok = c.ownMethods(cl, d) && ok
 
 	// The managed fields.
@@ -208,7 +208,7 @@ func (c *checker) client(d *TypeDecl) *Client {
 			ok = c.field(cl, d, fd.Var, dir) && ok
 		}
 	}
-	slices.SortStableFunc(cl.Steps, func(a, b *Step) int { return a.Phase - b.Phase })
+	slices.SortStableFunc(cl.Steps, func(a, b *step) int { return a.Phase - b.Phase })
 	if !ok {
 		return nil
 	}
@@ -216,7 +216,7 @@ func (c *checker) client(d *TypeDecl) *Client {
 }
 
 // guard finds the client's one runtime.Guard field.
-func (c *checker) guard(cl *Client, d *TypeDecl, client *directive) bool {
+func (c *checker) guard(cl *client, d *TypeDecl, client *directive) bool {
 	ok := true
 	var guards []*FieldDecl
 	for _, fd := range d.Fields {
@@ -244,7 +244,7 @@ func (c *checker) guard(cl *Client, d *TypeDecl, client *directive) bool {
 			c.errorf(guards[0].Pos, "the runtime.Guard field of %s is named _, and the generated Close cannot use it; give it a name", cl.Name)
 			return false
 		}
-		cl.Fields = append(cl.Fields, &Field{Name: cl.Guard, Type: guards[0].Var.Type()})
+		cl.Fields = append(cl.Fields, &field{Name: cl.Guard, Type: guards[0].Var.Type()})
 	case len(guards) == 0 && ok:
 		ok = false
 		c.errorf(client.Pos, "//cleanup:client type %s has no runtime.Guard field; add one, e.g. `guard runtime.Guard` (import %q)", cl.Name, RuntimePath)
@@ -260,7 +260,7 @@ func (c *checker) guard(cl *Client, d *TypeDecl, client *directive) bool {
 // ownMethods reports a method that the client declares itself and the
 // generated file would declare too (Close and CloseContext, or method=), or
 // a field of that name: they are the generator's to declare.
-func (c *checker) ownMethods(cl *Client, d *TypeDecl) bool {
+func (c *checker) ownMethods(cl *client, d *TypeDecl) bool {
 	ok := true
 	names := []string{"Close", "CloseContext"}
 	if cl.Method != "" {

@@ -134,7 +134,7 @@ func TestSharedFileAcrossConfigurations(t *testing.T) {
 	var want []byte
 	for _, c := range configs {
 		t.Setenv("GOOS", c.goos)
-		files, err := Generate(Config{Dir: dir, Patterns: []string{"./..."}, Tags: c.tags})
+		files, err := generateFiles(Config{Dir: dir, Patterns: []string{"./..."}, Tags: c.tags})
 		require.NoError(t, err, "%s", c)
 		var got []byte
 		for _, f := range files {

@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// Tool is the tool part of every directive: //cleanup:VERB.
-const Tool = "cleanup"
+// tool is the tool part of every directive: //cleanup:VERB.
+const tool = "cleanup"
 
 // target says where a directive may be written.
 type target int
@@ -163,6 +163,8 @@ func (v *verbSpec) optionKeys() string {
 }
 
 // Help returns the reference of every directive, generated from verbs.
+//
+// For cleanupgen's own tools (cmd/cleanupgen), not a stable API.
 func Help() string {
 	var b strings.Builder
 	b.WriteString("Directives (one per type or field, in its doc comment or a field's line comment):\n")
@@ -223,9 +225,11 @@ func (e *directiveError) Error() string { return e.Msg }
 
 // IsDirective reports whether the comment line text is a //cleanup: directive
 // (well-formed or not).
+//
+// For cleanupgen's own tools (cleanupcheck), not a stable API.
 func IsDirective(text string) bool {
 	d, ok := ast.ParseDirective(0, text)
-	return ok && d.Tool == Tool
+	return ok && d.Tool == tool
 }
 
 // parseDirective parses the comment line text, which starts with "//", as a
@@ -236,7 +240,7 @@ func IsDirective(text string) bool {
 // here: the caller knows where the comment was written.
 func parseDirective(pos token.Pos, text string) (d directive, ok bool, err error) {
 	ad, ok := ast.ParseDirective(pos, withoutComment(text))
-	if !ok || ad.Tool != Tool {
+	if !ok || ad.Tool != tool {
 		return directive{}, false, nil
 	}
 	d = directive{Pos: pos, Verb: ad.Name, ArgPos: pos}
@@ -356,14 +360,14 @@ func isIdent(s string) bool {
 	return token.IsIdentifier(s)
 }
 
-// NearMiss reports whether the comment text, a // line or a /* */ block,
+// nearMiss reports whether the comment text, a // line or a /* */ block,
 // reads as a //cleanup: directive that is not one: a space after //, a
 // capital letter, a space after the colon, a block comment. want is the
 // directive it was meant to be. A well-formed //cleanup: line is not a near
 // miss (parseDirective reports its mistakes), and neither is prose that
 // merely starts with "cleanup:": the words after the verb must read as the
 // verb's arguments.
-func NearMiss(text string) (want string, ok bool) {
+func nearMiss(text string) (want string, ok bool) {
 	var body string
 	switch {
 	case strings.HasPrefix(text, "//"):
@@ -379,10 +383,10 @@ func NearMiss(text string) (want string, ok bool) {
 	}
 	// //+cleanup:close: the old // +build spelling.
 	body = strings.TrimLeft(strings.TrimSpace(body), "+")
-	if len(body) < len(Tool) || !strings.EqualFold(body[:len(Tool)], Tool) {
+	if len(body) < len(tool) || !strings.EqualFold(body[:len(tool)], tool) {
 		return "", false
 	}
-	rest, colon := strings.CutPrefix(strings.TrimLeft(body[len(Tool):], " \t"), ":")
+	rest, colon := strings.CutPrefix(strings.TrimLeft(body[len(tool):], " \t"), ":")
 	if !colon {
 		return "", false
 	}
@@ -407,5 +411,5 @@ func NearMiss(text string) (want string, ok bool) {
 			return "", false
 		}
 	}
-	return strings.Join(append([]string{"//" + Tool + ":" + spec.Verb}, words[1:]...), " "), true
+	return strings.Join(append([]string{"//" + tool + ":" + spec.Verb}, words[1:]...), " "), true
 }

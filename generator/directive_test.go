@@ -151,7 +151,7 @@ func TestNearMiss(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
-			want, ok := NearMiss(tt.text)
+			want, ok := nearMiss(tt.text)
 			assert.Equal(t, tt.want != "", ok)
 			assert.Equal(t, tt.want, want)
 		})

@@ -84,8 +84,8 @@ func TestEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(string(gen), Header+"\n"), "the generated file starts with the header")
 
-	// go generate ./stale would remove the stale file too, and then fail
-	// opening it to look for more //go:generate lines; run the command.
+	// Under go generate, the stale file would be emptied rather than
+	// removed (TestGoGenerate); run the command to see it removed.
 	out, err = goCmd(t, dir, "run", "github.com/cleanupgen/cleanupgen/cmd/cleanupgen", "-v", "./...")
 	require.NoError(t, err, "cleanupgen ./...:\n%s", out)
 	assert.Contains(t, out, "removing stale/"+DefaultOutput)

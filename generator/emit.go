@@ -28,14 +28,14 @@ const (
 type emitter struct {
 	f     *jen.File
 	w     *typeWriter
-	p     *Package
+	p     *pkgModel
 	l     *locals
 	taken map[string]bool // names of the package, generated names and locals
 }
 
 // emit renders the generated file of p: gofmt-clean and byte-for-byte
 // deterministic for the same model.
-func emit(p *Package) ([]byte, error) {
+func emit(p *pkgModel) ([]byte, error) {
 	f := jen.NewFilePathName(p.Path, p.Name)
 	f.HeaderComment(Header)
 	taken := copySet(p.names)
@@ -121,14 +121,14 @@ func groupImports(src []byte) []byte {
 }
 
 // generic is s[P, Q] for the client's type parameters, or s.
-func generic(cl *Client, s *jen.Statement) *jen.Statement {
+func generic(cl *client, s *jen.Statement) *jen.Statement {
 	if cl.Generic() {
 		s.Types(typeArgNames(cl.TypeParamNames)...)
 	}
 	return s
 }
 
-func (e *emitter) client(cl *Client) {
+func (e *emitter) client(cl *client) {
 	f, l := e.f, e.l
 	recv := func() *jen.Statement { return generic(cl, jen.Id(cl.Name)) }
 	refs := func() *jen.Statement { return generic(cl, jen.Id(cl.RefsName)) }
@@ -160,7 +160,7 @@ func (e *emitter) client(cl *Client) {
 	})
 	// Locked: Drop takes lock= locks, so the runtime never runs it inside
 	// Guard.Leave, whose caller may hold one.
-	dropLocks := slices.ContainsFunc(cl.Fields, func(f *Field) bool { return f.Drop && f.Lock != nil })
+	dropLocks := slices.ContainsFunc(cl.Fields, func(f *field) bool { return f.Drop && f.Lock != nil })
 	locked := func(g *jen.Group, line bool) {
 		switch {
 		case !dropLocks:
@@ -293,7 +293,7 @@ func (e *emitter) client(cl *Client) {
 				g.Var().Id(zeros[tp.Obj().Name()]).Id(tp.Obj().Name())
 			}
 		}
-		e.locked(g, cl, true, func(fld *Field) {
+		e.locked(g, cl, true, func(fld *field) {
 			if !fld.Drop {
 				return
 			}
@@ -309,7 +309,7 @@ func (e *emitter) client(cl *Client) {
 	})
 	f.Line()
 
-	var each []*Step
+	var each []*step
 	var eachIndex []int
 	for i, st := range cl.Steps {
 		if st.Each != nil {

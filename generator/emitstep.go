@@ -17,14 +17,14 @@ import (
 // without a lock first, then those of each lock between its Lock and
 // Unlock; read uses RLock for a sync.RWMutex. A write skips the fields
 // that are not dropped.
-func (e *emitter) locked(g *jen.Group, cl *Client, write bool, each func(*Field)) {
+func (e *emitter) locked(g *jen.Group, cl *client, write bool, each func(*field)) {
 	for _, fld := range cl.Fields {
 		if fld.Lock == nil {
 			each(fld)
 		}
 	}
 	for _, lock := range cl.Locks {
-		var fields []*Field
+		var fields []*field
 		for _, fld := range cl.Fields {
 			if fld.Lock == lock && (!write || fld.Drop) {
 				fields = append(fields, fld)
@@ -43,7 +43,7 @@ func (e *emitter) locked(g *jen.Group, cl *Client, write bool, each func(*Field)
 
 // lockCall is x.mu.Lock(), or Unlock, RLock and RUnlock: read uses the read
 // lock of a sync.RWMutex.
-func (e *emitter) lockCall(lock *Lock, write, acquire bool) *jen.Statement {
+func (e *emitter) lockCall(lock *lock, write, acquire bool) *jen.Statement {
 	name := "Lock"
 	if lock.RW && !write {
 		name = "RLock"
@@ -55,7 +55,7 @@ func (e *emitter) lockCall(lock *Lock, write, acquire bool) *jen.Statement {
 }
 
 // refType is the type of a step's refs field.
-func (e *emitter) refType(st *Step) *jen.Statement {
+func (e *emitter) refType(st *step) *jen.Statement {
 	t := e.w.typ(st.Field.Type)
 	if st.Each != nil && !(st.Addr && isArray(st.Field.Type)) {
 		return t
@@ -79,7 +79,7 @@ func isArray(t types.Type) bool {
 // named by index or key: the element type is never spelled, since a
 // collection of another package may hold elements of an unexported type
 // (Conns []*conn) that this package cannot name.
-func (e *emitter) take(g *jen.Group, cl *Client, st *Step) {
+func (e *emitter) take(g *jen.Group, cl *client, st *step) {
 	l := e.l
 	src := func() *jen.Statement { return jen.Id(l.x).Dot(st.Field.Name) }
 	ref := func() *jen.Statement { return jen.Id(l.r).Dot(st.Ref) }
@@ -97,7 +97,7 @@ func (e *emitter) take(g *jen.Group, cl *Client, st *Step) {
 			ref().Index(jen.Id(l.k)).Op("=").Id(l.e),
 			jen.Id(l.r).Dot(st.Each.Keys).Op("=").Append(jen.Id(l.r).Dot(st.Each.Keys), jen.Id(l.k)),
 		}
-		if st.Skip != SkipNever {
+		if st.Skip != skipNever {
 			set = []jen.Code{jen.If(e.present(cl, st, jen.Id(l.e))).Block(set...)}
 		}
 		g.Add(ref()).Op("=").Make(e.w.typ(st.Field.Type), jen.Len(src()))
@@ -124,8 +124,8 @@ func (e *emitter) take(g *jen.Group, cl *Client, st *Step) {
 
 // present is the condition under which v, a step's field or element,
 // holds a resource.
-func (e *emitter) present(cl *Client, st *Step, v *jen.Statement) *jen.Statement {
-	if st.Skip == SkipZero {
+func (e *emitter) present(cl *client, st *step, v *jen.Statement) *jen.Statement {
+	if st.Skip == skipZero {
 		t := st.Field.Type
 		if st.Each != nil {
 			t = st.Each.Elem
@@ -133,14 +133,14 @@ func (e *emitter) present(cl *Client, st *Step, v *jen.Statement) *jen.Statement
 		tp := types.Unalias(t).(*types.TypeParam).Obj().Name()
 		return jen.Op("!").Id(e.l.r).Dot(cl.zeroMethods[tp]).Call(v)
 	}
-	if st.Skip == SkipVarying {
+	if st.Skip == skipVarying {
 		return jen.Op("!").Qual(RuntimePath, "IsZero").Call(v)
 	}
 	return v.Op("!=").Nil()
 }
 
 // keyName spells the name of element elem of a collection step, inside the brackets.
-func (e *emitter) keyName(st *Step) *jen.Statement {
+func (e *emitter) keyName(st *step) *jen.Statement {
 	l := e.l
 	if !st.Each.Map {
 		index := jen.Id(l.elem)
@@ -159,20 +159,20 @@ func (e *emitter) keyName(st *Step) *jen.Statement {
 		return jen.Id(name).Call(k)
 	}
 	switch st.Each.KeyKind {
-	case KeyString:
+	case keyString:
 		return jen.Qual(pkgStrconv, "Quote").Call(basic("string"))
-	case KeyInt:
+	case keyInt:
 		if b, ok := types.Unalias(st.Each.Key).(*types.Basic); ok && b.Kind() == types.Int {
 			return jen.Qual(pkgStrconv, "Itoa").Call(k)
 		}
 		return jen.Qual(pkgStrconv, "FormatInt").Call(basic("int64"), jen.Lit(10))
-	case KeyUint:
+	case keyUint:
 		return jen.Qual(pkgStrconv, "FormatUint").Call(basic("uint64"), jen.Lit(10))
-	case KeyBool:
+	case keyBool:
 		return jen.Qual(pkgStrconv, "FormatBool").Call(basic("bool"))
-	case KeyFloat:
+	case keyFloat:
 		return jen.Qual(pkgStrconv, "FormatFloat").Call(basic("float64"), jen.LitRune('g'), jen.Lit(-1), jen.Lit(st.Each.KeyBits))
-	case KeyComplex:
+	case keyComplex:
 		return jen.Qual(pkgStrconv, "FormatComplex").Call(basic("complex128"), jen.LitRune('g'), jen.Lit(-1), jen.Lit(st.Each.KeyBits))
 	}
 	return jen.Qual(RuntimePath, "KeyString").Call(k)
@@ -182,7 +182,7 @@ func (e *emitter) keyName(st *Step) *jen.Statement {
 // to the switch's return nil; ret forces a return after a call without an
 // error. inPlace says v is an element used in place, whose Close may need
 // its address.
-func (e *emitter) call(v *jen.Statement, m *Call, ret, inPlace bool) []jen.Code {
+func (e *emitter) call(v *jen.Statement, m *call, ret, inPlace bool) []jen.Code {
 	var args []jen.Code
 	if m.Ctx {
 		args = append(args, jen.Id(e.l.ctx))
@@ -204,7 +204,7 @@ func (e *emitter) call(v *jen.Statement, m *Call, ret, inPlace bool) []jen.Code 
 }
 
 // closeStep is the body of a step's case in Close.
-func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
+func (e *emitter) closeStep(cl *client, st *step) []jen.Code {
 	l := e.l
 	// test is what present and absent test; v is what is called.
 	test := func() *jen.Statement {
@@ -218,13 +218,13 @@ func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 		default:
 			s.Index(jen.Id(l.elem))
 		}
-		if st.Each == nil && st.Skip == SkipVarying {
+		if st.Each == nil && st.Skip == skipVarying {
 			s = jen.Op("*").Add(s)
 		}
 		return s
 	}
 	v := test
-	if st.Each == nil && st.Skip == SkipVarying {
+	if st.Each == nil && st.Skip == skipVarying {
 		// Held by address: (*p).M() calls M whether the type is a pointer
 		// or a struct with pointer methods.
 		v = func() *jen.Statement { return jen.Parens(test()) }
@@ -232,15 +232,15 @@ func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 	inPlace := st.Each != nil && st.Addr
 	var body []jen.Code
 	switch st.Kind {
-	case StepCancel:
+	case stepCancel:
 		body = []jen.Code{v().Call()}
-	case StepWaitGroup:
+	case stepWaitGroup:
 		body = []jen.Code{v().Dot("Wait").Call()}
-	case StepWaitChan:
+	case stepWaitChan:
 		// WaitClosed gives up at the step's deadline: no goroutine is left
 		// behind.
 		body = []jen.Code{jen.Return(jen.Qual(RuntimePath, "WaitClosed").Call(jen.Id(l.ctx), v()))}
-	case StepCall, StepEach:
+	case stepCall, stepEach:
 		if st.Chan {
 			body = []jen.Code{jen.Close(v())}
 			break
@@ -253,14 +253,14 @@ func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 	}
 	// Elements are skipped in Take; fields here. WaitClosed skips a nil
 	// channel itself.
-	if st.Each != nil || st.Skip == SkipNever || st.Kind == StepWaitChan {
+	if st.Each != nil || st.Skip == skipNever || st.Kind == stepWaitChan {
 		return body
 	}
 	if len(body) == 1 {
 		return []jen.Code{jen.If(e.present(cl, st, test())).Block(body...)}
 	}
 	absent := test().Op("==").Nil()
-	if st.Skip == SkipZero || st.Skip == SkipVarying {
+	if st.Skip == skipZero || st.Skip == skipVarying {
 		absent = e.present(cl, st, test())
 		absent = jen.Op("!").Parens(absent)
 	}
@@ -268,7 +268,7 @@ func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
 }
 
 // stepValue is a step's runtime.Step literal, on one line.
-func stepValue(st *Step) *jen.Statement {
+func stepValue(st *step) *jen.Statement {
 	return jen.ValuesFunc(func(g *jen.Group) {
 		g.Id("Name").Op(":").Lit(st.Field.Name)
 		if st.Phase != 0 {
@@ -305,7 +305,7 @@ func durationCode(d time.Duration) *jen.Statement {
 
 // closeContextDoc is the doc comment of the generated CloseContext: what is
 // specific to the client. The contract is runtime.Plan.Close's.
-func closeContextDoc(cl *Client, name, x string) string {
+func closeContextDoc(cl *client, name, x string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s tears %s down by the earlier of ctx's deadline and %s from now", name, x, cl.Timeout)
 	if len(cl.Steps) == 0 {
@@ -342,7 +342,7 @@ func closeContextDoc(cl *Client, name, x string) string {
 
 // stepDoc is a step in the doc comment: its name and what is not the
 // default about it.
-func stepDoc(st *Step) string {
+func stepDoc(st *step) string {
 	var notes []string
 	if st.Method != nil && st.Method.Method != "Close" {
 		notes = append(notes, st.Method.Method)

@@ -341,7 +341,7 @@ func TestHarness(t *testing.T) {
 }
 `,
 	})
-	files, err := Generate(Config{Dir: dir, Patterns: []string{"./..."}})
+	files, err := generateFiles(Config{Dir: dir, Patterns: []string{"./..."}})
 	require.NoError(t, err)
 	written := map[string]int{}
 	for _, f := range files {

@@ -13,7 +13,7 @@ const acceptedShapes = "M(), M() error, M() bool, M(context.Context), M(context.
 
 // method finds a callable teardown method named name on values of type t.
 // addressable says whether the value can have its address taken.
-func (c *checker) method(t types.Type, name string, addressable bool) (*Call, bool) {
+func (c *checker) method(t types.Type, name string, addressable bool) (*call, bool) {
 	if call, ok := c.generatedMethod(t, name, addressable); ok {
 		return call, true
 	}
@@ -23,7 +23,7 @@ func (c *checker) method(t types.Type, name string, addressable bool) (*Call, bo
 		return nil, false
 	}
 	sig := fn.Type().(*types.Signature)
-	call := &Call{Method: name}
+	call := &call{Method: name}
 	if sig.Variadic() {
 		return nil, false
 	}
@@ -60,7 +60,7 @@ func (c *checker) method(t types.Type, name string, addressable bool) (*Call, bo
 // generatedMethod reports the methods that this run generates for t, a
 // client of the package or a pointer to one: Close and CloseContext, or the
 // method= of its //cleanup:client.
-func (c *checker) generatedMethod(t types.Type, name string, addressable bool) (*Call, bool) {
+func (c *checker) generatedMethod(t types.Type, name string, addressable bool) (*call, bool) {
 	if p, ok := types.Unalias(t).(*types.Pointer); ok {
 		t, addressable = p.Elem(), true
 	}
@@ -74,13 +74,13 @@ func (c *checker) generatedMethod(t types.Type, name string, addressable bool) (
 		return nil, false
 	case method != "":
 		if name == method {
-			return &Call{Method: name, Ctx: true, Err: true}, true
+			return &call{Method: name, Ctx: true, Err: true}, true
 		}
 		return nil, false
 	case name == "Close":
-		return &Call{Method: name, Err: true}, true
+		return &call{Method: name, Err: true}, true
 	case name == "CloseContext":
-		return &Call{Method: name, Ctx: true, Err: true}, true
+		return &call{Method: name, Ctx: true, Err: true}, true
 	}
 	return nil, false
 }
@@ -134,6 +134,8 @@ func (c *checker) elemProblem(elem types.Type, name, estr string, isMap bool) st
 // exists and has one of the shapes M(), M() error, M() bool,
 // M(context.Context), M(context.Context) error or M(context.Context) bool. addressable says whether the value can have its
 // address taken (a struct field or slice element can, a map element cannot).
+//
+// For cleanupgen's own tools (cleanupcheck), not a stable API.
 func Callable(fset *token.FileSet, pkg *types.Package, t types.Type, name string, addressable bool) bool {
 	c := &checker{fset: fset, pkg: pkg}
 	_, ok := c.method(t, name, addressable)
@@ -141,6 +143,8 @@ func Callable(fset *token.FileSet, pkg *types.Package, t types.Type, name string
 }
 
 // IsGuard reports whether t is runtime.Guard.
+//
+// For cleanupgen's own tools (cleanupcheck), not a stable API.
 func IsGuard(t types.Type) bool { return isGuard(t) }
 
 func isGuard(t types.Type) bool {

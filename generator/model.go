@@ -9,13 +9,13 @@ import (
 // The model is what the checker builds and the emitter reads: plain data, no
 // syntax. Types are kept as go/types values so that the emitter can spell them.
 
-// Package is one package to generate for.
-type Package struct {
+// pkgModel is one package to generate for.
+type pkgModel struct {
 	Name    string
 	Path    string
 	Dir     string
 	Types   *types.Package
-	Clients []*Client // in source order
+	Clients []*client // in source order
 
 	// names holds every name declared at package level in the package's
 	// directory, in any file and any build configuration, outside generated
@@ -24,8 +24,8 @@ type Package struct {
 	names map[string]bool
 }
 
-// Client is one //cleanup:client struct type.
-type Client struct {
+// client is one //cleanup:client struct type.
+type client struct {
 	Name       string             // T
 	Pos        token.Pos          // the //cleanup:client directive
 	TypeParams []*types.TypeParam // nil unless generic
@@ -42,9 +42,9 @@ type Client struct {
 	// constraint, and generated into the file shared by every
 	// configuration.
 	Shared bool
-	Steps  []*Step  // sorted by phase, then declaration order
-	Fields []*Field // the guard and every managed field, in declaration order
-	Locks  []*Lock  // the lock= fields, in order of first use
+	Steps  []*step  // sorted by phase, then declaration order
+	Fields []*field // the guard and every managed field, in declaration order
+	Locks  []*lock  // the lock= fields, in order of first use
 
 	// Names of the generated declarations, free in the package.
 	PlanName string // cleanupT: the runtime.Plan variable, or for a generic T cleanupTSteps, the []runtime.Step variable
@@ -57,10 +57,10 @@ type Client struct {
 }
 
 // Generic reports whether the client has type parameters.
-func (c *Client) Generic() bool { return len(c.TypeParams) > 0 }
+func (c *client) Generic() bool { return len(c.TypeParams) > 0 }
 
-// Field is one field of the client that the generated code names.
-type Field struct {
+// field is one field of the client that the generated code names.
+type field struct {
 	Name string     // the field name; for an embedded field, the type name
 	Type types.Type // the field's type
 	// Drop says the field is set to its zero value after teardown: it is a
@@ -72,74 +72,74 @@ type Field struct {
 	// underlying type may differ in another configuration, so the code
 	// generated for it must not depend on it.
 	Varies bool
-	Lock   *Lock // lock=: held while the field is read and dropped
-	Step   *Step // nil for the guard and for //cleanup:nil fields
+	Lock   *lock // lock=: held while the field is read and dropped
+	Step   *step // nil for the guard and for //cleanup:nil fields
 }
 
-// Lock is a sync.Mutex or sync.RWMutex field of the client named by lock=.
-type Lock struct {
+// lock is a sync.Mutex or sync.RWMutex field of the client named by lock=.
+type lock struct {
 	Field string
 	RW    bool // a sync.RWMutex: Take read-locks it
 }
 
-// StepKind says what a step does.
-type StepKind int
+// stepKind says what a step does.
+type stepKind int
 
 const (
-	// StepCancel calls a func() field.
-	StepCancel StepKind = iota + 1
-	// StepWaitGroup waits for a sync.WaitGroup (by address) or *sync.WaitGroup to reach zero.
-	StepWaitGroup
-	// StepWaitChan waits for a channel to be closed, discarding values.
-	StepWaitChan
-	// StepCall calls a method of the field.
-	StepCall
-	// StepEach calls a method of each element of a slice, array or map.
-	StepEach
+	// stepCancel calls a func() field.
+	stepCancel stepKind = iota + 1
+	// stepWaitGroup waits for a sync.WaitGroup (by address) or *sync.WaitGroup to reach zero.
+	stepWaitGroup
+	// stepWaitChan waits for a channel to be closed, discarding values.
+	stepWaitChan
+	// stepCall calls a method of the field.
+	stepCall
+	// stepEach calls a method of each element of a slice, array or map.
+	stepEach
 )
 
-// Skip says how a step recognises a resource that is not there, which it
-// skips: a field for StepCall and the rest, an element for StepEach.
-type Skip int
+// skip says how a step recognises a resource that is not there, which it
+// skips: a field for stepCall and the rest, an element for stepEach.
+type skip int
 
 const (
-	// SkipNever: the value is always torn down.
-	SkipNever Skip = iota
-	// SkipNil: a nil pointer, interface, map, channel or func is skipped.
-	SkipNil
-	// SkipZero: a value of a type parameter is skipped when it is the zero
+	// skipNever: the value is always torn down.
+	skipNever skip = iota
+	// skipNil: a nil pointer, interface, map, channel or func is skipped.
+	skipNil
+	// skipZero: a value of a type parameter is skipped when it is the zero
 	// value of its type argument (nil for a pointer or interface).
-	SkipZero
-	// SkipVarying: a value of a type that may differ between build
+	skipZero
+	// skipVarying: a value of a type that may differ between build
 	// configurations (a handle that is a pointer on unix and a struct on
 	// windows) is skipped when runtime.IsZero says it is the zero value.
-	SkipVarying
+	skipVarying
 )
 
-// Step is the teardown of one managed field.
-type Step struct {
-	Field   *Field
-	Kind    StepKind
+// step is the teardown of one managed field.
+type step struct {
+	Field   *field
+	Kind    stepKind
 	Phase   int
 	Timeout time.Duration
-	Method  *Call // StepCall and StepEach: the graceful method
-	Force   *Call // StepCall and StepEach: force=, or nil
-	Skip    Skip  // of the field, or for StepEach of each element
+	Method  *call // stepCall and stepEach: the graceful method
+	Force   *call // stepCall and stepEach: force=, or nil
+	Skip    skip  // of the field, or for stepEach of each element
 	// Addr: the refs hold &x.Field (a value whose methods or WaitGroup need
-	// its address), or for StepEach the collection itself, so that each
+	// its address), or for stepEach the collection itself, so that each
 	// element is used in place.
 	Addr bool
-	Each *Each // StepEach
-	// Chan: the step closes a channel (StepCall) or each channel of a
-	// collection (StepEach) instead of calling Method. It must not start
+	Each *each // stepEach
+	// Chan: the step closes a channel (stepCall) or each channel of a
+	// collection (stepEach) instead of calling Method. It must not start
 	// after the deadline (runtime.Step.NoLateStart).
 	Chan bool
 
 	Ref string // the refs struct's field for this step
 }
 
-// Call is a method call on a value.
-type Call struct {
+// call is a method call on a value.
+type call struct {
 	Method string
 	Ctx    bool // the method takes a context.Context first
 	Err    bool // the method returns an error
@@ -152,26 +152,26 @@ type Call struct {
 	Result bool
 }
 
-// KeyKind says how the name of a map element spells its key.
-type KeyKind int
+// keyKind says how the name of a map element spells its key.
+type keyKind int
 
 const (
-	KeyOther   KeyKind = iota // runtime.KeyString(k)
-	KeyString                 // strconv.Quote
-	KeyInt                    // strconv.FormatInt
-	KeyUint                   // strconv.FormatUint
-	KeyBool                   // strconv.FormatBool
-	KeyFloat                  // strconv.FormatFloat
-	KeyComplex                // strconv.FormatComplex
+	keyOther   keyKind = iota // runtime.KeyString(k)
+	keyString                 // strconv.Quote
+	keyInt                    // strconv.FormatInt
+	keyUint                   // strconv.FormatUint
+	keyBool                   // strconv.FormatBool
+	keyFloat                  // strconv.FormatFloat
+	keyComplex                // strconv.FormatComplex
 )
 
-// Each describes closing a slice, array or map element by element.
-type Each struct {
+// each describes closing a slice, array or map element by element.
+type each struct {
 	Map     bool
 	Elem    types.Type
 	Key     types.Type // maps
-	KeyKind KeyKind    // maps
-	KeyBits int        // KeyFloat and KeyComplex: 32, 64 or 128
+	KeyKind keyKind    // maps
+	KeyBits int        // keyFloat and keyComplex: 32, 64 or 128
 
 	Keys string // maps: the refs field holding the keys, in the order of the elements
 	At   string // slices and arrays whose elements are skipped: the refs field holding each element's index

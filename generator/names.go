@@ -27,7 +27,7 @@ var predeclared = []string{"append", "bool", "complex128", "error", "float64", "
 // one of them (in any file of its directory, _test.go files and files of
 // other build configurations included), the first free one of cleanupT2,
 // cleanupT3 and so on.
-func (c *checker) names(p *Package, decls []*TypeDecl) {
+func (c *checker) names(p *pkgModel, decls []*TypeDecl) {
 	p.names = map[string]bool{}
 	where := map[string]string{}
 	for _, name := range c.pkg.Scope().Names() {
@@ -238,7 +238,7 @@ func newLocals(taken map[string]bool) *locals {
 // the field names where they are free, since they read best.
 // A type parameter E whose values are skipped when zero gets a method
 // zeroE.
-func refsNames(cl *Client) {
+func refsNames(cl *client) {
 	taken := map[string]bool{"Take": true, "TakeStep": true, "Drop": true, "Len": true, "Name": true, "Close": true}
 	cl.zeroMethods = map[string]string{}
 	for _, st := range cl.Steps {
@@ -249,7 +249,7 @@ func refsNames(cl *Client) {
 		st.Ref = free(taken, base)
 	}
 	for _, st := range cl.Steps {
-		if st.Skip == SkipZero && st.Each == nil {
+		if st.Skip == skipZero && st.Each == nil {
 			tp := types.Unalias(st.Field.Type).(*types.TypeParam).Obj().Name()
 			if cl.zeroMethods[tp] == "" {
 				cl.zeroMethods[tp] = free(taken, "zero"+tp)
@@ -258,7 +258,7 @@ func refsNames(cl *Client) {
 		if st.Each == nil {
 			continue
 		}
-		if st.Skip == SkipZero {
+		if st.Skip == skipZero {
 			tp := st.Each.Elem.(*types.TypeParam).Obj().Name()
 			if cl.zeroMethods[tp] == "" {
 				cl.zeroMethods[tp] = free(taken, "zero"+tp)
@@ -266,7 +266,7 @@ func refsNames(cl *Client) {
 		}
 		if st.Each.Map {
 			st.Each.Keys = free(taken, st.Ref+"Keys")
-		} else if st.Skip != SkipNever {
+		} else if st.Skip != skipNever {
 			st.Each.At = free(taken, st.Ref+"At")
 		}
 	}

@@ -47,7 +47,7 @@ type stubType struct {
 }
 
 var (
-	clientMarker = []byte("//" + Tool + ":client")
+	clientMarker = []byte("//" + tool + ":client")
 	closeMarker  = []byte("Close")
 )
 
@@ -57,7 +57,7 @@ func scanFile(path string) *srcFile {
 	if err != nil {
 		return &srcFile{}
 	}
-	sf := &srcFile{exists: true, header: hasHeaderSource(src), mentions: bytes.Contains(bytes.ToLower(src), []byte(Tool))}
+	sf := &srcFile{exists: true, header: hasHeaderSource(src), mentions: bytes.Contains(bytes.ToLower(src), []byte(tool))}
 	if sf.header || (!bytes.Contains(src, clientMarker) && !bytes.Contains(src, closeMarker)) {
 		return sf
 	}

@@ -11,7 +11,7 @@ import (
 // step it makes.
 
 // field checks one managed field and adds it, and its step, to cl.
-func (c *checker) field(cl *Client, d *TypeDecl, v *types.Var, dir directive) bool {
+func (c *checker) field(cl *client, d *TypeDecl, v *types.Var, dir directive) bool {
 	t := v.Type()
 	name := v.Name()
 	tstr := types.TypeString(t, types.RelativeTo(c.pkg))
@@ -19,7 +19,7 @@ func (c *checker) field(cl *Client, d *TypeDecl, v *types.Var, dir directive) bo
 
 	varies := c.shared && c.varies(t)
 	droppable := isReference(t) || isTypeParam || varies
-	f := &Field{Name: name, Type: t, Drop: droppable && !dir.NoDrop, Varies: varies}
+	f := &field{Name: name, Type: t, Drop: droppable && !dir.NoDrop, Varies: varies}
 	if dir.Lock != "" {
 		lock, ok := c.lock(cl, d, v, dir)
 		if !ok {
@@ -40,7 +40,7 @@ func (c *checker) field(cl *Client, d *TypeDecl, v *types.Var, dir directive) bo
 		return false
 	}
 
-	st := &Step{Field: f, Phase: dir.Spec().Phase, Timeout: dir.Timeout, Skip: skipOf(t)}
+	st := &step{Field: f, Phase: dir.Spec().Phase, Timeout: dir.Timeout, Skip: skipOf(t)}
 	if dir.HasOrder {
 		st.Phase = dir.Order
 	}
@@ -63,24 +63,24 @@ func (c *checker) field(cl *Client, d *TypeDecl, v *types.Var, dir directive) bo
 	return true
 }
 
-func (c *checker) cancelStep(st *Step, dir directive, tstr string) bool {
+func (c *checker) cancelStep(st *step, dir directive, tstr string) bool {
 	t := st.Field.Type
 	sig, isSig := t.Underlying().(*types.Signature)
 	if isTypeParam(t) || !isSig || sig.Params().Len() != 0 || sig.Results().Len() != 0 || sig.Variadic() {
 		c.errorf(dir.Pos, "//cleanup:cancel cannot serve field %s of type %s: it calls a func() such as context.CancelFunc; use //cleanup:close for a type with a Close method", st.Field.Name, tstr)
 		return false
 	}
-	st.Kind = StepCancel
+	st.Kind = stepCancel
 	return true
 }
 
-func (c *checker) waitStep(st *Step, dir directive, tstr string) bool {
+func (c *checker) waitStep(st *step, dir directive, tstr string) bool {
 	t := st.Field.Type
 	switch {
 	case isWaitGroup(t):
-		st.Kind, st.Addr = StepWaitGroup, true
+		st.Kind, st.Addr = stepWaitGroup, true
 	case isPointerTo(t, isWaitGroup):
-		st.Kind = StepWaitGroup
+		st.Kind = stepWaitGroup
 	default:
 		ch, isChan := t.Underlying().(*types.Chan)
 		if isTypeParam(t) || !isChan {
@@ -91,12 +91,12 @@ func (c *checker) waitStep(st *Step, dir directive, tstr string) bool {
 			c.errorf(dir.Pos, "//cleanup:wait cannot wait for the send-only channel %s to be closed; declare it as a receivable channel", st.Field.Name)
 			return false
 		}
-		st.Kind = StepWaitChan
+		st.Kind = stepWaitChan
 	}
 	return true
 }
 
-func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
+func (c *checker) closeStep(st *step, dir directive, tstr string) bool {
 	t, name := st.Field.Type, st.Field.Name
 	method := dir.Arg
 	if method == "" {
@@ -108,7 +108,7 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 		}
 	}
 	if call, ok := c.method(t, method, true); ok {
-		st.Kind, st.Method, st.Addr = StepCall, c.cycleAware(t, dir, call, true), needsAddr(t)
+		st.Kind, st.Method, st.Addr = stepCall, c.cycleAware(t, dir, call, true), needsAddr(t)
 		if dir.Force != "" {
 			force, fok := c.method(t, dir.Force, true)
 			if !fok {
@@ -136,15 +136,15 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 			if !c.closeChan(st, dir, ch, "the elements of "+name, estr) {
 				return false
 			}
-			st.Kind, st.Each, st.Skip = StepEach, each, SkipNil
+			st.Kind, st.Each, st.Skip = stepEach, each, skipNil
 			return true
 		}
 	}
-	call, ok := c.method(elem, method, !each.Map)
+	graceful, ok := c.method(elem, method, !each.Map)
 	if !ok {
 		c.errorf(dir.Pos, "//cleanup:close cannot serve field %s of type %s: %s", name, tstr, c.elemProblem(elem, method, estr, each.Map))
 	}
-	var force *Call
+	var force *call
 	fok := true
 	if dir.Force != "" {
 		if force, fok = c.method(elem, dir.Force, !each.Map); !fok {
@@ -159,8 +159,8 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 			name, tstr, types.TypeString(each.Key, types.RelativeTo(c.pkg)))
 		return false
 	}
-	st.Kind, st.Each, st.Force = StepEach, each, force
-	st.Method = c.cycleAware(elem, dir, call, !each.Map)
+	st.Kind, st.Each, st.Force = stepEach, each, force
+	st.Method = c.cycleAware(elem, dir, graceful, !each.Map)
 	st.Skip = skipOf(elem)
 	// Elements whose methods need their address are used in place.
 	st.Addr = needsAddr(elem) && !each.Map
@@ -168,27 +168,27 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 }
 
 // vary makes a step whose field or elements are of a type that varies
-// between build configurations (see Field.Varies) generate the same code in
+// between build configurations (see field.Varies) generate the same code in
 // each: the value is used in place, called as (*p).M(), and skipped when it
 // is the zero value of its type, whatever that type is here.
-func (c *checker) vary(st *Step) {
-	if st.Kind != StepCall && st.Kind != StepEach || st.Chan {
+func (c *checker) vary(st *step) {
+	if st.Kind != stepCall && st.Kind != stepEach || st.Chan {
 		return
 	}
 	if st.Each == nil {
 		if !st.Field.Varies {
 			return
 		}
-		st.Addr, st.Skip = true, SkipVarying
+		st.Addr, st.Skip = true, skipVarying
 	} else {
 		if !c.shared || !c.varies(st.Each.Elem) {
 			return
 		}
-		st.Addr, st.Skip = !st.Each.Map, SkipVarying
+		st.Addr, st.Skip = !st.Each.Map, skipVarying
 	}
 	// CallClose needs an io.Closer, which a value that is a pointer here
 	// and a struct elsewhere cannot be made in the same words.
-	for _, call := range []*Call{st.Method, st.Force} {
+	for _, call := range []*call{st.Method, st.Force} {
 		if call != nil {
 			call.Dynamic = false
 		}
@@ -247,7 +247,7 @@ func (c *checker) constrainedFile(name string) bool {
 // closeChan makes st close the channel field (or, for a collection, each
 // channel) of type ch: the close(done) idiom. Only the owner of a channel,
 // its sender, may close it.
-func (c *checker) closeChan(st *Step, dir directive, ch *types.Chan, name, tstr string) bool {
+func (c *checker) closeChan(st *step, dir directive, ch *types.Chan, name, tstr string) bool {
 	if ch.Dir() == types.RecvOnly {
 		c.errorf(dir.Pos, "//cleanup:close cannot close %s of type %s: a receive-only channel is closed by its sender, never by a receiver; declare it chan T or chan<- T if the client owns it, or use //cleanup:wait to wait for it to be closed", name, tstr)
 		return false
@@ -256,7 +256,7 @@ func (c *checker) closeChan(st *Step, dir directive, ch *types.Chan, name, tstr 
 		c.errorf(dir.Pos, "//cleanup:close force=%s: closing the channel %s does not block and has no force method; remove force=", dir.Force, name)
 		return false
 	}
-	st.Kind, st.Chan = StepCall, true
+	st.Kind, st.Chan = stepCall, true
 	return true
 }
 
@@ -264,7 +264,7 @@ func (c *checker) closeChan(st *Step, dir directive, ch *types.Chan, name, tstr 
 // has that too (a client, generated or hand-written): the step's ctx lets
 // the runtime recognise a close reached again from its own teardown, a cycle
 // of clients.
-func (c *checker) cycleAware(t types.Type, dir directive, call *Call, addressable bool) *Call {
+func (c *checker) cycleAware(t types.Type, dir directive, call *call, addressable bool) *call {
 	if dir.Arg != "" || call.Method != "Close" {
 		return call
 	}
@@ -289,7 +289,7 @@ func (c *checker) cycleAware(t types.Type, dir directive, call *Call, addressabl
 }
 
 // lock checks the lock= option of a field's directive.
-func (c *checker) lock(cl *Client, d *TypeDecl, v *types.Var, dir directive) (*Lock, bool) {
+func (c *checker) lock(cl *client, d *TypeDecl, v *types.Var, dir directive) (*lock, bool) {
 	pos := dir.Pos
 	for _, o := range dir.Options {
 		if o.Key == "lock" {
@@ -331,7 +331,7 @@ func (c *checker) lock(cl *Client, d *TypeDecl, v *types.Var, dir directive) (*L
 			return l, true
 		}
 	}
-	l := &Lock{Field: dir.Lock, RW: rw}
+	l := &lock{Field: dir.Lock, RW: rw}
 	cl.Locks = append(cl.Locks, l)
 	return l, true
 }
@@ -398,14 +398,14 @@ func typeListSpellable(list *types.TypeList, local *types.Package) bool {
 
 // eachOf reports whether t is a slice, array or map, and how its elements
 // are named.
-func eachOf(t types.Type) (*Each, bool) {
+func eachOf(t types.Type) (*each, bool) {
 	switch u := t.Underlying().(type) {
 	case *types.Slice:
-		return &Each{Elem: u.Elem()}, true
+		return &each{Elem: u.Elem()}, true
 	case *types.Array:
-		return &Each{Elem: u.Elem()}, true
+		return &each{Elem: u.Elem()}, true
 	case *types.Map:
-		e := &Each{Map: true, Elem: u.Elem(), Key: u.Key()}
+		e := &each{Map: true, Elem: u.Elem(), Key: u.Key()}
 		// A named key type is named by runtime.KeyString: its underlying
 		// type may differ between build configurations (a handle that is
 		// an int on unix and a uintptr on windows).
@@ -413,20 +413,20 @@ func eachOf(t types.Type) (*Each, bool) {
 			info := b.Info()
 			switch {
 			case info&types.IsString != 0:
-				e.KeyKind = KeyString
+				e.KeyKind = keyString
 			case info&types.IsBoolean != 0:
-				e.KeyKind = KeyBool
+				e.KeyKind = keyBool
 			case info&types.IsUnsigned != 0:
-				e.KeyKind = KeyUint
+				e.KeyKind = keyUint
 			case info&types.IsInteger != 0:
-				e.KeyKind = KeyInt
+				e.KeyKind = keyInt
 			case info&types.IsFloat != 0:
-				e.KeyKind, e.KeyBits = KeyFloat, 64
+				e.KeyKind, e.KeyBits = keyFloat, 64
 				if b.Kind() == types.Float32 {
 					e.KeyBits = 32
 				}
 			case info&types.IsComplex != 0:
-				e.KeyKind, e.KeyBits = KeyComplex, 128
+				e.KeyKind, e.KeyBits = keyComplex, 128
 				if b.Kind() == types.Complex64 {
 					e.KeyBits = 64
 				}
@@ -440,14 +440,14 @@ func eachOf(t types.Type) (*Each, bool) {
 // skipOf says how a value of type t that holds no resource is recognised.
 // Slices are never skipped: a nil slice of a type with a Close method is
 // still closed.
-func skipOf(t types.Type) Skip {
+func skipOf(t types.Type) skip {
 	switch {
 	case isTypeParam(t):
-		return SkipZero
+		return skipZero
 	case isReference(t) && !isSliceKind(t.Underlying()):
-		return SkipNil
+		return skipNil
 	}
-	return SkipNever
+	return skipNever
 }
 
 func isTypeParam(t types.Type) bool {

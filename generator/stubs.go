@@ -9,6 +9,8 @@ package generator
 // that calls the generated methods type-checks with them before the first
 // generation, and with a stale generated file: cleanupcheck loads packages
 // so.
+//
+// For cleanupgen's own tools (cmd/cleanupcheck), not a stable API.
 func Stubs(pkg string, files []string, xtest bool) map[string][]byte {
 	b := newOverlayBuilder(newOutputNames(DefaultOutput))
 	b.add(pkg, files, xtest)

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"golang.org/x/tools/go/gcexportdata"
 	"golang.org/x/tools/go/packages"
@@ -168,7 +170,11 @@ type parser_ struct {
 	cache   map[string]*parsed
 }
 
-func (ps *parser_) parse(name string) (*ast.File, error) {
+// parse parses the file name of package p. A file that cgo wrote for one of
+// p's files (in the build cache) is parsed under the name of that file, so
+// that the package's clients declared there are seen where they are written
+// and their generated file goes beside it.
+func (ps *parser_) parse(p *packages.Package, name string) (*ast.File, error) {
 	if r := ps.cache[name]; r != nil {
 		return r.f, r.err
 	}
@@ -179,10 +185,43 @@ func (ps *parser_) parse(name string) (*ast.File, error) {
 	}
 	r := &parsed{err: err}
 	if err == nil {
-		r.f, r.err = parser.ParseFile(ps.fset, name, src, parser.AllErrors|parser.ParseComments)
+		r.f, r.err = parser.ParseFile(ps.fset, cgoSource(p, name, src), src, parser.AllErrors|parser.ParseComments)
 	}
 	ps.cache[name] = r
 	return r.f, r.err
+}
+
+// cgoSource returns the file of p that cgo rewrote into name, src: the
+// rewritten file starts with a //line comment naming it. Other files are
+// their own source.
+func cgoSource(p *packages.Package, name string, src []byte) string {
+	if filepath.Dir(name) == packageDir(p) {
+		return name
+	}
+	orig := ""
+	for line := range bytes.Lines(src) {
+		if rest, ok := bytes.CutPrefix(line, []byte("//line ")); ok {
+			orig = strings.TrimSpace(string(rest))
+			break
+		}
+		if bytes.HasPrefix(line, []byte("package ")) {
+			break
+		}
+	}
+	if orig == "" {
+		return name
+	}
+	for range 2 { // :line:col
+		if i := strings.LastIndexByte(orig, ':'); i > 0 && isDigits(orig[i+1:]) {
+			orig = orig[:i]
+		}
+	}
+	for _, f := range p.GoFiles {
+		if f == orig {
+			return orig
+		}
+	}
+	return name
 }
 
 // checkFromSource parses and type-checks p, as go/packages does.
@@ -211,7 +250,7 @@ func checkFromSource(ps *parser_, p *packages.Package, initial bool) {
 	}
 	p.Syntax = nil
 	for _, name := range p.CompiledGoFiles {
-		f, err := ps.parse(name)
+		f, err := ps.parse(p, name)
 		if f != nil {
 			p.Syntax = append(p.Syntax, f)
 		}

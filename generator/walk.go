@@ -12,6 +12,8 @@ import (
 // package sees it: the //cleanup: directives of its comments, parsed once,
 // and, for a struct, its fields paired with their types.Var. The checker
 // builds the model from it and the cleanupcheck analyzer reads it.
+//
+// For cleanupgen's own tools (cleanupcheck), not a stable API.
 type TypeDecl struct {
 	Spec       *ast.TypeSpec
 	Struct     *ast.StructType // nil unless Spec declares a struct type (not an alias)
@@ -36,6 +38,8 @@ func (d *TypeDecl) Client() bool {
 }
 
 // FieldDecl is one field of a struct TypeDecl.
+//
+// For cleanupgen's own tools (cleanupcheck), not a stable API.
 type FieldDecl struct {
 	Field      *ast.Field
 	Index      int        // Field's index in the struct's field list
@@ -139,7 +143,7 @@ func (w *walker) directives(groups ...*ast.CommentGroup) (out []directive, marke
 			w.seen[cm.Slash] = true
 			d, ok, err := parseDirective(cm.Slash, cm.Text)
 			if !ok {
-				if want, near := NearMiss(cm.Text); near {
+				if want, near := nearMiss(cm.Text); near {
 					marked = true
 					w.errorf(cm.Slash, "%s is not a directive and does nothing; write %s (no space or + after //, lower case, a // line)",
 						firstLine(withoutComment(cm.Text)), want)

@@ -1,13 +1,3 @@
-// Package cleanupcheck defines an Analyzer that finds the resources of
-// //cleanup:client structs that nobody tears down, and the uses of a
-// client that break the contract of its generated Close.
-//
-// # Analyzer cleanupcheck
-//
-// cleanupcheck: report resources of //cleanup:client structs that no directive tears down
-//
-// The checks, and their suppression, are listed in the Analyzer's Doc
-// (doc.go), which is this package's reference.
 package cleanupcheck
 
 import (

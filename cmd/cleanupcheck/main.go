@@ -8,7 +8,28 @@
 //	go vet -vettool=$(which cleanupcheck) [-guard=false] [packages]
 //
 // Packages are go list patterns such as ./.... Each finding is printed as
-// file:line:col: message.
+// file:line:col: message; with -json, as JSON with its category and fixes.
+//
+// The findings, by category:
+//
+//   - resource: a field of a //cleanup:client struct that holds a resource
+//     (a Close, Shutdown or Stop method, a cancel func, a ticker or timer, a
+//     WaitGroup, a channel the package makes...) and has no directive;
+//   - order: a close not in a phase before the wait for a goroutine that
+//     blocks on it, which would make the wait last the whole deadline;
+//   - drop: a directive without drop=false on a field that a goroutine
+//     nothing waits for reads;
+//   - directive: a directive mistake, as cleanupgen reports it;
+//   - close-inside: Close called between the guard's Enter and Leave;
+//   - write-inside: a write of a managed field, between Enter and Leave,
+//     whose directive has no lock=;
+//   - unguarded: an exported method that uses managed fields without Enter;
+//   - missing, stale: a generated file that is missing, differs from what
+//     cleanupgen writes now (-fix rewrites it), or serves no client any
+//     more.
+//
+// go doc github.com/cleanupgen/cleanupgen/analysis/cleanupcheck is the
+// reference of every rule and the fixes it suggests.
 //
 // With -fix, the suggested fixes are written into the source, all of them
 // in one run: on a struct marked //cleanup:client alone, the runtime.Guard
@@ -40,19 +61,23 @@
 // or, in a module that has added it with go get -tool, run it as
 // go tool cleanupcheck ./...
 //
+// cleanupcheck -version prints the version of the module it was built from
+// ("(devel)" when built inside the module's repository) and exits 0.
+//
 // Exit codes, run alone: 0 nothing found; 3 findings; 1 packages that could
 // not be loaded or analysed. Under go vet, any finding makes vet fail.
-//
-// The checks are those of package
-// github.com/cleanupgen/cleanupgen/analysis/cleanupcheck.
 package main
 
 import (
+	"flag"
+	"fmt"
 	"os"
+	"strconv"
 
 	"golang.org/x/tools/go/analysis/singlechecker"
 
 	"github.com/cleanupgen/cleanupgen/analysis/cleanupcheck"
+	"github.com/cleanupgen/cleanupgen/internal/buildinfo"
 )
 
 func main() {
@@ -60,5 +85,24 @@ func main() {
 		os.Exit(driver(os.Args[1:]))
 	}
 	useStubs()
+	flag.Var(versionFlag{}, "version", "print the version of the module cleanupcheck was built from, and exit")
 	singlechecker.Main(cleanupcheck.Analyzer)
+}
+
+// versionFlag is -version: setting it prints the version and exits, as
+// singlechecker's own -V does, since Main parses the flags and never
+// returns to look at them.
+type versionFlag struct{}
+
+func (versionFlag) IsBoolFlag() bool { return true }
+func (versionFlag) String() string   { return "" }
+func (versionFlag) Get() any         { return nil }
+
+func (versionFlag) Set(s string) error {
+	if on, err := strconv.ParseBool(s); err != nil || !on {
+		return err
+	}
+	fmt.Println(buildinfo.Line("cleanupcheck"))
+	os.Exit(0)
+	return nil
 }

@@ -55,9 +55,9 @@ func tempModule(t *testing.T, files map[string]string) string {
 }
 
 func runCmd(args ...string) (int, string) {
-	var stderr bytes.Buffer
-	code := run(args, &stderr)
-	return code, stderr.String()
+	var out bytes.Buffer
+	code := run(args, &out, &out)
+	return code, out.String()
 }
 
 func TestBadUsage(t *testing.T) {
@@ -81,13 +81,11 @@ func TestGenerateCheckAndStale(t *testing.T) {
 	assert.Contains(t, out, filepath.Join("plain", generator.DefaultOutput)+": extra")
 	assert.NoFileExists(t, gen, "-check writes nothing")
 
-	t.Setenv("GOFILE", "plain.go") // as if run by go generate in plain/
 	code, out = runCmd("-v", "./...")
 	require.Equal(t, 0, code, out)
 	assert.FileExists(t, gen)
 	assert.NoFileExists(t, stale)
 	assert.Contains(t, out, "writing")
-	assert.Contains(t, out, "go generate may now report it missing")
 
 	// Unchanged bytes are not rewritten.
 	old := time.Now().Add(-time.Hour)
@@ -146,13 +144,58 @@ func TestDiagnosticsExitOne(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join("client", generator.DefaultOutput))
 }
 
+// TestLoadFailureExitTwo: a package whose client reaches a type error is
+// named and not generated; the others are, and the run exits 2. A type
+// error that no client reaches stops nothing.
 func TestLoadFailureExitTwo(t *testing.T) {
 	tempModule(t, map[string]string{
-		"client/client.go": clientSrc + "\nvar broken int = \"text\"\n",
+		"client/client.go": strings.Replace(clientSrc, "body io.Closer", "body io.Closer\n\t//cleanup:close\n\tconn *NotYet", 1),
+		"good/good.go":     strings.Replace(clientSrc, "package client", "package good", 1) + "\nvar broken int = \"text\"\n",
 	})
 	code, out := runCmd("./...")
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, filepath.Join("client", "client.go")+":15:8: undefined: NotYet")
+	assert.Contains(t, out, "cleanupgen: example.com/m/client: not generated")
+	assert.NotContains(t, out, "good.go", "its error reaches no client")
+	assert.NoFileExists(t, filepath.Join("client", generator.DefaultOutput))
+	assert.FileExists(t, filepath.Join("good", generator.DefaultOutput))
+}
+
+// TestFileArgument: cleanupgen FILE.go, what $GOFILE gives a //go:generate
+// line, generates the file's package.
+func TestFileArgument(t *testing.T) {
+	dir := tempModule(t, map[string]string{"client/client.go": clientSrc, "other/other.go": strings.Replace(clientSrc, "package client", "package other", 1)})
+	t.Chdir(filepath.Join(dir, "client"))
+	code, out := runCmd("client.go")
+	assert.Equal(t, 0, code, out)
+	assert.FileExists(t, generator.DefaultOutput)
+	assert.NoFileExists(t, filepath.Join(dir, "other", generator.DefaultOutput), "only the file's package")
+
+	t.Chdir(dir)
+	code, out = runCmd(filepath.Join("other", "other.go"))
+	assert.Equal(t, 0, code, out)
+	assert.FileExists(t, filepath.Join(dir, "other", generator.DefaultOutput))
+	code, out = runCmd("-check", filepath.Join("client", "client.go"), filepath.Join("other", "other.go"))
+	assert.Equal(t, 0, code, out)
+}
+
+// TestEmptyModuleRoot: at a module root without Go files, the message says
+// so, and what to do.
+func TestEmptyModuleRoot(t *testing.T) {
+	tempModule(t, map[string]string{"client/client.go": clientSrc})
+	code, out := runCmd()
 	assert.Equal(t, 2, code)
-	assert.Contains(t, out, "client.go:16:18: cannot use")
+	assert.NotContains(t, out, "not in the main module")
+	assert.Regexp(t, `^cleanupgen: no Go files in \S+; run cleanupgen in a package's directory, or give packages \(\./\.\.\. for all of them\)\n$`, out)
+}
+
+// TestVersion: -version prints the module's version; a test binary is
+// built inside the repository: (devel).
+func TestVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	assert.Equal(t, 0, run([]string{"-version"}, &stdout, &stderr))
+	assert.Equal(t, "cleanupgen github.com/cleanupgen/cleanupgen (devel)\n", stdout.String())
+	assert.Empty(t, stderr.String())
 }
 
 func TestRefusesHandWrittenFile(t *testing.T) {
@@ -266,7 +309,7 @@ func TestLoadFailuresSaidOnce(t *testing.T) {
 	})
 	code, out := runCmd("./...")
 	assert.Equal(t, 2, code)
-	assert.Regexp(t, `^client/client.go:16:9: expected '\)', found '\{'\n$`, out)
+	assert.Regexp(t, `^client/client.go:16:9: expected '\)', found '\{'\ncleanupgen: example.com/m/client: not generated: [^\n]*\n$`, out)
 
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "x.go"), []byte("package x\n"), 0o644))
