@@ -4,6 +4,7 @@ package benchmarks
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -42,12 +43,22 @@ type cleanupOneRefs struct {
 // renamed, removed or retyped.
 func _(x *One) {
 	var _ runtime.Refs[One] = (*cleanupOneRefs)(nil)
+	var _ runtime.StepTaker[One] = (*cleanupOneRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.r0
 }
 
 func (r *cleanupOneRefs) Take(x *One) {
-	r.r0 = x.r0
+	for step := range 1 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupOneRefs) TakeStep(x *One, step int) {
+	switch step {
+	case 0:
+		r.r0 = x.r0
+	}
 }
 
 func (*cleanupOneRefs) Drop(x *One) {
@@ -66,7 +77,7 @@ func (r *cleanupOneRefs) Close(ctx context.Context, step, elem int, force bool) 
 	switch step {
 	case 0:
 		if r.r0 != nil {
-			return r.r0.Close()
+			return runtime.CallClose(ctx, r.r0)
 		}
 	}
 	return nil
@@ -126,6 +137,7 @@ type cleanupSeq8Refs struct {
 // renamed, removed or retyped.
 func _(x *Seq8) {
 	var _ runtime.Refs[Seq8] = (*cleanupSeq8Refs)(nil)
+	var _ runtime.StepTaker[Seq8] = (*cleanupSeq8Refs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.r0
 	var _ **Resource = &x.r1
@@ -138,14 +150,30 @@ func _(x *Seq8) {
 }
 
 func (r *cleanupSeq8Refs) Take(x *Seq8) {
-	r.r0 = x.r0
-	r.r1 = x.r1
-	r.r2 = x.r2
-	r.r3 = x.r3
-	r.r4 = x.r4
-	r.r5 = x.r5
-	r.r6 = x.r6
-	r.r7 = x.r7
+	for step := range 8 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupSeq8Refs) TakeStep(x *Seq8, step int) {
+	switch step {
+	case 0:
+		r.r0 = x.r0
+	case 1:
+		r.r1 = x.r1
+	case 2:
+		r.r2 = x.r2
+	case 3:
+		r.r3 = x.r3
+	case 4:
+		r.r4 = x.r4
+	case 5:
+		r.r5 = x.r5
+	case 6:
+		r.r6 = x.r6
+	case 7:
+		r.r7 = x.r7
+	}
 }
 
 func (*cleanupSeq8Refs) Drop(x *Seq8) {
@@ -171,35 +199,35 @@ func (r *cleanupSeq8Refs) Close(ctx context.Context, step, elem int, force bool)
 	switch step {
 	case 0:
 		if r.r0 != nil {
-			return r.r0.Close()
+			return runtime.CallClose(ctx, r.r0)
 		}
 	case 1:
 		if r.r1 != nil {
-			return r.r1.Close()
+			return runtime.CallClose(ctx, r.r1)
 		}
 	case 2:
 		if r.r2 != nil {
-			return r.r2.Close()
+			return runtime.CallClose(ctx, r.r2)
 		}
 	case 3:
 		if r.r3 != nil {
-			return r.r3.Close()
+			return runtime.CallClose(ctx, r.r3)
 		}
 	case 4:
 		if r.r4 != nil {
-			return r.r4.Close()
+			return runtime.CallClose(ctx, r.r4)
 		}
 	case 5:
 		if r.r5 != nil {
-			return r.r5.Close()
+			return runtime.CallClose(ctx, r.r5)
 		}
 	case 6:
 		if r.r6 != nil {
-			return r.r6.Close()
+			return runtime.CallClose(ctx, r.r6)
 		}
 	case 7:
 		if r.r7 != nil {
-			return r.r7.Close()
+			return runtime.CallClose(ctx, r.r7)
 		}
 	}
 	return nil
@@ -252,6 +280,7 @@ type cleanupConc8Refs struct {
 // renamed, removed or retyped.
 func _(x *Conc8) {
 	var _ runtime.Refs[Conc8] = (*cleanupConc8Refs)(nil)
+	var _ runtime.StepTaker[Conc8] = (*cleanupConc8Refs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.r0
 	var _ **Resource = &x.r1
@@ -264,14 +293,30 @@ func _(x *Conc8) {
 }
 
 func (r *cleanupConc8Refs) Take(x *Conc8) {
-	r.r0 = x.r0
-	r.r1 = x.r1
-	r.r2 = x.r2
-	r.r3 = x.r3
-	r.r4 = x.r4
-	r.r5 = x.r5
-	r.r6 = x.r6
-	r.r7 = x.r7
+	for step := range 8 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupConc8Refs) TakeStep(x *Conc8, step int) {
+	switch step {
+	case 0:
+		r.r0 = x.r0
+	case 1:
+		r.r1 = x.r1
+	case 2:
+		r.r2 = x.r2
+	case 3:
+		r.r3 = x.r3
+	case 4:
+		r.r4 = x.r4
+	case 5:
+		r.r5 = x.r5
+	case 6:
+		r.r6 = x.r6
+	case 7:
+		r.r7 = x.r7
+	}
 }
 
 func (*cleanupConc8Refs) Drop(x *Conc8) {
@@ -297,35 +342,35 @@ func (r *cleanupConc8Refs) Close(ctx context.Context, step, elem int, force bool
 	switch step {
 	case 0:
 		if r.r0 != nil {
-			return r.r0.Close()
+			return runtime.CallClose(ctx, r.r0)
 		}
 	case 1:
 		if r.r1 != nil {
-			return r.r1.Close()
+			return runtime.CallClose(ctx, r.r1)
 		}
 	case 2:
 		if r.r2 != nil {
-			return r.r2.Close()
+			return runtime.CallClose(ctx, r.r2)
 		}
 	case 3:
 		if r.r3 != nil {
-			return r.r3.Close()
+			return runtime.CallClose(ctx, r.r3)
 		}
 	case 4:
 		if r.r4 != nil {
-			return r.r4.Close()
+			return runtime.CallClose(ctx, r.r4)
 		}
 	case 5:
 		if r.r5 != nil {
-			return r.r5.Close()
+			return runtime.CallClose(ctx, r.r5)
 		}
 	case 6:
 		if r.r6 != nil {
-			return r.r6.Close()
+			return runtime.CallClose(ctx, r.r6)
 		}
 	case 7:
 		if r.r7 != nil {
-			return r.r7.Close()
+			return runtime.CallClose(ctx, r.r7)
 		}
 	}
 	return nil
@@ -556,6 +601,7 @@ type cleanupSeq64Refs struct {
 // renamed, removed or retyped.
 func _(x *Seq64) {
 	var _ runtime.Refs[Seq64] = (*cleanupSeq64Refs)(nil)
+	var _ runtime.StepTaker[Seq64] = (*cleanupSeq64Refs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.r0
 	var _ **Resource = &x.r1
@@ -624,70 +670,142 @@ func _(x *Seq64) {
 }
 
 func (r *cleanupSeq64Refs) Take(x *Seq64) {
-	r.r0 = x.r0
-	r.r1 = x.r1
-	r.r2 = x.r2
-	r.r3 = x.r3
-	r.r4 = x.r4
-	r.r5 = x.r5
-	r.r6 = x.r6
-	r.r7 = x.r7
-	r.r8 = x.r8
-	r.r9 = x.r9
-	r.r10 = x.r10
-	r.r11 = x.r11
-	r.r12 = x.r12
-	r.r13 = x.r13
-	r.r14 = x.r14
-	r.r15 = x.r15
-	r.r16 = x.r16
-	r.r17 = x.r17
-	r.r18 = x.r18
-	r.r19 = x.r19
-	r.r20 = x.r20
-	r.r21 = x.r21
-	r.r22 = x.r22
-	r.r23 = x.r23
-	r.r24 = x.r24
-	r.r25 = x.r25
-	r.r26 = x.r26
-	r.r27 = x.r27
-	r.r28 = x.r28
-	r.r29 = x.r29
-	r.r30 = x.r30
-	r.r31 = x.r31
-	r.r32 = x.r32
-	r.r33 = x.r33
-	r.r34 = x.r34
-	r.r35 = x.r35
-	r.r36 = x.r36
-	r.r37 = x.r37
-	r.r38 = x.r38
-	r.r39 = x.r39
-	r.r40 = x.r40
-	r.r41 = x.r41
-	r.r42 = x.r42
-	r.r43 = x.r43
-	r.r44 = x.r44
-	r.r45 = x.r45
-	r.r46 = x.r46
-	r.r47 = x.r47
-	r.r48 = x.r48
-	r.r49 = x.r49
-	r.r50 = x.r50
-	r.r51 = x.r51
-	r.r52 = x.r52
-	r.r53 = x.r53
-	r.r54 = x.r54
-	r.r55 = x.r55
-	r.r56 = x.r56
-	r.r57 = x.r57
-	r.r58 = x.r58
-	r.r59 = x.r59
-	r.r60 = x.r60
-	r.r61 = x.r61
-	r.r62 = x.r62
-	r.r63 = x.r63
+	for step := range 64 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupSeq64Refs) TakeStep(x *Seq64, step int) {
+	switch step {
+	case 0:
+		r.r0 = x.r0
+	case 1:
+		r.r1 = x.r1
+	case 2:
+		r.r2 = x.r2
+	case 3:
+		r.r3 = x.r3
+	case 4:
+		r.r4 = x.r4
+	case 5:
+		r.r5 = x.r5
+	case 6:
+		r.r6 = x.r6
+	case 7:
+		r.r7 = x.r7
+	case 8:
+		r.r8 = x.r8
+	case 9:
+		r.r9 = x.r9
+	case 10:
+		r.r10 = x.r10
+	case 11:
+		r.r11 = x.r11
+	case 12:
+		r.r12 = x.r12
+	case 13:
+		r.r13 = x.r13
+	case 14:
+		r.r14 = x.r14
+	case 15:
+		r.r15 = x.r15
+	case 16:
+		r.r16 = x.r16
+	case 17:
+		r.r17 = x.r17
+	case 18:
+		r.r18 = x.r18
+	case 19:
+		r.r19 = x.r19
+	case 20:
+		r.r20 = x.r20
+	case 21:
+		r.r21 = x.r21
+	case 22:
+		r.r22 = x.r22
+	case 23:
+		r.r23 = x.r23
+	case 24:
+		r.r24 = x.r24
+	case 25:
+		r.r25 = x.r25
+	case 26:
+		r.r26 = x.r26
+	case 27:
+		r.r27 = x.r27
+	case 28:
+		r.r28 = x.r28
+	case 29:
+		r.r29 = x.r29
+	case 30:
+		r.r30 = x.r30
+	case 31:
+		r.r31 = x.r31
+	case 32:
+		r.r32 = x.r32
+	case 33:
+		r.r33 = x.r33
+	case 34:
+		r.r34 = x.r34
+	case 35:
+		r.r35 = x.r35
+	case 36:
+		r.r36 = x.r36
+	case 37:
+		r.r37 = x.r37
+	case 38:
+		r.r38 = x.r38
+	case 39:
+		r.r39 = x.r39
+	case 40:
+		r.r40 = x.r40
+	case 41:
+		r.r41 = x.r41
+	case 42:
+		r.r42 = x.r42
+	case 43:
+		r.r43 = x.r43
+	case 44:
+		r.r44 = x.r44
+	case 45:
+		r.r45 = x.r45
+	case 46:
+		r.r46 = x.r46
+	case 47:
+		r.r47 = x.r47
+	case 48:
+		r.r48 = x.r48
+	case 49:
+		r.r49 = x.r49
+	case 50:
+		r.r50 = x.r50
+	case 51:
+		r.r51 = x.r51
+	case 52:
+		r.r52 = x.r52
+	case 53:
+		r.r53 = x.r53
+	case 54:
+		r.r54 = x.r54
+	case 55:
+		r.r55 = x.r55
+	case 56:
+		r.r56 = x.r56
+	case 57:
+		r.r57 = x.r57
+	case 58:
+		r.r58 = x.r58
+	case 59:
+		r.r59 = x.r59
+	case 60:
+		r.r60 = x.r60
+	case 61:
+		r.r61 = x.r61
+	case 62:
+		r.r62 = x.r62
+	case 63:
+		r.r63 = x.r63
+	}
 }
 
 func (*cleanupSeq64Refs) Drop(x *Seq64) {
@@ -769,259 +887,259 @@ func (r *cleanupSeq64Refs) Close(ctx context.Context, step, elem int, force bool
 	switch step {
 	case 0:
 		if r.r0 != nil {
-			return r.r0.Close()
+			return runtime.CallClose(ctx, r.r0)
 		}
 	case 1:
 		if r.r1 != nil {
-			return r.r1.Close()
+			return runtime.CallClose(ctx, r.r1)
 		}
 	case 2:
 		if r.r2 != nil {
-			return r.r2.Close()
+			return runtime.CallClose(ctx, r.r2)
 		}
 	case 3:
 		if r.r3 != nil {
-			return r.r3.Close()
+			return runtime.CallClose(ctx, r.r3)
 		}
 	case 4:
 		if r.r4 != nil {
-			return r.r4.Close()
+			return runtime.CallClose(ctx, r.r4)
 		}
 	case 5:
 		if r.r5 != nil {
-			return r.r5.Close()
+			return runtime.CallClose(ctx, r.r5)
 		}
 	case 6:
 		if r.r6 != nil {
-			return r.r6.Close()
+			return runtime.CallClose(ctx, r.r6)
 		}
 	case 7:
 		if r.r7 != nil {
-			return r.r7.Close()
+			return runtime.CallClose(ctx, r.r7)
 		}
 	case 8:
 		if r.r8 != nil {
-			return r.r8.Close()
+			return runtime.CallClose(ctx, r.r8)
 		}
 	case 9:
 		if r.r9 != nil {
-			return r.r9.Close()
+			return runtime.CallClose(ctx, r.r9)
 		}
 	case 10:
 		if r.r10 != nil {
-			return r.r10.Close()
+			return runtime.CallClose(ctx, r.r10)
 		}
 	case 11:
 		if r.r11 != nil {
-			return r.r11.Close()
+			return runtime.CallClose(ctx, r.r11)
 		}
 	case 12:
 		if r.r12 != nil {
-			return r.r12.Close()
+			return runtime.CallClose(ctx, r.r12)
 		}
 	case 13:
 		if r.r13 != nil {
-			return r.r13.Close()
+			return runtime.CallClose(ctx, r.r13)
 		}
 	case 14:
 		if r.r14 != nil {
-			return r.r14.Close()
+			return runtime.CallClose(ctx, r.r14)
 		}
 	case 15:
 		if r.r15 != nil {
-			return r.r15.Close()
+			return runtime.CallClose(ctx, r.r15)
 		}
 	case 16:
 		if r.r16 != nil {
-			return r.r16.Close()
+			return runtime.CallClose(ctx, r.r16)
 		}
 	case 17:
 		if r.r17 != nil {
-			return r.r17.Close()
+			return runtime.CallClose(ctx, r.r17)
 		}
 	case 18:
 		if r.r18 != nil {
-			return r.r18.Close()
+			return runtime.CallClose(ctx, r.r18)
 		}
 	case 19:
 		if r.r19 != nil {
-			return r.r19.Close()
+			return runtime.CallClose(ctx, r.r19)
 		}
 	case 20:
 		if r.r20 != nil {
-			return r.r20.Close()
+			return runtime.CallClose(ctx, r.r20)
 		}
 	case 21:
 		if r.r21 != nil {
-			return r.r21.Close()
+			return runtime.CallClose(ctx, r.r21)
 		}
 	case 22:
 		if r.r22 != nil {
-			return r.r22.Close()
+			return runtime.CallClose(ctx, r.r22)
 		}
 	case 23:
 		if r.r23 != nil {
-			return r.r23.Close()
+			return runtime.CallClose(ctx, r.r23)
 		}
 	case 24:
 		if r.r24 != nil {
-			return r.r24.Close()
+			return runtime.CallClose(ctx, r.r24)
 		}
 	case 25:
 		if r.r25 != nil {
-			return r.r25.Close()
+			return runtime.CallClose(ctx, r.r25)
 		}
 	case 26:
 		if r.r26 != nil {
-			return r.r26.Close()
+			return runtime.CallClose(ctx, r.r26)
 		}
 	case 27:
 		if r.r27 != nil {
-			return r.r27.Close()
+			return runtime.CallClose(ctx, r.r27)
 		}
 	case 28:
 		if r.r28 != nil {
-			return r.r28.Close()
+			return runtime.CallClose(ctx, r.r28)
 		}
 	case 29:
 		if r.r29 != nil {
-			return r.r29.Close()
+			return runtime.CallClose(ctx, r.r29)
 		}
 	case 30:
 		if r.r30 != nil {
-			return r.r30.Close()
+			return runtime.CallClose(ctx, r.r30)
 		}
 	case 31:
 		if r.r31 != nil {
-			return r.r31.Close()
+			return runtime.CallClose(ctx, r.r31)
 		}
 	case 32:
 		if r.r32 != nil {
-			return r.r32.Close()
+			return runtime.CallClose(ctx, r.r32)
 		}
 	case 33:
 		if r.r33 != nil {
-			return r.r33.Close()
+			return runtime.CallClose(ctx, r.r33)
 		}
 	case 34:
 		if r.r34 != nil {
-			return r.r34.Close()
+			return runtime.CallClose(ctx, r.r34)
 		}
 	case 35:
 		if r.r35 != nil {
-			return r.r35.Close()
+			return runtime.CallClose(ctx, r.r35)
 		}
 	case 36:
 		if r.r36 != nil {
-			return r.r36.Close()
+			return runtime.CallClose(ctx, r.r36)
 		}
 	case 37:
 		if r.r37 != nil {
-			return r.r37.Close()
+			return runtime.CallClose(ctx, r.r37)
 		}
 	case 38:
 		if r.r38 != nil {
-			return r.r38.Close()
+			return runtime.CallClose(ctx, r.r38)
 		}
 	case 39:
 		if r.r39 != nil {
-			return r.r39.Close()
+			return runtime.CallClose(ctx, r.r39)
 		}
 	case 40:
 		if r.r40 != nil {
-			return r.r40.Close()
+			return runtime.CallClose(ctx, r.r40)
 		}
 	case 41:
 		if r.r41 != nil {
-			return r.r41.Close()
+			return runtime.CallClose(ctx, r.r41)
 		}
 	case 42:
 		if r.r42 != nil {
-			return r.r42.Close()
+			return runtime.CallClose(ctx, r.r42)
 		}
 	case 43:
 		if r.r43 != nil {
-			return r.r43.Close()
+			return runtime.CallClose(ctx, r.r43)
 		}
 	case 44:
 		if r.r44 != nil {
-			return r.r44.Close()
+			return runtime.CallClose(ctx, r.r44)
 		}
 	case 45:
 		if r.r45 != nil {
-			return r.r45.Close()
+			return runtime.CallClose(ctx, r.r45)
 		}
 	case 46:
 		if r.r46 != nil {
-			return r.r46.Close()
+			return runtime.CallClose(ctx, r.r46)
 		}
 	case 47:
 		if r.r47 != nil {
-			return r.r47.Close()
+			return runtime.CallClose(ctx, r.r47)
 		}
 	case 48:
 		if r.r48 != nil {
-			return r.r48.Close()
+			return runtime.CallClose(ctx, r.r48)
 		}
 	case 49:
 		if r.r49 != nil {
-			return r.r49.Close()
+			return runtime.CallClose(ctx, r.r49)
 		}
 	case 50:
 		if r.r50 != nil {
-			return r.r50.Close()
+			return runtime.CallClose(ctx, r.r50)
 		}
 	case 51:
 		if r.r51 != nil {
-			return r.r51.Close()
+			return runtime.CallClose(ctx, r.r51)
 		}
 	case 52:
 		if r.r52 != nil {
-			return r.r52.Close()
+			return runtime.CallClose(ctx, r.r52)
 		}
 	case 53:
 		if r.r53 != nil {
-			return r.r53.Close()
+			return runtime.CallClose(ctx, r.r53)
 		}
 	case 54:
 		if r.r54 != nil {
-			return r.r54.Close()
+			return runtime.CallClose(ctx, r.r54)
 		}
 	case 55:
 		if r.r55 != nil {
-			return r.r55.Close()
+			return runtime.CallClose(ctx, r.r55)
 		}
 	case 56:
 		if r.r56 != nil {
-			return r.r56.Close()
+			return runtime.CallClose(ctx, r.r56)
 		}
 	case 57:
 		if r.r57 != nil {
-			return r.r57.Close()
+			return runtime.CallClose(ctx, r.r57)
 		}
 	case 58:
 		if r.r58 != nil {
-			return r.r58.Close()
+			return runtime.CallClose(ctx, r.r58)
 		}
 	case 59:
 		if r.r59 != nil {
-			return r.r59.Close()
+			return runtime.CallClose(ctx, r.r59)
 		}
 	case 60:
 		if r.r60 != nil {
-			return r.r60.Close()
+			return runtime.CallClose(ctx, r.r60)
 		}
 	case 61:
 		if r.r61 != nil {
-			return r.r61.Close()
+			return runtime.CallClose(ctx, r.r61)
 		}
 	case 62:
 		if r.r62 != nil {
-			return r.r62.Close()
+			return runtime.CallClose(ctx, r.r62)
 		}
 	case 63:
 		if r.r63 != nil {
-			return r.r63.Close()
+			return runtime.CallClose(ctx, r.r63)
 		}
 	}
 	return nil
@@ -1189,6 +1307,7 @@ type cleanupConc64Refs struct {
 // renamed, removed or retyped.
 func _(x *Conc64) {
 	var _ runtime.Refs[Conc64] = (*cleanupConc64Refs)(nil)
+	var _ runtime.StepTaker[Conc64] = (*cleanupConc64Refs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.r0
 	var _ **Resource = &x.r1
@@ -1257,70 +1376,142 @@ func _(x *Conc64) {
 }
 
 func (r *cleanupConc64Refs) Take(x *Conc64) {
-	r.r0 = x.r0
-	r.r1 = x.r1
-	r.r2 = x.r2
-	r.r3 = x.r3
-	r.r4 = x.r4
-	r.r5 = x.r5
-	r.r6 = x.r6
-	r.r7 = x.r7
-	r.r8 = x.r8
-	r.r9 = x.r9
-	r.r10 = x.r10
-	r.r11 = x.r11
-	r.r12 = x.r12
-	r.r13 = x.r13
-	r.r14 = x.r14
-	r.r15 = x.r15
-	r.r16 = x.r16
-	r.r17 = x.r17
-	r.r18 = x.r18
-	r.r19 = x.r19
-	r.r20 = x.r20
-	r.r21 = x.r21
-	r.r22 = x.r22
-	r.r23 = x.r23
-	r.r24 = x.r24
-	r.r25 = x.r25
-	r.r26 = x.r26
-	r.r27 = x.r27
-	r.r28 = x.r28
-	r.r29 = x.r29
-	r.r30 = x.r30
-	r.r31 = x.r31
-	r.r32 = x.r32
-	r.r33 = x.r33
-	r.r34 = x.r34
-	r.r35 = x.r35
-	r.r36 = x.r36
-	r.r37 = x.r37
-	r.r38 = x.r38
-	r.r39 = x.r39
-	r.r40 = x.r40
-	r.r41 = x.r41
-	r.r42 = x.r42
-	r.r43 = x.r43
-	r.r44 = x.r44
-	r.r45 = x.r45
-	r.r46 = x.r46
-	r.r47 = x.r47
-	r.r48 = x.r48
-	r.r49 = x.r49
-	r.r50 = x.r50
-	r.r51 = x.r51
-	r.r52 = x.r52
-	r.r53 = x.r53
-	r.r54 = x.r54
-	r.r55 = x.r55
-	r.r56 = x.r56
-	r.r57 = x.r57
-	r.r58 = x.r58
-	r.r59 = x.r59
-	r.r60 = x.r60
-	r.r61 = x.r61
-	r.r62 = x.r62
-	r.r63 = x.r63
+	for step := range 64 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupConc64Refs) TakeStep(x *Conc64, step int) {
+	switch step {
+	case 0:
+		r.r0 = x.r0
+	case 1:
+		r.r1 = x.r1
+	case 2:
+		r.r2 = x.r2
+	case 3:
+		r.r3 = x.r3
+	case 4:
+		r.r4 = x.r4
+	case 5:
+		r.r5 = x.r5
+	case 6:
+		r.r6 = x.r6
+	case 7:
+		r.r7 = x.r7
+	case 8:
+		r.r8 = x.r8
+	case 9:
+		r.r9 = x.r9
+	case 10:
+		r.r10 = x.r10
+	case 11:
+		r.r11 = x.r11
+	case 12:
+		r.r12 = x.r12
+	case 13:
+		r.r13 = x.r13
+	case 14:
+		r.r14 = x.r14
+	case 15:
+		r.r15 = x.r15
+	case 16:
+		r.r16 = x.r16
+	case 17:
+		r.r17 = x.r17
+	case 18:
+		r.r18 = x.r18
+	case 19:
+		r.r19 = x.r19
+	case 20:
+		r.r20 = x.r20
+	case 21:
+		r.r21 = x.r21
+	case 22:
+		r.r22 = x.r22
+	case 23:
+		r.r23 = x.r23
+	case 24:
+		r.r24 = x.r24
+	case 25:
+		r.r25 = x.r25
+	case 26:
+		r.r26 = x.r26
+	case 27:
+		r.r27 = x.r27
+	case 28:
+		r.r28 = x.r28
+	case 29:
+		r.r29 = x.r29
+	case 30:
+		r.r30 = x.r30
+	case 31:
+		r.r31 = x.r31
+	case 32:
+		r.r32 = x.r32
+	case 33:
+		r.r33 = x.r33
+	case 34:
+		r.r34 = x.r34
+	case 35:
+		r.r35 = x.r35
+	case 36:
+		r.r36 = x.r36
+	case 37:
+		r.r37 = x.r37
+	case 38:
+		r.r38 = x.r38
+	case 39:
+		r.r39 = x.r39
+	case 40:
+		r.r40 = x.r40
+	case 41:
+		r.r41 = x.r41
+	case 42:
+		r.r42 = x.r42
+	case 43:
+		r.r43 = x.r43
+	case 44:
+		r.r44 = x.r44
+	case 45:
+		r.r45 = x.r45
+	case 46:
+		r.r46 = x.r46
+	case 47:
+		r.r47 = x.r47
+	case 48:
+		r.r48 = x.r48
+	case 49:
+		r.r49 = x.r49
+	case 50:
+		r.r50 = x.r50
+	case 51:
+		r.r51 = x.r51
+	case 52:
+		r.r52 = x.r52
+	case 53:
+		r.r53 = x.r53
+	case 54:
+		r.r54 = x.r54
+	case 55:
+		r.r55 = x.r55
+	case 56:
+		r.r56 = x.r56
+	case 57:
+		r.r57 = x.r57
+	case 58:
+		r.r58 = x.r58
+	case 59:
+		r.r59 = x.r59
+	case 60:
+		r.r60 = x.r60
+	case 61:
+		r.r61 = x.r61
+	case 62:
+		r.r62 = x.r62
+	case 63:
+		r.r63 = x.r63
+	}
 }
 
 func (*cleanupConc64Refs) Drop(x *Conc64) {
@@ -1402,259 +1593,259 @@ func (r *cleanupConc64Refs) Close(ctx context.Context, step, elem int, force boo
 	switch step {
 	case 0:
 		if r.r0 != nil {
-			return r.r0.Close()
+			return runtime.CallClose(ctx, r.r0)
 		}
 	case 1:
 		if r.r1 != nil {
-			return r.r1.Close()
+			return runtime.CallClose(ctx, r.r1)
 		}
 	case 2:
 		if r.r2 != nil {
-			return r.r2.Close()
+			return runtime.CallClose(ctx, r.r2)
 		}
 	case 3:
 		if r.r3 != nil {
-			return r.r3.Close()
+			return runtime.CallClose(ctx, r.r3)
 		}
 	case 4:
 		if r.r4 != nil {
-			return r.r4.Close()
+			return runtime.CallClose(ctx, r.r4)
 		}
 	case 5:
 		if r.r5 != nil {
-			return r.r5.Close()
+			return runtime.CallClose(ctx, r.r5)
 		}
 	case 6:
 		if r.r6 != nil {
-			return r.r6.Close()
+			return runtime.CallClose(ctx, r.r6)
 		}
 	case 7:
 		if r.r7 != nil {
-			return r.r7.Close()
+			return runtime.CallClose(ctx, r.r7)
 		}
 	case 8:
 		if r.r8 != nil {
-			return r.r8.Close()
+			return runtime.CallClose(ctx, r.r8)
 		}
 	case 9:
 		if r.r9 != nil {
-			return r.r9.Close()
+			return runtime.CallClose(ctx, r.r9)
 		}
 	case 10:
 		if r.r10 != nil {
-			return r.r10.Close()
+			return runtime.CallClose(ctx, r.r10)
 		}
 	case 11:
 		if r.r11 != nil {
-			return r.r11.Close()
+			return runtime.CallClose(ctx, r.r11)
 		}
 	case 12:
 		if r.r12 != nil {
-			return r.r12.Close()
+			return runtime.CallClose(ctx, r.r12)
 		}
 	case 13:
 		if r.r13 != nil {
-			return r.r13.Close()
+			return runtime.CallClose(ctx, r.r13)
 		}
 	case 14:
 		if r.r14 != nil {
-			return r.r14.Close()
+			return runtime.CallClose(ctx, r.r14)
 		}
 	case 15:
 		if r.r15 != nil {
-			return r.r15.Close()
+			return runtime.CallClose(ctx, r.r15)
 		}
 	case 16:
 		if r.r16 != nil {
-			return r.r16.Close()
+			return runtime.CallClose(ctx, r.r16)
 		}
 	case 17:
 		if r.r17 != nil {
-			return r.r17.Close()
+			return runtime.CallClose(ctx, r.r17)
 		}
 	case 18:
 		if r.r18 != nil {
-			return r.r18.Close()
+			return runtime.CallClose(ctx, r.r18)
 		}
 	case 19:
 		if r.r19 != nil {
-			return r.r19.Close()
+			return runtime.CallClose(ctx, r.r19)
 		}
 	case 20:
 		if r.r20 != nil {
-			return r.r20.Close()
+			return runtime.CallClose(ctx, r.r20)
 		}
 	case 21:
 		if r.r21 != nil {
-			return r.r21.Close()
+			return runtime.CallClose(ctx, r.r21)
 		}
 	case 22:
 		if r.r22 != nil {
-			return r.r22.Close()
+			return runtime.CallClose(ctx, r.r22)
 		}
 	case 23:
 		if r.r23 != nil {
-			return r.r23.Close()
+			return runtime.CallClose(ctx, r.r23)
 		}
 	case 24:
 		if r.r24 != nil {
-			return r.r24.Close()
+			return runtime.CallClose(ctx, r.r24)
 		}
 	case 25:
 		if r.r25 != nil {
-			return r.r25.Close()
+			return runtime.CallClose(ctx, r.r25)
 		}
 	case 26:
 		if r.r26 != nil {
-			return r.r26.Close()
+			return runtime.CallClose(ctx, r.r26)
 		}
 	case 27:
 		if r.r27 != nil {
-			return r.r27.Close()
+			return runtime.CallClose(ctx, r.r27)
 		}
 	case 28:
 		if r.r28 != nil {
-			return r.r28.Close()
+			return runtime.CallClose(ctx, r.r28)
 		}
 	case 29:
 		if r.r29 != nil {
-			return r.r29.Close()
+			return runtime.CallClose(ctx, r.r29)
 		}
 	case 30:
 		if r.r30 != nil {
-			return r.r30.Close()
+			return runtime.CallClose(ctx, r.r30)
 		}
 	case 31:
 		if r.r31 != nil {
-			return r.r31.Close()
+			return runtime.CallClose(ctx, r.r31)
 		}
 	case 32:
 		if r.r32 != nil {
-			return r.r32.Close()
+			return runtime.CallClose(ctx, r.r32)
 		}
 	case 33:
 		if r.r33 != nil {
-			return r.r33.Close()
+			return runtime.CallClose(ctx, r.r33)
 		}
 	case 34:
 		if r.r34 != nil {
-			return r.r34.Close()
+			return runtime.CallClose(ctx, r.r34)
 		}
 	case 35:
 		if r.r35 != nil {
-			return r.r35.Close()
+			return runtime.CallClose(ctx, r.r35)
 		}
 	case 36:
 		if r.r36 != nil {
-			return r.r36.Close()
+			return runtime.CallClose(ctx, r.r36)
 		}
 	case 37:
 		if r.r37 != nil {
-			return r.r37.Close()
+			return runtime.CallClose(ctx, r.r37)
 		}
 	case 38:
 		if r.r38 != nil {
-			return r.r38.Close()
+			return runtime.CallClose(ctx, r.r38)
 		}
 	case 39:
 		if r.r39 != nil {
-			return r.r39.Close()
+			return runtime.CallClose(ctx, r.r39)
 		}
 	case 40:
 		if r.r40 != nil {
-			return r.r40.Close()
+			return runtime.CallClose(ctx, r.r40)
 		}
 	case 41:
 		if r.r41 != nil {
-			return r.r41.Close()
+			return runtime.CallClose(ctx, r.r41)
 		}
 	case 42:
 		if r.r42 != nil {
-			return r.r42.Close()
+			return runtime.CallClose(ctx, r.r42)
 		}
 	case 43:
 		if r.r43 != nil {
-			return r.r43.Close()
+			return runtime.CallClose(ctx, r.r43)
 		}
 	case 44:
 		if r.r44 != nil {
-			return r.r44.Close()
+			return runtime.CallClose(ctx, r.r44)
 		}
 	case 45:
 		if r.r45 != nil {
-			return r.r45.Close()
+			return runtime.CallClose(ctx, r.r45)
 		}
 	case 46:
 		if r.r46 != nil {
-			return r.r46.Close()
+			return runtime.CallClose(ctx, r.r46)
 		}
 	case 47:
 		if r.r47 != nil {
-			return r.r47.Close()
+			return runtime.CallClose(ctx, r.r47)
 		}
 	case 48:
 		if r.r48 != nil {
-			return r.r48.Close()
+			return runtime.CallClose(ctx, r.r48)
 		}
 	case 49:
 		if r.r49 != nil {
-			return r.r49.Close()
+			return runtime.CallClose(ctx, r.r49)
 		}
 	case 50:
 		if r.r50 != nil {
-			return r.r50.Close()
+			return runtime.CallClose(ctx, r.r50)
 		}
 	case 51:
 		if r.r51 != nil {
-			return r.r51.Close()
+			return runtime.CallClose(ctx, r.r51)
 		}
 	case 52:
 		if r.r52 != nil {
-			return r.r52.Close()
+			return runtime.CallClose(ctx, r.r52)
 		}
 	case 53:
 		if r.r53 != nil {
-			return r.r53.Close()
+			return runtime.CallClose(ctx, r.r53)
 		}
 	case 54:
 		if r.r54 != nil {
-			return r.r54.Close()
+			return runtime.CallClose(ctx, r.r54)
 		}
 	case 55:
 		if r.r55 != nil {
-			return r.r55.Close()
+			return runtime.CallClose(ctx, r.r55)
 		}
 	case 56:
 		if r.r56 != nil {
-			return r.r56.Close()
+			return runtime.CallClose(ctx, r.r56)
 		}
 	case 57:
 		if r.r57 != nil {
-			return r.r57.Close()
+			return runtime.CallClose(ctx, r.r57)
 		}
 	case 58:
 		if r.r58 != nil {
-			return r.r58.Close()
+			return runtime.CallClose(ctx, r.r58)
 		}
 	case 59:
 		if r.r59 != nil {
-			return r.r59.Close()
+			return runtime.CallClose(ctx, r.r59)
 		}
 	case 60:
 		if r.r60 != nil {
-			return r.r60.Close()
+			return runtime.CallClose(ctx, r.r60)
 		}
 	case 61:
 		if r.r61 != nil {
-			return r.r61.Close()
+			return runtime.CallClose(ctx, r.r61)
 		}
 	case 62:
 		if r.r62 != nil {
-			return r.r62.Close()
+			return runtime.CallClose(ctx, r.r62)
 		}
 	case 63:
 		if r.r63 != nil {
-			return r.r63.Close()
+			return runtime.CallClose(ctx, r.r63)
 		}
 	}
 	return nil
@@ -1685,7 +1876,7 @@ var cleanupArray64 = runtime.Plan[Array64, cleanupArray64Refs]{
 
 // cleanupArray64Refs holds the fields of Array64 that its steps use.
 type cleanupArray64Refs struct {
-	rs   []*Resource
+	rs   [64]*Resource
 	rsAt []int
 }
 
@@ -1693,15 +1884,25 @@ type cleanupArray64Refs struct {
 // renamed, removed or retyped.
 func _(x *Array64) {
 	var _ runtime.Refs[Array64] = (*cleanupArray64Refs)(nil)
+	var _ runtime.StepTaker[Array64] = (*cleanupArray64Refs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *[64]*Resource = &x.rs
 }
 
 func (r *cleanupArray64Refs) Take(x *Array64) {
-	for i, e := range x.rs {
-		if e != nil {
-			r.rs = append(r.rs, e)
-			r.rsAt = append(r.rsAt, i)
+	for step := range 1 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupArray64Refs) TakeStep(x *Array64, step int) {
+	switch step {
+	case 0:
+		r.rs = x.rs
+		for i, e := range r.rs {
+			if e != nil {
+				r.rsAt = append(r.rsAt, i)
+			}
 		}
 	}
 }
@@ -1711,7 +1912,7 @@ func (*cleanupArray64Refs) Drop(x *Array64) {}
 func (r *cleanupArray64Refs) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.rs)
+		return len(r.rsAt)
 	}
 	return 0
 }
@@ -1727,7 +1928,7 @@ func (r *cleanupArray64Refs) Name(step, elem int) string {
 func (r *cleanupArray64Refs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.rs[elem].Close()
+		return runtime.CallClose(ctx, r.rs[r.rsAt[elem]])
 	}
 	return nil
 }
@@ -1764,12 +1965,22 @@ type cleanupOvershootRefs struct {
 // renamed, removed or retyped.
 func _(x *Overshoot) {
 	var _ runtime.Refs[Overshoot] = (*cleanupOvershootRefs)(nil)
+	var _ runtime.StepTaker[Overshoot] = (*cleanupOvershootRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.r
 }
 
 func (r *cleanupOvershootRefs) Take(x *Overshoot) {
-	r.r = x.r
+	for step := range 1 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupOvershootRefs) TakeStep(x *Overshoot, step int) {
+	switch step {
+	case 0:
+		r.r = x.r
+	}
 }
 
 func (*cleanupOvershootRefs) Drop(x *Overshoot) {
@@ -1788,7 +1999,7 @@ func (r *cleanupOvershootRefs) Close(ctx context.Context, step, elem int, force 
 	switch step {
 	case 0:
 		if r.r != nil {
-			return r.r.Close()
+			return runtime.CallClose(ctx, r.r)
 		}
 	}
 	return nil
@@ -1827,15 +2038,25 @@ type cleanupCollectionRefs struct {
 // renamed, removed or retyped.
 func _(x *Collection) {
 	var _ runtime.Refs[Collection] = (*cleanupCollectionRefs)(nil)
+	var _ runtime.StepTaker[Collection] = (*cleanupCollectionRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *[]*Resource = &x.items
 }
 
 func (r *cleanupCollectionRefs) Take(x *Collection) {
-	for i, e := range x.items {
-		if e != nil {
-			r.items = append(r.items, e)
-			r.itemsAt = append(r.itemsAt, i)
+	for step := range 1 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupCollectionRefs) TakeStep(x *Collection, step int) {
+	switch step {
+	case 0:
+		r.items = slices.Clone(x.items)
+		for i, e := range r.items {
+			if e != nil {
+				r.itemsAt = append(r.itemsAt, i)
+			}
 		}
 	}
 }
@@ -1847,7 +2068,7 @@ func (*cleanupCollectionRefs) Drop(x *Collection) {
 func (r *cleanupCollectionRefs) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.items)
+		return len(r.itemsAt)
 	}
 	return 0
 }
@@ -1863,7 +2084,7 @@ func (r *cleanupCollectionRefs) Name(step, elem int) string {
 func (r *cleanupCollectionRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.items[elem].Close()
+		return runtime.CallClose(ctx, r.items[r.itemsAt[elem]])
 	}
 	return nil
 }
@@ -1893,7 +2114,7 @@ var cleanupKeyedCollection = runtime.Plan[KeyedCollection, cleanupKeyedCollectio
 
 // cleanupKeyedCollectionRefs holds the fields of KeyedCollection that its steps use.
 type cleanupKeyedCollectionRefs struct {
-	byKey     []*Resource
+	byKey     map[SlowKey]*Resource
 	byKeyKeys []SlowKey
 }
 
@@ -1901,15 +2122,26 @@ type cleanupKeyedCollectionRefs struct {
 // renamed, removed or retyped.
 func _(x *KeyedCollection) {
 	var _ runtime.Refs[KeyedCollection] = (*cleanupKeyedCollectionRefs)(nil)
+	var _ runtime.StepTaker[KeyedCollection] = (*cleanupKeyedCollectionRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *map[SlowKey]*Resource = &x.byKey
 }
 
 func (r *cleanupKeyedCollectionRefs) Take(x *KeyedCollection) {
-	for k, e := range x.byKey {
-		if e != nil {
-			r.byKey = append(r.byKey, e)
-			r.byKeyKeys = append(r.byKeyKeys, k)
+	for step := range 1 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupKeyedCollectionRefs) TakeStep(x *KeyedCollection, step int) {
+	switch step {
+	case 0:
+		r.byKey = make(map[SlowKey]*Resource, len(x.byKey))
+		for k, e := range x.byKey {
+			if e != nil {
+				r.byKey[k] = e
+				r.byKeyKeys = append(r.byKeyKeys, k)
+			}
 		}
 	}
 }
@@ -1921,7 +2153,7 @@ func (*cleanupKeyedCollectionRefs) Drop(x *KeyedCollection) {
 func (r *cleanupKeyedCollectionRefs) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.byKey)
+		return len(r.byKeyKeys)
 	}
 	return 0
 }
@@ -1937,7 +2169,7 @@ func (r *cleanupKeyedCollectionRefs) Name(step, elem int) string {
 func (r *cleanupKeyedCollectionRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.byKey[elem].Close()
+		return runtime.CallClose(ctx, r.byKey[r.byKeyKeys[elem]])
 	}
 	return nil
 }

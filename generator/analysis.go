@@ -87,8 +87,17 @@ func Analyze(src Source) (*Report, error) {
 	if outputFile != nil && !ours && (len(model.Clients) > 0 || len(ds) > 0) {
 		ds = append(ds, Diagnostic{Pos: src.Fset.Position(outputFile.FileStart), Msg: filepath.Base(output) + " exists and lacks the header " + `"` + Header + `"` + "; cleanupgen will not overwrite it: move it away or choose another -output"})
 	}
-	if len(ds) == 0 && len(model.Clients) > 0 {
-		want, err := emit(model)
+	// The clients of constrained files are generated into files of their
+	// own (see build.go); DefaultOutput holds the others.
+	shared := *model
+	shared.Clients = nil
+	for _, cl := range model.Clients {
+		if cl.Shared {
+			shared.Clients = append(shared.Clients, cl)
+		}
+	}
+	if len(ds) == 0 && len(shared.Clients) > 0 {
+		want, err := emit(&shared)
 		if err != nil {
 			return nil, err
 		}

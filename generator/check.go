@@ -47,11 +47,20 @@ func (s *source) inOutput(pos token.Pos) bool {
 
 // checker turns one package into the model, collecting diagnostics.
 type checker struct {
-	src     *source
-	fset    *token.FileSet
-	pkg     *types.Package
-	clients map[string]bool // names of the package's //cleanup:client types, whether valid or not
+	src  *source
+	fset *token.FileSet
+	pkg  *types.Package
+	// clients holds the package's //cleanup:client types, whether valid or
+	// not, by name: their method= option, "" for Close and CloseContext.
+	clients map[string]string
 	diags   Diagnostics
+
+	// shared says the file of the client being checked has no build
+	// constraint: its generated file is shared by every build
+	// configuration.
+	shared bool
+	// constrainedFiles caches constrained by file name.
+	constrainedFiles map[string]bool
 }
 
 func (c *checker) errorf(pos token.Pos, format string, args ...any) {
@@ -67,13 +76,15 @@ func check(l *loaded) (*Package, Diagnostics) {
 // checkSource builds the model of one package, and returns the walk's type
 // declarations with it.
 func checkSource(src *source) (*Package, []*TypeDecl, Diagnostics) {
-	c := &checker{src: src, fset: src.fset, pkg: src.pkg, clients: map[string]bool{}}
+	c := &checker{src: src, fset: src.fset, pkg: src.pkg, clients: map[string]string{}}
 	out := &Package{Name: src.pkg.Name(), Path: src.pkg.Path(), Dir: src.dir, Types: src.pkg}
 	files := src.ownFiles()
 	decls, seen := walkDecls(files, src.pkg, func(pos token.Pos, msg string) { c.errorf(pos, "%s", msg) })
 	for _, d := range decls {
-		if d.Client() {
-			c.clients[d.Spec.Name.Name] = true
+		for _, dir := range d.Directives {
+			if dir.Verb == "client" {
+				c.clients[d.Spec.Name.Name] = dir.Method
+			}
 		}
 	}
 	for _, d := range decls {
@@ -83,7 +94,7 @@ func checkSource(src *source) (*Package, []*TypeDecl, Diagnostics) {
 	}
 	c.strays(files, seen)
 	if len(out.Clients) > 0 {
-		c.names(out)
+		c.names(out, decls)
 	}
 	c.diags.sort()
 	return out, decls, c.diags
@@ -144,6 +155,11 @@ func (c *checker) client(d *TypeDecl) *Client {
 		return nil
 	}
 	if client == nil {
+		if d.Marked {
+			// The type's own //cleanup: line was reported: a malformed
+			// //cleanup:client or a near miss of one.
+			return nil
+		}
 		for _, fd := range d.Fields {
 			for _, dir := range fd.Directives {
 				c.errorf(dir.Pos, "//cleanup:%s on a field of %s, which has no //cleanup:client directive; add //cleanup:client to type %s", dir.Verb, name, name)
@@ -152,7 +168,9 @@ func (c *checker) client(d *TypeDecl) *Client {
 		return nil
 	}
 
-	cl := &Client{Name: name, Timeout: DefaultTimeout, Pos: client.Pos}
+	cl := &Client{Name: name, Timeout: DefaultTimeout, Pos: client.Pos, Method: client.Method}
+	c.shared = !c.constrainedFile(c.fset.Position(d.Spec.Pos()).Filename)
+	cl.Shared = c.shared
 	if client.Timeout > 0 {
 		cl.Timeout = client.Timeout
 	}
@@ -239,18 +257,29 @@ func (c *checker) guard(cl *Client, d *TypeDecl, client *directive) bool {
 	return ok
 }
 
-// ownMethods reports a Close or CloseContext that the client declares
-// itself, or a field of that name: they are the generator's to declare.
+// ownMethods reports a method that the client declares itself and the
+// generated file would declare too (Close and CloseContext, or method=), or
+// a field of that name: they are the generator's to declare.
 func (c *checker) ownMethods(cl *Client, d *TypeDecl) bool {
 	ok := true
-	for _, name := range []string{"Close", "CloseContext"} {
+	names := []string{"Close", "CloseContext"}
+	if cl.Method != "" {
+		names = []string{cl.Method}
+	}
+	for _, name := range names {
 		for i := range d.Named.NumMethods() {
 			m := d.Named.Method(i)
-			if m.Name() == name && !c.src.inOutput(m.Pos()) {
-				ok = false
-				c.errorf(cl.Pos, "%s already declares %s (%s), which cleanupgen generates for //cleanup:client; remove the method or the directive",
-					cl.Name, name, c.where(m.Pos()))
+			if m.Name() != name || c.src.inOutput(m.Pos()) {
+				continue
 			}
+			ok = false
+			if cl.Method != "" {
+				c.errorf(cl.Pos, "%s already declares %s (%s), which cleanupgen generates for //cleanup:client method=%s; remove the method or name another one with method=",
+					cl.Name, name, c.where(m.Pos()), cl.Method)
+				continue
+			}
+			c.errorf(cl.Pos, "%s already declares %s (%s), which cleanupgen generates for //cleanup:client; to keep your %s, write //cleanup:client method=NAME, which generates NAME(ctx context.Context) error instead of Close and CloseContext for your %s to call; or remove the method",
+				cl.Name, name, c.where(m.Pos()), name, name)
 		}
 		for _, fd := range d.Fields {
 			if fd.Var != nil && fd.Var.Name() == name {

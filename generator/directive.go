@@ -55,6 +55,8 @@ const (
 	kindOrder
 	// kindField is a Go identifier naming a field of the client.
 	kindField
+	// kindBool is true or false.
+	kindBool
 )
 
 // optionSpec defines one key=value option of a verb.
@@ -81,47 +83,52 @@ var (
 	optForce   = optionSpec{Key: "force", Kind: kindMethod, Help: "method called when the graceful one has not returned within its budget"}
 	optOrder   = optionSpec{Key: "order", Kind: kindOrder, Help: "the field's phase; phases run in ascending order (default: cancel 0, wait 1, close 2)"}
 	optLock    = optionSpec{Key: "lock", Kind: kindField, Help: "a sync.Mutex or sync.RWMutex field of the client (or a pointer to one), held while the teardown reads and drops this field"}
+	optDrop    = optionSpec{Key: "drop", Kind: kindBool, Help: "drop=false: the field is torn down but never set to its zero value, for fields that the client's own goroutines may still read after Close"}
 )
 
 // verbs is the one definition of the directive grammar.
 var verbs = []verbSpec{
 	{
 		Verb: "client", Target: onType, Arg: noArg,
-		Options: []optionSpec{{Key: "timeout", Kind: kindDuration, Help: "the budget of Close (default 5s)"}},
-		Syntax:  "//cleanup:client [timeout=DURATION]",
-		Help:    "generates Close and CloseContext for a struct type with exactly one runtime.Guard field",
+		Options: []optionSpec{
+			{Key: "timeout", Kind: kindDuration, Help: "the budget of Close (default 5s)"},
+			{Key: "method", Kind: kindMethod, Help: "generates NAME(ctx context.Context) error (NAME may be unexported) instead of Close and CloseContext, for a type whose own Close has another signature and calls it"},
+		},
+		Syntax: "//cleanup:client [timeout=DURATION] [method=NAME]",
+		Help:   "generates Close and CloseContext for a struct type with exactly one runtime.Guard field",
 	},
 	{
 		Verb: "close", Target: onField, Arg: optionalMethod,
-		Options: []optionSpec{optTimeout, optForce, optOrder, optLock},
+		Options: []optionSpec{optTimeout, optForce, optOrder, optLock, optDrop},
 		Phase:   2,
-		Syntax:  "//cleanup:close [METHOD] [timeout=DURATION] [force=METHOD] [order=N] [lock=FIELD]",
-		Help:    "calls METHOD (default Close), which may take a context.Context and may return an error; slices, arrays and maps of such values are closed element by element",
+		Syntax:  "//cleanup:close [METHOD] [timeout=DURATION] [force=METHOD] [order=N] [lock=FIELD] [drop=false]",
+		Help:    "calls METHOD (default Close), which may take a context.Context and may return nothing, an error or a bool (ignored); closes a channel the client owns (chan T, chan<- T); slices, arrays and maps of such values are closed element by element",
 	},
 	{
 		Verb: "cancel", Target: onField, Arg: noArg,
-		Options: []optionSpec{optTimeout, optOrder, optLock},
+		Options: []optionSpec{optTimeout, optOrder, optLock, optDrop},
 		Phase:   0,
-		Syntax:  "//cleanup:cancel [timeout=DURATION] [order=N] [lock=FIELD]",
+		Syntax:  "//cleanup:cancel [timeout=DURATION] [order=N] [lock=FIELD] [drop=false]",
 		Help:    "calls a func() field, such as a context.CancelFunc",
 	},
 	{
 		Verb: "wait", Target: onField, Arg: noArg,
-		Options: []optionSpec{optTimeout, optOrder, optLock},
+		Options: []optionSpec{optTimeout, optOrder, optLock, optDrop},
 		Phase:   1,
-		Syntax:  "//cleanup:wait [timeout=DURATION] [order=N] [lock=FIELD]",
+		Syntax:  "//cleanup:wait [timeout=DURATION] [order=N] [lock=FIELD] [drop=false]",
 		Help:    "waits for a sync.WaitGroup or *sync.WaitGroup to reach zero, or for a channel to be closed (values received meanwhile are discarded)",
 	},
 	{
 		Verb: "nil", Target: onField, Arg: noArg,
-		Options: []optionSpec{optLock},
-		Syntax:  "//cleanup:nil [lock=FIELD]",
+		Options: []optionSpec{optLock, optDrop},
+		Syntax:  "//cleanup:nil [lock=FIELD] [drop=false]",
 		Help:    "drops a pointer, interface, map, slice, channel or func field without tearing anything down",
 	},
 	{
 		Verb: "ignore", Target: onField, Arg: noArg,
-		Syntax: "//cleanup:ignore",
-		Help:   "never touches the field: it is not a resource, on purpose",
+		Options: []optionSpec{optDrop},
+		Syntax:  "//cleanup:ignore",
+		Help:    "never touches the field: it is not a resource, on purpose",
 	},
 }
 
@@ -179,9 +186,11 @@ type directive struct {
 	// Typed option values, valid after a successful parseDirective.
 	Timeout  time.Duration // timeout=, 0 when absent
 	Force    string        // force=, "" when absent
+	Method   string        // method= of //cleanup:client, "" when absent
 	Order    int           // order=, meaningful only when HasOrder
 	HasOrder bool
 	Lock     string // lock=, "" when absent
+	NoDrop   bool   // drop=false
 }
 
 // option is one key=value pair of a directive.
@@ -226,7 +235,7 @@ func IsDirective(text string) bool {
 // repeated option, or a malformed value. The verb's target is not checked
 // here: the caller knows where the comment was written.
 func parseDirective(pos token.Pos, text string) (d directive, ok bool, err error) {
-	ad, ok := ast.ParseDirective(pos, text)
+	ad, ok := ast.ParseDirective(pos, withoutComment(text))
 	if !ok || ad.Tool != Tool {
 		return directive{}, false, nil
 	}
@@ -270,6 +279,9 @@ func parseDirective(pos token.Pos, text string) (d directive, ok bool, err error
 		case kindDuration:
 			dur, derr := time.ParseDuration(value)
 			if derr != nil {
+				if _, isNum := strconv.ParseFloat(value, 64); isNum == nil {
+					return fail(a.Pos, "//cleanup:%s: %s=%s has no unit; write %s=%ss, or another unit (ms, m)", d.Verb, key, value, key, value)
+				}
 				return fail(a.Pos, "//cleanup:%s: %s=%q is not a duration; write one like %s=2s or %s=500ms", d.Verb, key, value, key, key)
 			}
 			if dur <= 0 {
@@ -280,7 +292,11 @@ func parseDirective(pos token.Pos, text string) (d directive, ok bool, err error
 			if !isIdent(value) {
 				return fail(a.Pos, "//cleanup:%s: %s=%q is not a method name", d.Verb, key, value)
 			}
-			d.Force = value
+			if key == "method" {
+				d.Method = value
+			} else {
+				d.Force = value
+			}
 		case kindOrder:
 			n, nerr := strconv.Atoi(value)
 			if nerr != nil || n < 0 {
@@ -292,10 +308,39 @@ func parseDirective(pos token.Pos, text string) (d directive, ok bool, err error
 				return fail(a.Pos, "//cleanup:%s: %s=%q is not a field name", d.Verb, key, value)
 			}
 			d.Lock = value
+		case kindBool:
+			b, berr := strconv.ParseBool(value)
+			if berr != nil || (value != "true" && value != "false") {
+				return fail(a.Pos, "//cleanup:%s: %s=%q must be true or false", d.Verb, key, value)
+			}
+			d.NoDrop = !b
 		}
 		d.Options = append(d.Options, option{Pos: a.Pos, Key: key, Value: value})
 	}
 	return d, true, nil
+}
+
+// withoutComment cuts a comment off a directive line: the text from a "//"
+// that follows a space or tab, outside quotes, on (//cleanup:ignore // the
+// pool owns it). A directive line is one comment to go/ast, so a reason
+// written after the directive would otherwise read as its arguments.
+func withoutComment(text string) string {
+	var quote byte
+	for i := 2; i < len(text); i++ {
+		switch c := text[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			} else if c == '\\' && quote == '"' {
+				i++
+			}
+		case c == '"' || c == '`':
+			quote = c
+		case c == '/' && strings.HasPrefix(text[i:], "//") && (text[i-1] == ' ' || text[i-1] == '\t'):
+			return strings.TrimRight(text[:i], " \t")
+		}
+	}
+	return text
 }
 
 func verbList() string {
@@ -322,6 +367,7 @@ func NearMiss(text string) (want string, ok bool) {
 	var body string
 	switch {
 	case strings.HasPrefix(text, "//"):
+		text = withoutComment(text)
 		if _, isDirective := ast.ParseDirective(0, text); isDirective {
 			return "", false
 		}
@@ -331,7 +377,8 @@ func NearMiss(text string) (want string, ok bool) {
 	default:
 		return "", false
 	}
-	body = strings.TrimSpace(body)
+	// //+cleanup:close: the old // +build spelling.
+	body = strings.TrimLeft(strings.TrimSpace(body), "+")
 	if len(body) < len(Tool) || !strings.EqualFold(body[:len(Tool)], Tool) {
 		return "", false
 	}

@@ -3,11 +3,9 @@ package generator
 import (
 	"bytes"
 	"fmt"
-	"go/format"
 	"go/types"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -38,7 +36,6 @@ type emitter struct {
 // deterministic for the same model.
 func emit(p *Package) ([]byte, error) {
 	f := jen.NewFilePathName(p.Path, p.Name)
-	f.NoFormat = true // formatted once, below
 	f.HeaderComment(Header)
 	taken := copySet(p.names)
 	for _, cl := range p.Clients {
@@ -76,19 +73,19 @@ func emit(p *Package) ([]byte, error) {
 			f.ImportAlias(path, alias)
 		}
 	}
+	// Render formats the file, the one formatting pass; grouping the
+	// imports afterwards keeps it gofmt-clean.
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", p.Path, err)
 	}
-	out, err := format.Source(groupImports(buf.Bytes()))
-	if err != nil {
-		return nil, fmt.Errorf("formatting %s: %w", p.Path, err)
-	}
-	return out, nil
+	return groupImports(buf.Bytes()), nil
 }
 
 // groupImports puts the standard library imports of jennifer's single
-// import block first and the others after a blank line, as goimports does.
+// import block, sorted by path, first and the others after a blank line,
+// as goimports does. gofmt sorts each group alone and aligns nothing in an
+// import block, so the result is as gofmt-clean as src.
 func groupImports(src []byte) []byte {
 	start := bytes.Index(src, []byte("\nimport (\n"))
 	if start < 0 {
@@ -125,7 +122,7 @@ func groupImports(src []byte) []byte {
 // generic is s[P, Q] for the client's type parameters, or s.
 func generic(cl *Client, s *jen.Statement) *jen.Statement {
 	if cl.Generic() {
-		s.Types(typeArgNames(cl.TypeParams)...)
+		s.Types(typeArgNames(cl.TypeParamNames)...)
 	}
 	return s
 }
@@ -138,13 +135,18 @@ func (e *emitter) client(cl *Client) {
 	r := func() *jen.Statement { return jen.Id(l.r) }
 	typeName := e.p.Name + "." + cl.Name
 
-	f.Commentf("Close is CloseContext(context.Background()): it returns within %s.", cl.Timeout)
-	f.Func().Params(x().Op("*").Add(recv())).Id("Close").Params().Error().Block(
-		jen.Return(x().Dot("CloseContext").Call(jen.Qual(pkgContext, "Background").Call())),
-	)
-	f.Line()
+	closeName := "CloseContext"
+	if cl.Method != "" {
+		closeName = cl.Method
+	} else {
+		f.Commentf("Close is CloseContext(context.Background()): it returns within %s.", cl.Timeout)
+		f.Func().Params(x().Op("*").Add(recv())).Id("Close").Params().Error().Block(
+			jen.Return(x().Dot("CloseContext").Call(jen.Qual(pkgContext, "Background").Call())),
+		)
+		f.Line()
+	}
 
-	comment(f, closeContextDoc(cl, l.x))
+	comment(f, closeContextDoc(cl, closeName, l.x))
 	planType := jen.Qual(RuntimePath, "Plan").Types(recv(), refs())
 	guardArgs := []jen.Code{jen.Id(l.ctx), jen.Op("&").Add(x()).Dot(cl.Guard), x()}
 	steps := jen.Index().Qual(RuntimePath, "Step").ValuesFunc(func(g *jen.Group) {
@@ -179,7 +181,7 @@ func (e *emitter) client(cl *Client) {
 		// instantiation's is made once and kept in a sync.Map, keyed by a
 		// nil pointer of the instantiated type (no allocation to look it up).
 		key := func() *jen.Statement { return jen.Parens(jen.Op("*").Add(recv())).Call(jen.Nil()) }
-		f.Func().Params(x().Op("*").Add(recv())).Id("CloseContext").Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
+		f.Func().Params(x().Op("*").Add(recv())).Id(closeName).Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
 			jen.List(jen.Id(l.p), jen.Id(l.ok)).Op(":=").Id(cl.PlansName).Dot("Load").Call(key()),
 			jen.If(jen.Op("!").Id(l.ok)).Block(
 				jen.List(jen.Id(l.p), jen.Id("_")).Op("=").Id(cl.PlansName).Dot("LoadOrStore").Call(key(), jen.Op("&").Add(planFields(jen.Id(cl.PlanName)))),
@@ -193,7 +195,7 @@ func (e *emitter) client(cl *Client) {
 		f.Commentf("%s holds the teardown plan of each instantiation of %s.", cl.PlansName, cl.Name)
 		f.Var().Id(cl.PlansName).Qual(pkgSync, "Map")
 	} else {
-		f.Func().Params(x().Op("*").Add(recv())).Id("CloseContext").Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
+		f.Func().Params(x().Op("*").Add(recv())).Id(closeName).Params(jen.Id(l.ctx).Qual(pkgContext, "Context")).Error().Block(
 			jen.Return(jen.Id(cl.PlanName).Dot("Close").Call(guardArgs...)),
 		)
 		f.Line()
@@ -226,7 +228,7 @@ func (e *emitter) client(cl *Client) {
 	f.Commentf("%s holds the fields of %s that its steps use.", cl.RefsName, cl.Name)
 	decl := f.Type().Id(cl.RefsName)
 	if cl.Generic() {
-		decl.Types(e.w.typeParams(cl.TypeParams)...)
+		decl.Types(e.w.typeParams(cl.TypeParams, cl.TypeParamNames)...)
 	}
 	decl.Struct(fields...)
 	f.Line()
@@ -234,13 +236,16 @@ func (e *emitter) client(cl *Client) {
 	// The compile-time guard.
 	f.Commentf("If this does not compile, run cleanupgen again: a field of %s that it manages was", cl.Name)
 	f.Comment("renamed, removed or retyped.")
-	checks := []jen.Code{jen.Var().Id("_").Qual(RuntimePath, "Refs").Types(recv()).Op("=").Parens(jen.Op("*").Add(refs())).Call(jen.Nil())}
+	checks := []jen.Code{
+		jen.Var().Id("_").Qual(RuntimePath, "Refs").Types(recv()).Op("=").Parens(jen.Op("*").Add(refs())).Call(jen.Nil()),
+		jen.Var().Id("_").Qual(RuntimePath, "StepTaker").Types(recv()).Op("=").Parens(jen.Op("*").Add(refs())).Call(jen.Nil()),
+	}
 	for _, fld := range cl.Fields {
 		checks = append(checks, jen.Var().Id("_").Op("*").Add(e.w.typ(fld.Type)).Op("=").Op("&").Add(x()).Dot(fld.Name))
 	}
 	guard := f.Func().Id("_")
 	if cl.Generic() {
-		guard.Types(e.w.typeParams(cl.TypeParams)...)
+		guard.Types(e.w.typeParams(cl.TypeParams, cl.TypeParamNames)...)
 	}
 	guard.Params(x().Op("*").Add(recv())).Block(checks...)
 	f.Line()
@@ -249,13 +254,34 @@ func (e *emitter) client(cl *Client) {
 	method := func(recvName string) *jen.Statement {
 		return f.Func().Params(jen.Id(recvName).Op("*").Add(refs()))
 	}
-	method(l.r).Id("Take").Params(x().Op("*").Add(recv())).BlockFunc(func(g *jen.Group) {
-		e.locked(g, cl, false, func(fld *Field) {
-			if fld.Step != nil {
-				e.take(g, cl, fld.Step)
-			}
-		})
-	})
+	if len(cl.Steps) == 0 {
+		method("").Id("Take").Params(jen.Op("*").Add(recv())).Block()
+		f.Line()
+		method("").Id("TakeStep").Params(jen.Op("*").Add(recv()), jen.Int()).Block()
+	} else {
+		method(l.r).Id("Take").Params(x().Op("*").Add(recv())).Block(
+			jen.For(jen.Id(l.step).Op(":=").Range().Lit(len(cl.Steps))).Block(
+				r().Dot("TakeStep").Call(x(), jen.Id(l.step)),
+			),
+		)
+		f.Line()
+		method(l.r).Id("TakeStep").Params(x().Op("*").Add(recv()), jen.Id(l.step).Int()).Block(
+			jen.Switch(jen.Id(l.step)).BlockFunc(func(g *jen.Group) {
+				for i, st := range cl.Steps {
+					g.Case(jen.Lit(i)).BlockFunc(func(g *jen.Group) {
+						lock := st.Field.Lock
+						if lock != nil {
+							g.Add(e.lockCall(lock, false, true))
+						}
+						e.take(g, cl, st)
+						if lock != nil {
+							g.Add(e.lockCall(lock, false, false))
+						}
+					})
+				}
+			}),
+		)
+	}
 	f.Line()
 	method("").Id("Drop").Params(x().Op("*").Add(recv())).BlockFunc(func(g *jen.Group) {
 		zeros := map[string]string{}
@@ -272,6 +298,9 @@ func (e *emitter) client(cl *Client) {
 			zero := jen.Nil()
 			if tp, ok := types.Unalias(fld.Type).(*types.TypeParam); ok {
 				zero = jen.Id(zeros[tp.Obj().Name()])
+			} else if fld.Varies {
+				// nil, or a struct's zero value, in whichever configuration.
+				zero = jen.Op("*").New(e.w.typ(fld.Type))
 			}
 			g.Add(x()).Dot(fld.Name).Op("=").Add(zero)
 		})
@@ -293,7 +322,14 @@ func (e *emitter) client(cl *Client) {
 		method(l.r).Id("Len").Params(jen.Id(l.step).Int()).Int().Block(
 			jen.Switch(jen.Id(l.step)).BlockFunc(func(g *jen.Group) {
 				for i, st := range each {
-					g.Case(jen.Lit(eachIndex[i])).Block(jen.Return(jen.Len(r().Dot(st.Ref))))
+					n := st.Ref
+					switch {
+					case st.Each.Map:
+						n = st.Each.Keys
+					case st.Each.At != "":
+						n = st.Each.At
+					}
+					g.Case(jen.Lit(eachIndex[i])).Block(jen.Return(jen.Len(r().Dot(n))))
 				}
 			}),
 			jen.Return(jen.Lit(0)),
@@ -341,329 +377,9 @@ func (e *emitter) client(cl *Client) {
 	}
 }
 
-// locked calls each for every field of cl in declaration order, the fields
-// without a lock first, then those of each lock between its Lock and
-// Unlock; read uses RLock for a sync.RWMutex.
-func (e *emitter) locked(g *jen.Group, cl *Client, write bool, each func(*Field)) {
-	for _, fld := range cl.Fields {
-		if fld.Lock == nil {
-			each(fld)
-		}
-	}
-	for _, lock := range cl.Locks {
-		lockName, unlockName := "Lock", "Unlock"
-		if lock.RW && !write {
-			lockName, unlockName = "RLock", "RUnlock"
-		}
-		g.Id(e.l.x).Dot(lock.Field).Dot(lockName).Call()
-		for _, fld := range cl.Fields {
-			if fld.Lock == lock {
-				each(fld)
-			}
-		}
-		g.Id(e.l.x).Dot(lock.Field).Dot(unlockName).Call()
-	}
-}
-
-// refType is the type of a step's refs field.
-func (e *emitter) refType(st *Step) *jen.Statement {
-	if st.Each != nil {
-		return jen.Index().Add(e.w.typ(st.Each.Elem))
-	}
-	t := e.w.typ(st.Field.Type)
-	if st.Addr {
-		return jen.Op("*").Add(t)
-	}
-	return t
-}
-
-// isArray reports whether the field is an array, which is sliced to be
-// used as a collection.
-func isArray(t types.Type) bool {
-	_, ok := t.Underlying().(*types.Array)
-	return ok
-}
-
-// take adds the statements of Take that copy a step's field.
-func (e *emitter) take(g *jen.Group, cl *Client, st *Step) {
-	l := e.l
-	src := func() *jen.Statement { return jen.Id(l.x).Dot(st.Field.Name) }
-	ref := func() *jen.Statement { return jen.Id(l.r).Dot(st.Ref) }
-	switch {
-	case st.Each == nil && st.Addr:
-		g.Add(ref()).Op("=").Op("&").Add(src())
-	case st.Each == nil:
-		g.Add(ref()).Op("=").Add(src())
-	case !st.Each.Map && st.Skip == SkipNever:
-		whole := src()
-		if isArray(st.Field.Type) {
-			whole = src().Index(jen.Op(":"))
-		}
-		if st.Addr {
-			g.Add(ref()).Op("=").Add(whole) // used in place
-		} else {
-			g.Add(ref()).Op("=").Qual(pkgSlices, "Clone").Call(whole)
-		}
-	default:
-		k := l.i
-		if st.Each.Map {
-			k = l.k
-		}
-		body := []jen.Code{
-			ref().Op("=").Append(ref(), jen.Id(l.e)),
-		}
-		if st.Each.Map {
-			body = append(body, jen.Id(l.r).Dot(st.Each.Keys).Op("=").Append(jen.Id(l.r).Dot(st.Each.Keys), jen.Id(k)))
-		} else {
-			body = append(body, jen.Id(l.r).Dot(st.Each.At).Op("=").Append(jen.Id(l.r).Dot(st.Each.At), jen.Id(k)))
-		}
-		if st.Skip != SkipNever {
-			body = []jen.Code{jen.If(e.present(cl, st, jen.Id(l.e))).Block(body...)}
-		}
-		g.For(jen.List(jen.Id(k), jen.Id(l.e)).Op(":=").Range().Add(src())).Block(body...)
-	}
-}
-
-// present is the condition under which v, a step's field or element,
-// holds a resource.
-func (e *emitter) present(cl *Client, st *Step, v *jen.Statement) *jen.Statement {
-	if st.Skip == SkipZero {
-		t := st.Field.Type
-		if st.Each != nil {
-			t = st.Each.Elem
-		}
-		tp := types.Unalias(t).(*types.TypeParam).Obj().Name()
-		return jen.Op("!").Id(e.l.r).Dot(cl.zeroMethods[tp]).Call(v)
-	}
-	return v.Op("!=").Nil()
-}
-
-// keyName spells the name of element elem of a collection step, inside the brackets.
-func (e *emitter) keyName(st *Step) *jen.Statement {
-	l := e.l
-	if !st.Each.Map {
-		index := jen.Id(l.elem)
-		if st.Each.At != "" {
-			index = jen.Id(l.r).Dot(st.Each.At).Index(jen.Id(l.elem))
-		}
-		return jen.Qual(pkgStrconv, "Itoa").Call(index)
-	}
-	k := jen.Id(l.r).Dot(st.Each.Keys).Index(jen.Id(l.elem))
-	// A named key type is converted to its basic type, so that no String
-	// method runs.
-	basic := func(name string) *jen.Statement {
-		if b, ok := types.Unalias(st.Each.Key).(*types.Basic); ok && b.Name() == name {
-			return k
-		}
-		return jen.Id(name).Call(k)
-	}
-	switch st.Each.KeyKind {
-	case KeyString:
-		return jen.Qual(pkgStrconv, "Quote").Call(basic("string"))
-	case KeyInt:
-		if b, ok := types.Unalias(st.Each.Key).(*types.Basic); ok && b.Kind() == types.Int {
-			return jen.Qual(pkgStrconv, "Itoa").Call(k)
-		}
-		return jen.Qual(pkgStrconv, "FormatInt").Call(basic("int64"), jen.Lit(10))
-	case KeyUint:
-		return jen.Qual(pkgStrconv, "FormatUint").Call(basic("uint64"), jen.Lit(10))
-	case KeyBool:
-		return jen.Qual(pkgStrconv, "FormatBool").Call(basic("bool"))
-	case KeyFloat:
-		return jen.Qual(pkgStrconv, "FormatFloat").Call(basic("float64"), jen.LitRune('g'), jen.Lit(-1), jen.Lit(st.Each.KeyBits))
-	case KeyComplex:
-		return jen.Qual(pkgStrconv, "FormatComplex").Call(basic("complex128"), jen.LitRune('g'), jen.Lit(-1), jen.Lit(st.Each.KeyBits))
-	}
-	return jen.Qual(RuntimePath, "KeyString").Call(k)
-}
-
-// call is v.M(ctx) as statements: return its error, or call it and go on
-// to the switch's return nil; ret forces a return after a call without an error.
-func (e *emitter) call(v *jen.Statement, m *Call, ret bool) []jen.Code {
-	var args []jen.Code
-	if m.Ctx {
-		args = append(args, jen.Id(e.l.ctx))
-	}
-	c := v.Dot(m.Method).Call(args...)
-	switch {
-	case m.Err:
-		return []jen.Code{jen.Return(c)}
-	case ret:
-		return []jen.Code{c, jen.Return(jen.Nil())}
-	}
-	return []jen.Code{c}
-}
-
-// closeStep is the body of a step's case in Close.
-func (e *emitter) closeStep(cl *Client, st *Step) []jen.Code {
-	l := e.l
-	v := func() *jen.Statement {
-		s := jen.Id(l.r).Dot(st.Ref)
-		if st.Each != nil {
-			s.Index(jen.Id(l.elem))
-		}
-		return s
-	}
-	var body []jen.Code
-	switch st.Kind {
-	case StepCancel:
-		body = []jen.Code{v().Call()}
-	case StepWaitGroup:
-		body = []jen.Code{v().Dot("Wait").Call()}
-	case StepWaitChan:
-		// Receiving gives up at the step's deadline: no goroutine is left behind.
-		body = []jen.Code{jen.For().Block(
-			jen.Select().Block(
-				jen.Case(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Op("<-").Add(v())).Block(
-					jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Nil())),
-				),
-				jen.Case(jen.Op("<-").Id(l.ctx).Dot("Done").Call()).Block(
-					jen.Return(jen.Qual(pkgContext, "Cause").Call(jen.Id(l.ctx))),
-				),
-			),
-		)}
-	case StepCall, StepEach:
-		if st.Force == nil {
-			body = e.call(v(), st.Method, false)
-		} else {
-			body = append([]jen.Code{jen.If(jen.Id(l.force)).Block(e.call(v(), st.Force, true)...)}, e.call(v(), st.Method, false)...)
-		}
-	}
-	// Elements are skipped in Take; fields here.
-	if st.Each != nil || st.Skip == SkipNever {
-		return body
-	}
-	if len(body) == 1 {
-		return []jen.Code{jen.If(e.present(cl, st, v())).Block(body...)}
-	}
-	absent := v().Op("==").Nil()
-	if st.Skip == SkipZero {
-		absent = e.present(cl, st, v())
-		absent = jen.Op("!").Parens(absent)
-	}
-	return append([]jen.Code{jen.If(absent).Block(jen.Return(jen.Nil()))}, body...)
-}
-
-// stepValue is a step's runtime.Step literal, on one line.
-func stepValue(st *Step) *jen.Statement {
-	return jen.ValuesFunc(func(g *jen.Group) {
-		g.Id("Name").Op(":").Lit(st.Field.Name)
-		if st.Phase != 0 {
-			g.Id("Phase").Op(":").Lit(st.Phase)
-		}
-		if st.Timeout > 0 {
-			g.Id("Timeout").Op(":").Add(durationCode(st.Timeout))
-		}
-		if st.Force != nil {
-			g.Id("Force").Op(":").True()
-		}
-		if st.Each != nil {
-			g.Id("Each").Op(":").True()
-		}
-	})
-}
-
 // comment adds text to f as // lines.
 func comment(f *jen.File, text string) {
 	for line := range strings.SplitSeq(text, "\n") {
 		f.Comment(line)
 	}
-}
-
-// durationCode spells d as a constant expression: 5 * time.Second.
-func durationCode(d time.Duration) *jen.Statement {
-	units := []struct {
-		unit time.Duration
-		name string
-	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}, {time.Microsecond, "Microsecond"}}
-	for _, u := range units {
-		if d%u.unit == 0 {
-			return jen.Lit(int(d/u.unit)).Op("*").Qual(pkgTime, u.name)
-		}
-	}
-	return jen.Lit(int(d)).Op("*").Qual(pkgTime, "Nanosecond")
-}
-
-// closeContextDoc is the doc comment of the generated CloseContext: what is
-// specific to the client. The contract is runtime.Plan.Close's.
-func closeContextDoc(cl *Client, x string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "CloseContext tears %s down by the earlier of ctx's deadline and %s from now", x, cl.Timeout)
-	if len(cl.Steps) == 0 {
-		b.WriteString("; it has no steps.\n")
-	} else {
-		b.WriteString(", in phases:\n\n")
-		for i := 0; i < len(cl.Steps); {
-			j := i
-			var names []string
-			for ; j < len(cl.Steps) && cl.Steps[j].Phase == cl.Steps[i].Phase; j++ {
-				names = append(names, stepDoc(cl.Steps[j]))
-			}
-			fmt.Fprintf(&b, "  - %d: %s\n", cl.Steps[i].Phase, strings.Join(names, ", "))
-			i = j
-		}
-		b.WriteString("\n")
-	}
-	var drop []string
-	for _, f := range cl.Fields {
-		if f.Drop {
-			drop = append(drop, f.Name)
-		}
-	}
-	switch len(drop) {
-	case 0:
-		b.WriteString("See runtime.Plan.Close for the contract.\n")
-	case 1:
-		b.WriteString(wrap("", "", "It then sets "+drop[0]+" to its zero value. See runtime.Plan.Close for the contract."))
-	default:
-		b.WriteString(wrap("", "", "It then sets "+joinNames(drop)+" to their zero values. See runtime.Plan.Close for the contract."))
-	}
-	return strings.TrimSuffix(b.String(), "\n")
-}
-
-// stepDoc is a step in the doc comment: its name and what is not the
-// default about it.
-func stepDoc(st *Step) string {
-	var notes []string
-	if st.Method != nil && st.Method.Method != "Close" {
-		notes = append(notes, st.Method.Method)
-	}
-	if st.Force != nil {
-		notes = append(notes, "force "+st.Force.Method)
-	}
-	if st.Timeout > 0 {
-		notes = append(notes, st.Timeout.String())
-	}
-	if st.Field.Lock != nil {
-		notes = append(notes, "under "+st.Field.Lock.Field)
-	}
-	name := st.Field.Name
-	if st.Each != nil {
-		name += "[...]"
-	}
-	if len(notes) == 0 {
-		return name
-	}
-	return name + " (" + strings.Join(notes, ", ") + ")"
-}
-
-// wrap breaks text into lines of at most about 92 columns, the first
-// starting with first and the others with rest.
-func wrap(first, rest, text string) string {
-	var b strings.Builder
-	line := first
-	empty := true
-	for _, word := range strings.Fields(text) {
-		if !empty && len(line)+1+len(word) > 92 {
-			b.WriteString(line + "\n")
-			line, empty = rest, true
-		}
-		if !empty {
-			line += " "
-		}
-		line += word
-		empty = false
-	}
-	b.WriteString(line + "\n")
-	return b.String()
 }

@@ -9,7 +9,7 @@ import (
 // This file holds the method shapes: which methods a step can call, and
 // what to say when it cannot.
 
-const acceptedShapes = "M(), M() error, M(context.Context) or M(context.Context) error"
+const acceptedShapes = "M(), M() error, M() bool, M(context.Context), M(context.Context) error or M(context.Context) bool"
 
 // method finds a callable teardown method named name on values of type t.
 // addressable says whether the value can have its address taken.
@@ -40,33 +40,62 @@ func (c *checker) method(t types.Type, name string, addressable bool) (*Call, bo
 	switch sig.Results().Len() {
 	case 0:
 	case 1:
-		if !types.Identical(sig.Results().At(0).Type(), types.Universe.Lookup("error").Type()) {
+		rt := sig.Results().At(0).Type()
+		switch {
+		case types.Identical(rt, types.Universe.Lookup("error").Type()):
+			call.Err = true
+		case isBool(rt):
+			// (*time.Timer).Stop: whether it stopped the timer says
+			// nothing about a failure.
+			call.Result = true
+		default:
 			return nil, false
 		}
-		call.Err = true
 	default:
 		return nil, false
 	}
 	return call, true
 }
 
-// generatedMethod reports the Close and CloseContext methods that this run
-// generates for t, a client of the package or a pointer to one.
+// generatedMethod reports the methods that this run generates for t, a
+// client of the package or a pointer to one: Close and CloseContext, or the
+// method= of its //cleanup:client.
 func (c *checker) generatedMethod(t types.Type, name string, addressable bool) (*Call, bool) {
-	if name != "Close" && name != "CloseContext" {
-		return nil, false
-	}
 	if p, ok := types.Unalias(t).(*types.Pointer); ok {
 		t, addressable = p.Elem(), true
 	}
 	n, ok := types.Unalias(t).(*types.Named)
-	if !ok || !addressable || n.Obj().Pkg() != c.pkg || !c.clients[n.Origin().Obj().Name()] {
+	if !ok || !addressable || n.Obj().Pkg() != c.pkg {
 		return nil, false
 	}
-	if name == "Close" {
+	method, ok := c.clients[n.Origin().Obj().Name()]
+	switch {
+	case !ok:
+		return nil, false
+	case method != "":
+		if name == method {
+			return &Call{Method: name, Ctx: true, Err: true}, true
+		}
+		return nil, false
+	case name == "Close":
 		return &Call{Method: name, Err: true}, true
+	case name == "CloseContext":
+		return &Call{Method: name, Ctx: true, Err: true}, true
 	}
-	return &Call{Method: name, Ctx: true, Err: true}, true
+	return nil, false
+}
+
+// clientMethod is the method= of t's //cleanup:client when t is a client of
+// the package, or a pointer to one, with that option; "" otherwise.
+func (c *checker) clientMethod(t types.Type) string {
+	if p, ok := types.Unalias(t).(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok || n.Obj().Pkg() != c.pkg {
+		return ""
+	}
+	return c.clients[n.Origin().Obj().Name()]
 }
 
 // methodProblem explains why c.method failed.
@@ -77,6 +106,9 @@ func (c *checker) methodProblem(t types.Type, name, tstr string) string {
 		return fmt.Sprintf("method %s has signature %s, which cannot be called; accepted shapes: %s", name, types.TypeString(obj.Type(), types.RelativeTo(c.pkg)), acceptedShapes)
 	case *types.Var:
 		return fmt.Sprintf("%s is a field of %s, not a method; name a method with one of the shapes %s", name, tstr, acceptedShapes)
+	}
+	if _, isChan := t.Underlying().(*types.Chan); isChan {
+		return fmt.Sprintf("%s has no method %s; write //cleanup:close without a method to close the channel", tstr, name)
 	}
 	if _, isEach := t.Underlying().(*types.Slice); isEach {
 		return fmt.Sprintf("neither %s nor its elements have a method %s; name a method with one of the shapes %s", tstr, name, acceptedShapes)
@@ -99,8 +131,8 @@ func (c *checker) elemProblem(elem types.Type, name, estr string, isMap bool) st
 
 // Callable reports whether a //cleanup:close step can call the method name on
 // a value of type t declared in pkg, as cleanupgen checks it: the method
-// exists and has one of the shapes M(), M() error, M(context.Context) or
-// M(context.Context) error. addressable says whether the value can have its
+// exists and has one of the shapes M(), M() error, M() bool,
+// M(context.Context), M(context.Context) error or M(context.Context) bool. addressable says whether the value can have its
 // address taken (a struct field or slice element can, a map element cannot).
 func Callable(fset *token.FileSet, pkg *types.Package, t types.Type, name string, addressable bool) bool {
 	c := &checker{fset: fset, pkg: pkg}
@@ -114,6 +146,11 @@ func IsGuard(t types.Type) bool { return isGuard(t) }
 func isGuard(t types.Type) bool {
 	n, ok := types.Unalias(t).(*types.Named)
 	return ok && n.Obj().Name() == "Guard" && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == RuntimePath
+}
+
+func isBool(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Kind() == types.Bool && !isTypeParam(t)
 }
 
 func isContext(t types.Type) bool {

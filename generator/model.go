@@ -29,11 +29,22 @@ type Client struct {
 	Name       string             // T
 	Pos        token.Pos          // the //cleanup:client directive
 	TypeParams []*types.TypeParam // nil unless generic
-	Timeout    time.Duration
-	Guard      string   // the runtime.Guard field's name
-	Steps      []*Step  // sorted by phase, then declaration order
-	Fields     []*Field // the guard and every managed field, in declaration order
-	Locks      []*Lock  // the lock= fields, in order of first use
+	// TypeParamNames name TypeParams in the generated declarations: their
+	// own names, and a free one for a blank parameter (type Client[_ any]).
+	TypeParamNames []string
+	Timeout        time.Duration
+	// Method is method= of //cleanup:client: the name of the one generated
+	// method, NAME(ctx context.Context) error, instead of Close and
+	// CloseContext; "" for those two.
+	Method string
+	Guard  string // the runtime.Guard field's name
+	// Shared says the client is declared in a file without a build
+	// constraint, and generated into the file shared by every
+	// configuration.
+	Shared bool
+	Steps  []*Step  // sorted by phase, then declaration order
+	Fields []*Field // the guard and every managed field, in declaration order
+	Locks  []*Lock  // the lock= fields, in order of first use
 
 	// Names of the generated declarations, free in the package.
 	PlanName string // cleanupT: the runtime.Plan variable, or for a generic T cleanupTSteps, the []runtime.Step variable
@@ -53,10 +64,16 @@ type Field struct {
 	Name string     // the field name; for an embedded field, the type name
 	Type types.Type // the field's type
 	// Drop says the field is set to its zero value after teardown: it is a
-	// pointer, interface, map, slice, channel or func, or a type parameter.
+	// pointer, interface, map, slice, channel or func, or a type parameter,
+	// or of a type that Varies, and its directive does not say drop=false.
 	Drop bool
-	Lock *Lock // lock=: held while the field is read and dropped
-	Step *Step // nil for the guard and for //cleanup:nil fields
+	// Varies says the field's type is declared in a file with a build
+	// constraint and the field is in the shared generated file: its
+	// underlying type may differ in another configuration, so the code
+	// generated for it must not depend on it.
+	Varies bool
+	Lock   *Lock // lock=: held while the field is read and dropped
+	Step   *Step // nil for the guard and for //cleanup:nil fields
 }
 
 // Lock is a sync.Mutex or sync.RWMutex field of the client named by lock=.
@@ -93,6 +110,10 @@ const (
 	// SkipZero: a value of a type parameter is skipped when it is the zero
 	// value of its type argument (nil for a pointer or interface).
 	SkipZero
+	// SkipVarying: a value of a type that may differ between build
+	// configurations (a handle that is a pointer on unix and a struct on
+	// windows) is skipped when runtime.IsZero says it is the zero value.
+	SkipVarying
 )
 
 // Step is the teardown of one managed field.
@@ -109,6 +130,10 @@ type Step struct {
 	// element is used in place.
 	Addr bool
 	Each *Each // StepEach
+	// Chan: the step closes a channel (StepCall) or each channel of a
+	// collection (StepEach) instead of calling Method. It must not start
+	// after the deadline (runtime.Step.NoLateStart).
+	Chan bool
 
 	Ref string // the refs struct's field for this step
 }
@@ -118,6 +143,13 @@ type Call struct {
 	Method string
 	Ctx    bool // the method takes a context.Context first
 	Err    bool // the method returns an error
+	// Dynamic: the default Close() error, called through runtime.CallClose,
+	// which calls CloseContext(ctx) instead when the value has it: whether
+	// it has may depend on the build configuration.
+	Dynamic bool
+	// Result: the method returns a value that is not an error, such as the
+	// bool of (*time.Timer).Stop, which is ignored.
+	Result bool
 }
 
 // KeyKind says how the name of a map element spells its key.

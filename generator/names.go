@@ -8,6 +8,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -26,7 +27,7 @@ var predeclared = []string{"append", "bool", "complex128", "error", "float64", "
 // one of them (in any file of its directory, _test.go files and files of
 // other build configurations included), the first free one of cleanupT2,
 // cleanupT3 and so on.
-func (c *checker) names(p *Package) {
+func (c *checker) names(p *Package, decls []*TypeDecl) {
 	p.names = map[string]bool{}
 	where := map[string]string{}
 	for _, name := range c.pkg.Scope().Names() {
@@ -35,7 +36,8 @@ func (c *checker) names(p *Package) {
 			where[name] = c.where(obj.Pos())
 		}
 	}
-	for name, pos := range c.otherFileNames() {
+	other, others := c.otherFileNames()
+	for name, pos := range other {
 		if !p.names[name] {
 			p.names[name] = true
 			where[name] = pos
@@ -50,31 +52,97 @@ func (c *checker) names(p *Package) {
 			}
 		}
 	}
-	for _, name := range predeclared {
+	used := predeclared
+	for _, cl := range p.Clients {
+		for _, st := range cl.Steps {
+			if st.Chan && !slices.Contains(used, "close") {
+				used = append(slices.Clone(used), "close")
+			}
+			if st.Each != nil && st.Each.Map && !slices.Contains(used, "make") {
+				used = append(slices.Clone(used), "make")
+			}
+		}
+	}
+	for _, name := range used {
 		if p.names[name] {
 			c.errorf(p.Clients[0].Pos, "the package declares %s (%s), which shadows the predeclared identifier that the generated code uses; rename it", name, where[name])
 		}
 	}
 	taken := copySet(p.names)
 	for _, cl := range p.Clients {
-		if cl.Generic() {
-			cl.PlanName = free(taken, "cleanup"+cl.Name+"Steps")
-			cl.PlansName = free(taken, "cleanup"+cl.Name+"Plans")
-		} else {
-			cl.PlanName = free(taken, "cleanup"+cl.Name)
+		for _, tp := range cl.TypeParams {
+			name := tp.Obj().Name()
+			if name == "_" {
+				name = free(taken, "P")
+			}
+			cl.TypeParamNames = append(cl.TypeParamNames, name)
 		}
-		cl.RefsName = free(taken, "cleanup"+cl.Name+"Refs")
 	}
+	// The names are chosen for every client of the directory's package, in
+	// every file and build configuration, in the order of their names:
+	// each generated file (of test files, of a build configuration) is
+	// written by a run that sees only some of them, and a client ConnRefs
+	// in a test file must not take the cleanupConnRefs of a client Conn.
+	type named struct{ plan, plans, refs string }
+	byName := map[string]named{}
+	for _, d := range c.allClients(decls, others) {
+		var n named
+		if d.generic {
+			n.plan = free(taken, "cleanup"+d.name+"Steps")
+			n.plans = free(taken, "cleanup"+d.name+"Plans")
+		} else {
+			n.plan = free(taken, "cleanup"+d.name)
+		}
+		n.refs = free(taken, "cleanup"+d.name+"Refs")
+		byName[d.name] = n
+	}
+	for _, cl := range p.Clients {
+		n := byName[cl.Name]
+		cl.PlanName, cl.PlansName, cl.RefsName = n.plan, n.plans, n.refs
+	}
+}
+
+// clientDecl is a //cleanup:client type of the package, as read from the
+// syntax of any of its files.
+type clientDecl struct {
+	name    string
+	generic bool
+}
+
+// allClients returns the //cleanup:client struct types of the package's
+// files, the loaded ones (decls) and the others, sorted by name, each once.
+func (c *checker) allClients(decls []*TypeDecl, others []clientDecl) []clientDecl {
+	seen := map[string]int{}
+	var out []clientDecl
+	add := func(d clientDecl) {
+		if i, ok := seen[d.name]; ok {
+			out[i].generic = out[i].generic || d.generic
+			return
+		}
+		seen[d.name] = len(out)
+		out = append(out, d)
+	}
+	for _, d := range decls {
+		if d.Client() && d.Struct != nil {
+			add(clientDecl{name: d.Spec.Name.Name, generic: d.Spec.TypeParams != nil})
+		}
+	}
+	for _, d := range others {
+		add(d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
 }
 
 // otherFileNames returns the package-level names declared in the .go files
 // of the package's directory that were not loaded (_test.go files, files of
-// other build configurations), with where each is declared. Generated files
-// are left out: their names are chosen by the same rules.
-func (c *checker) otherFileNames() map[string]string {
-	out := map[string]string{}
+// other build configurations), with where each is declared, and the
+// //cleanup:client types they declare. Generated files are left out: their
+// names are chosen by the same rules.
+func (c *checker) otherFileNames() (out map[string]string, clients []clientDecl) {
+	out = map[string]string{}
 	if c.src.dir == "" {
-		return out
+		return out, nil
 	}
 	loaded := map[string]bool{}
 	for _, f := range c.src.files {
@@ -91,7 +159,7 @@ func (c *checker) otherFileNames() map[string]string {
 		if err != nil || hasHeaderSource(src) {
 			continue
 		}
-		f, err := parser.ParseFile(fset, path, src, parser.SkipObjectResolution)
+		f, err := parser.ParseFile(fset, path, src, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil || f.Name.Name != c.pkg.Name() {
 			continue
 		}
@@ -115,6 +183,11 @@ func (c *checker) otherFileNames() map[string]string {
 					switch s := spec.(type) {
 					case *ast.TypeSpec:
 						add(s.Name)
+						if _, isStruct := s.Type.(*ast.StructType); isStruct && !s.Assign.IsValid() {
+							if marked, _ := markedClient(d, s); marked {
+								clients = append(clients, clientDecl{name: s.Name.Name, generic: s.TypeParams != nil})
+							}
+						}
 					case *ast.ValueSpec:
 						for _, n := range s.Names {
 							add(n)
@@ -124,7 +197,7 @@ func (c *checker) otherFileNames() map[string]string {
 			}
 		}
 	}
-	return out
+	return out, clients
 }
 
 func copySet(m map[string]bool) map[string]bool {
@@ -166,7 +239,7 @@ func newLocals(taken map[string]bool) *locals {
 // A type parameter E whose values are skipped when zero gets a method
 // zeroE.
 func refsNames(cl *Client) {
-	taken := map[string]bool{"Take": true, "Drop": true, "Len": true, "Name": true, "Close": true}
+	taken := map[string]bool{"Take": true, "TakeStep": true, "Drop": true, "Len": true, "Name": true, "Close": true}
 	cl.zeroMethods = map[string]string{}
 	for _, st := range cl.Steps {
 		base := st.Field.Name

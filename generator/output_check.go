@@ -112,7 +112,12 @@ func checkOutputs(variants []*packages.Package, outputs map[string][]byte, chang
 func checkMethods(pkg *types.Package, v *packages.Package, outputs map[string][]byte, stubs map[string]*stubFile) []string {
 	var errs []string
 	qual := func(p *types.Package) string { return p.Name() }
-	want := map[string]string{"Close": "func() error", "CloseContext": "func(context.Context) error"}
+	want := func(name string) string {
+		if name == "Close" {
+			return "func() error"
+		}
+		return "func(context.Context) error"
+	}
 	var paths []string
 	for path := range outputs {
 		paths = append(paths, path)
@@ -128,7 +133,7 @@ func checkMethods(pkg *types.Package, v *packages.Package, outputs map[string][]
 			if obj == nil {
 				continue
 			}
-			for _, name := range []string{"Close", "CloseContext"} {
+			for _, name := range t.generated() {
 				if s.declared[t.name+"."+name] || contains(t.fields, name) {
 					continue
 				}
@@ -138,8 +143,8 @@ func checkMethods(pkg *types.Package, v *packages.Package, outputs map[string][]
 					errs = append(errs, fmt.Sprintf("%s: *%s has no method %s", relPath(path), t.name, name))
 					continue
 				}
-				if got := signature(fn.Type().(*types.Signature), qual); got != want[name] {
-					errs = append(errs, fmt.Sprintf("%s: (*%s).%s has type %s, want %s", relPath(path), t.name, name, got, want[name]))
+				if got := signature(fn.Type().(*types.Signature), qual); got != want(name) {
+					errs = append(errs, fmt.Sprintf("%s: (*%s).%s has type %s, want %s", relPath(path), t.name, name, got, want(name)))
 				}
 			}
 		}

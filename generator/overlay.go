@@ -31,13 +31,16 @@ type srcFile struct {
 	pkg      string // the package clause; "" when the file was not parsed
 	build    string // its //go:build line, or ""
 	clients  []stubType
-	methods  []string // "T.Close" and "T.CloseContext" for the methods the file declares
+	methods  []string // "T.M" for the methods the file declares
 }
 
 // stubType is a //cleanup:client struct type, as the stub declares it.
 type stubType struct {
 	name    string
 	nparams int // type parameters
+	// method is the method= of //cleanup:client: the one method that the
+	// generated file declares instead of Close and CloseContext.
+	method string
 	// fields names the struct's fields called Close or CloseContext, which
 	// the stub must not declare as methods: the checker reports them.
 	fields []string
@@ -67,7 +70,7 @@ func scanFile(path string) *srcFile {
 	for _, decl := range f.Decls {
 		switch d := decl.(type) {
 		case *ast.FuncDecl:
-			if d.Recv == nil || len(d.Recv.List) != 1 || (d.Name.Name != "Close" && d.Name.Name != "CloseContext") {
+			if d.Recv == nil || len(d.Recv.List) != 1 {
 				continue
 			}
 			if name := recvName(d.Recv.List[0].Type); name != "" {
@@ -80,10 +83,11 @@ func scanFile(path string) *srcFile {
 			for _, spec := range d.Specs {
 				ts := spec.(*ast.TypeSpec)
 				st, ok := ts.Type.(*ast.StructType)
-				if !ok || ts.Assign.IsValid() || !markedClient(d, ts) {
+				marked, method := markedClient(d, ts)
+				if !ok || ts.Assign.IsValid() || !marked {
 					continue
 				}
-				t := stubType{name: ts.Name.Name}
+				t := stubType{name: ts.Name.Name, method: method}
 				if ts.TypeParams != nil {
 					for _, field := range ts.TypeParams.List {
 						t.nparams += max(len(field.Names), 1)
@@ -91,7 +95,7 @@ func scanFile(path string) *srcFile {
 				}
 				for _, field := range st.Fields.List {
 					for _, id := range fieldNames(field) {
-						if id == "Close" || id == "CloseContext" {
+						if contains(t.generated(), id) {
 							t.fields = append(t.fields, id)
 						}
 					}
@@ -103,9 +107,18 @@ func scanFile(path string) *srcFile {
 	return sf
 }
 
+// generated names the methods that the generated file declares for t.
+func (t stubType) generated() []string {
+	if t.method != "" {
+		return []string{t.method}
+	}
+	return []string{"Close", "CloseContext"}
+}
+
 // markedClient reports whether the comments of ts carry a //cleanup:client
-// line: gd's doc comment when gd declares ts alone, and ts's own.
-func markedClient(gd *ast.GenDecl, ts *ast.TypeSpec) bool {
+// line: gd's doc comment when gd declares ts alone, and ts's own; method is
+// its method= option.
+func markedClient(gd *ast.GenDecl, ts *ast.TypeSpec) (marked bool, method string) {
 	groups := []*ast.CommentGroup{ts.Doc, ts.Comment}
 	if gd.Lparen == token.NoPos {
 		groups = append(groups, gd.Doc)
@@ -115,13 +128,18 @@ func markedClient(gd *ast.GenDecl, ts *ast.TypeSpec) bool {
 			continue
 		}
 		for _, c := range g.List {
-			rest, ok := strings.CutPrefix(c.Text, string(clientMarker))
+			rest, ok := strings.CutPrefix(withoutComment(c.Text), string(clientMarker))
 			if ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
-				return true
+				for _, arg := range strings.Fields(rest) {
+					if m, ok := strings.CutPrefix(arg, "method="); ok && token.IsIdentifier(m) {
+						method = m
+					}
+				}
+				return true, method
 			}
 		}
 	}
-	return false
+	return false, ""
 }
 
 // recvName is the base type name of a method receiver: T for T, *T, *T[E].
@@ -194,14 +212,14 @@ func (s *stubFile) source() []byte {
 		if t.nparams > 0 {
 			recv += "[" + strings.Repeat("_, ", t.nparams-1) + "_]"
 		}
-		for _, name := range []string{"Close", "CloseContext"} {
+		for _, name := range t.generated() {
 			if !s.declared[t.name+"."+name] && !contains(t.fields, name) {
 				methods = append(methods, method{recv, name})
 			}
 		}
 	}
 	for _, m := range methods {
-		if m.name == "CloseContext" {
+		if m.name != "Close" {
 			b.WriteString("\nimport cleanupgenContext \"context\"\n")
 			break
 		}
@@ -210,7 +228,7 @@ func (s *stubFile) source() []byte {
 		if m.name == "Close" {
 			fmt.Fprintf(&b, "\nfunc (%s) Close() error { return nil }\n", m.recv)
 		} else {
-			fmt.Fprintf(&b, "\nfunc (%s) CloseContext(cleanupgenContext.Context) error { return nil }\n", m.recv)
+			fmt.Fprintf(&b, "\nfunc (%s) %s(cleanupgenContext.Context) error { return nil }\n", m.recv, m.name)
 		}
 	}
 	return b.Bytes()

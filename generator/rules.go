@@ -1,6 +1,9 @@
 package generator
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"go/types"
 )
 
@@ -14,7 +17,9 @@ func (c *checker) field(cl *Client, d *TypeDecl, v *types.Var, dir directive) bo
 	tstr := types.TypeString(t, types.RelativeTo(c.pkg))
 	_, isTypeParam := types.Unalias(t).(*types.TypeParam)
 
-	f := &Field{Name: name, Type: t, Drop: isReference(t) || isTypeParam}
+	varies := c.shared && c.varies(t)
+	droppable := isReference(t) || isTypeParam || varies
+	f := &Field{Name: name, Type: t, Drop: droppable && !dir.NoDrop, Varies: varies}
 	if dir.Lock != "" {
 		lock, ok := c.lock(cl, d, v, dir)
 		if !ok {
@@ -23,7 +28,7 @@ func (c *checker) field(cl *Client, d *TypeDecl, v *types.Var, dir directive) bo
 		f.Lock = lock
 	}
 	if dir.Verb == "nil" {
-		if !f.Drop {
+		if !droppable {
 			c.errorf(dir.Pos, "//cleanup:nil cannot serve field %s of type %s: only pointer, interface, map, slice, channel and func fields can be dropped; use //cleanup:ignore to leave it alone", name, tstr)
 			return false
 		}
@@ -51,6 +56,7 @@ func (c *checker) field(cl *Client, d *TypeDecl, v *types.Var, dir directive) bo
 	if !ok {
 		return false
 	}
+	c.vary(st)
 	f.Step = st
 	cl.Fields = append(cl.Fields, f)
 	cl.Steps = append(cl.Steps, st)
@@ -96,6 +102,11 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 	if method == "" {
 		method = "Close"
 	}
+	if dir.Arg == "" && !isTypeParam(t) {
+		if ch, isChan := t.Underlying().(*types.Chan); isChan {
+			return c.closeChan(st, dir, ch, name, tstr)
+		}
+	}
 	if call, ok := c.method(t, method, true); ok {
 		st.Kind, st.Method, st.Addr = StepCall, c.cycleAware(t, dir, call, true), needsAddr(t)
 		if dir.Force != "" {
@@ -120,6 +131,15 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 	}
 	elem := each.Elem
 	estr := types.TypeString(elem, types.RelativeTo(c.pkg))
+	if dir.Arg == "" && !isTypeParam(elem) {
+		if ch, isChan := elem.Underlying().(*types.Chan); isChan {
+			if !c.closeChan(st, dir, ch, "the elements of "+name, estr) {
+				return false
+			}
+			st.Kind, st.Each, st.Skip = StepEach, each, SkipNil
+			return true
+		}
+	}
 	call, ok := c.method(elem, method, !each.Map)
 	if !ok {
 		c.errorf(dir.Pos, "//cleanup:close cannot serve field %s of type %s: %s", name, tstr, c.elemProblem(elem, method, estr, each.Map))
@@ -134,11 +154,109 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 	if !ok || !fok {
 		return false
 	}
+	if each.Map && !spellable(each.Key, c.pkg) {
+		c.errorf(dir.Pos, "//cleanup:close cannot serve field %s of type %s: the generated code must name its key type %s, which is unexported in another package; use a map whose key type this package can name, or a slice",
+			name, tstr, types.TypeString(each.Key, types.RelativeTo(c.pkg)))
+		return false
+	}
 	st.Kind, st.Each, st.Force = StepEach, each, force
 	st.Method = c.cycleAware(elem, dir, call, !each.Map)
 	st.Skip = skipOf(elem)
 	// Elements whose methods need their address are used in place.
 	st.Addr = needsAddr(elem) && !each.Map
+	return true
+}
+
+// vary makes a step whose field or elements are of a type that varies
+// between build configurations (see Field.Varies) generate the same code in
+// each: the value is used in place, called as (*p).M(), and skipped when it
+// is the zero value of its type, whatever that type is here.
+func (c *checker) vary(st *Step) {
+	if st.Kind != StepCall && st.Kind != StepEach || st.Chan {
+		return
+	}
+	if st.Each == nil {
+		if !st.Field.Varies {
+			return
+		}
+		st.Addr, st.Skip = true, SkipVarying
+	} else {
+		if !c.shared || !c.varies(st.Each.Elem) {
+			return
+		}
+		st.Addr, st.Skip = !st.Each.Map, SkipVarying
+	}
+	// CallClose needs an io.Closer, which a value that is a pointer here
+	// and a struct elsewhere cannot be made in the same words.
+	for _, call := range []*Call{st.Method, st.Force} {
+		if call != nil {
+			call.Dynamic = false
+		}
+	}
+}
+
+// varies reports whether t is a named type (or an alias) declared in a file
+// with a build constraint: its underlying type, and so whether it is a
+// pointer that can be nil, may be different in another configuration.
+func (c *checker) varies(t types.Type) bool {
+	switch t := t.(type) {
+	case *types.Alias:
+		return c.constrainedDecl(t.Obj()) || c.varies(t.Rhs())
+	case *types.Named:
+		return c.constrainedDecl(t.Obj())
+	}
+	return false
+}
+
+func (c *checker) constrainedDecl(obj types.Object) bool {
+	if obj.Pkg() == nil || !obj.Pos().IsValid() {
+		return false
+	}
+	return c.constrainedFile(c.fset.Position(obj.Pos()).Filename)
+}
+
+// constrainedFile reports whether the Go file name has a build constraint:
+// a _GOOS or _GOARCH name or a //go:build line.
+func (c *checker) constrainedFile(name string) bool {
+	if name == "" {
+		return false
+	}
+	if goos, goarch := nameTags(name); goos != "" || goarch != "" {
+		return true
+	}
+	if b, ok := c.constrainedFiles[name]; ok {
+		return b
+	}
+	var f *ast.File
+	for _, sf := range c.src.files {
+		if c.fset.File(sf.FileStart).Name() == name {
+			f = sf
+		}
+	}
+	if f == nil {
+		f, _ = parser.ParseFile(token.NewFileSet(), name, nil, parser.PackageClauseOnly|parser.ParseComments)
+	}
+	b := f != nil && buildLine(f) != ""
+	if c.constrainedFiles == nil {
+		c.constrainedFiles = map[string]bool{}
+	}
+	c.constrainedFiles[name] = b
+	return b
+}
+
+// closeChan makes st close the channel field (or, for a collection, each
+// channel) of type ch: the close(done) idiom. Only the owner of a channel,
+// its sender, may close it.
+func (c *checker) closeChan(st *Step, dir directive, ch *types.Chan, name, tstr string) bool {
+	if ch.Dir() == types.RecvOnly {
+		c.errorf(dir.Pos, "//cleanup:close cannot close %s of type %s: a receive-only channel is closed by its sender, never by a receiver; declare it chan T or chan<- T if the client owns it, or use //cleanup:wait to wait for it to be closed", name, tstr)
+		return false
+	}
+	if dir.Force != "" {
+		c.errorf(dir.Pos, "//cleanup:close force=%s: closing the channel %s does not block and has no force method; remove force=", dir.Force, name)
+		return false
+	}
+	st.Kind, st.Chan = StepCall, true
 	return true
 }
 
@@ -149,6 +267,20 @@ func (c *checker) closeStep(st *Step, dir directive, tstr string) bool {
 func (c *checker) cycleAware(t types.Type, dir directive, call *Call, addressable bool) *Call {
 	if dir.Arg != "" || call.Method != "Close" {
 		return call
+	}
+	// A client of the package with method=: its Close is the user's, and
+	// calls the generated method.
+	if method := c.clientMethod(t); method != "" {
+		if m, ok := c.generatedMethod(t, method, addressable); ok {
+			return m
+		}
+	}
+	if call.Err && !call.Ctx {
+		// Whether t has CloseContext (is a client) may depend on the
+		// build configuration: runtime.CallClose decides when it runs.
+		dynamic := *call
+		dynamic.Dynamic = true
+		return &dynamic
 	}
 	if cc, ok := c.method(t, "CloseContext", addressable); ok && cc.Ctx && cc.Err {
 		return cc
@@ -204,6 +336,66 @@ func (c *checker) lock(cl *Client, d *TypeDecl, v *types.Var, dir directive) (*L
 	return l, true
 }
 
+// spellable reports whether code in package local can spell t: it names no
+// unexported type, and no struct with unexported fields, of another
+// package.
+func spellable(t types.Type, local *types.Package) bool {
+	foreign := func(obj types.Object) bool {
+		return obj.Pkg() != nil && obj.Pkg() != local && !obj.Exported()
+	}
+	switch t := t.(type) {
+	case *types.Alias:
+		return !foreign(t.Obj()) && typeListSpellable(t.TypeArgs(), local)
+	case *types.Named:
+		return !foreign(t.Obj()) && typeListSpellable(t.TypeArgs(), local)
+	case *types.Pointer:
+		return spellable(t.Elem(), local)
+	case *types.Slice:
+		return spellable(t.Elem(), local)
+	case *types.Array:
+		return spellable(t.Elem(), local)
+	case *types.Chan:
+		return spellable(t.Elem(), local)
+	case *types.Map:
+		return spellable(t.Key(), local) && spellable(t.Elem(), local)
+	case *types.Struct:
+		for i := range t.NumFields() {
+			if f := t.Field(i); foreign(f) || !spellable(f.Type(), local) {
+				return false
+			}
+		}
+	case *types.Interface:
+		for i := range t.NumExplicitMethods() {
+			if m := t.ExplicitMethod(i); foreign(m) || !spellable(m.Type(), local) {
+				return false
+			}
+		}
+		for i := range t.NumEmbeddeds() {
+			if !spellable(t.EmbeddedType(i), local) {
+				return false
+			}
+		}
+	case *types.Signature:
+		for _, tuple := range []*types.Tuple{t.Params(), t.Results()} {
+			for i := range tuple.Len() {
+				if !spellable(tuple.At(i).Type(), local) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+func typeListSpellable(list *types.TypeList, local *types.Package) bool {
+	for i := range list.Len() {
+		if !spellable(list.At(i), local) {
+			return false
+		}
+	}
+	return true
+}
+
 // eachOf reports whether t is a slice, array or map, and how its elements
 // are named.
 func eachOf(t types.Type) (*Each, bool) {
@@ -214,7 +406,10 @@ func eachOf(t types.Type) (*Each, bool) {
 		return &Each{Elem: u.Elem()}, true
 	case *types.Map:
 		e := &Each{Map: true, Elem: u.Elem(), Key: u.Key()}
-		if b, ok := u.Key().Underlying().(*types.Basic); ok && !isTypeParam(u.Key()) {
+		// A named key type is named by runtime.KeyString: its underlying
+		// type may differ between build configurations (a handle that is
+		// an int on unix and a uintptr on windows).
+		if b, ok := u.Key().(*types.Basic); ok {
 			info := b.Info()
 			switch {
 			case info&types.IsString != 0:

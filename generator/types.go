@@ -141,10 +141,12 @@ func (w *typeWriter) signature(sig *types.Signature) *jen.Statement {
 
 // typeParams spells a client's type parameter list with constraints, for
 // declarations: [E io.Closer, K comparable].
-func (w *typeWriter) typeParams(tps []*types.TypeParam) []jen.Code {
+// names are the parameters' names in the generated code (a blank one is
+// named there).
+func (w *typeWriter) typeParams(tps []*types.TypeParam, names []string) []jen.Code {
 	out := make([]jen.Code, len(tps))
 	for i, tp := range tps {
-		out[i] = jen.Id(tp.Obj().Name()).Add(w.constraint(tp.Constraint()))
+		out[i] = jen.Id(names[i]).Add(w.constraint(tp.Constraint()))
 	}
 	// [P *int] would read as an array length; [P *int,] is a type parameter.
 	if len(tps) == 1 && startsWithPointer(tps[0].Constraint()) {
@@ -181,10 +183,10 @@ func (w *typeWriter) constraint(t types.Type) *jen.Statement {
 }
 
 // typeArgNames spells a client's type parameters as arguments: [E, K].
-func typeArgNames(tps []*types.TypeParam) []jen.Code {
-	out := make([]jen.Code, len(tps))
-	for i, tp := range tps {
-		out[i] = jen.Id(tp.Obj().Name())
+func typeArgNames(names []string) []jen.Code {
+	out := make([]jen.Code, len(names))
+	for i, name := range names {
+		out[i] = jen.Id(name)
 	}
 	return out
 }

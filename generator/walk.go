@@ -18,6 +18,10 @@ type TypeDecl struct {
 	Named      *types.Named    // nil when the package is not type-checked
 	Directives []directive     // the well-formed //cleanup: lines of its comments
 	Fields     []*FieldDecl    // one per declared name; one for an embedded field
+	// Marked says the type's comments carry a //cleanup: line, well-formed
+	// or not, or a near miss of one: a type whose //cleanup:client was
+	// reported as malformed is not reported again for lacking one.
+	Marked bool
 }
 
 // Client reports whether the declaration carries a //cleanup:client
@@ -86,7 +90,7 @@ func (w *walker) typeDecl(gd *ast.GenDecl, ts *ast.TypeSpec) *TypeDecl {
 		groups = append([]*ast.CommentGroup{gd.Doc}, groups...)
 	}
 	d := &TypeDecl{Spec: ts}
-	d.Directives, _ = w.directives(groups...)
+	d.Directives, d.Marked = w.directives(groups...)
 	st, isStruct := ts.Type.(*ast.StructType)
 	if !isStruct || ts.Assign.IsValid() {
 		return d
@@ -137,8 +141,8 @@ func (w *walker) directives(groups ...*ast.CommentGroup) (out []directive, marke
 			if !ok {
 				if want, near := NearMiss(cm.Text); near {
 					marked = true
-					w.errorf(cm.Slash, "%s is not a directive and does nothing; write %s (no space after //, lower case, a // line)",
-						firstLine(cm.Text), want)
+					w.errorf(cm.Slash, "%s is not a directive and does nothing; write %s (no space or + after //, lower case, a // line)",
+						firstLine(withoutComment(cm.Text)), want)
 				}
 				continue
 			}

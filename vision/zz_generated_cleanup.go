@@ -60,6 +60,7 @@ type cleanupVisionDataClientRefs struct {
 // renamed, removed or retyped.
 func _(x *VisionDataClient) {
 	var _ runtime.Refs[VisionDataClient] = (*cleanupVisionDataClientRefs)(nil)
+	var _ runtime.StepTaker[VisionDataClient] = (*cleanupVisionDataClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **api = &x.api
 	var _ **frameCache = &x.cache
@@ -74,12 +75,26 @@ func _(x *VisionDataClient) {
 }
 
 func (r *cleanupVisionDataClientRefs) Take(x *VisionDataClient) {
-	r.streams = x.streams
-	r.telemetry = x.telemetry
-	r.session = x.session
-	r.cancel = x.cancel
-	r.wg = x.wg
-	r.transport = x.transport
+	for step := range 6 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupVisionDataClientRefs) TakeStep(x *VisionDataClient, step int) {
+	switch step {
+	case 0:
+		r.streams = x.streams
+	case 1:
+		r.telemetry = x.telemetry
+	case 2:
+		r.session = x.session
+	case 3:
+		r.cancel = x.cancel
+	case 4:
+		r.wg = x.wg
+	case 5:
+		r.transport = x.transport
+	}
 }
 
 func (*cleanupVisionDataClientRefs) Drop(x *VisionDataClient) {
@@ -159,7 +174,7 @@ var cleanupDataSourceManager = runtime.Plan[DataSourceManager, cleanupDataSource
 
 // cleanupDataSourceManagerRefs holds the fields of DataSourceManager that its steps use.
 type cleanupDataSourceManagerRefs struct {
-	sources     []Source
+	sources     map[string]Source
 	sourcesKeys []string
 }
 
@@ -167,19 +182,30 @@ type cleanupDataSourceManagerRefs struct {
 // renamed, removed or retyped.
 func _(x *DataSourceManager) {
 	var _ runtime.Refs[DataSourceManager] = (*cleanupDataSourceManagerRefs)(nil)
+	var _ runtime.StepTaker[DataSourceManager] = (*cleanupDataSourceManagerRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *map[string]Source = &x.sources
 }
 
 func (r *cleanupDataSourceManagerRefs) Take(x *DataSourceManager) {
-	x.mu.RLock()
-	for k, e := range x.sources {
-		if e != nil {
-			r.sources = append(r.sources, e)
-			r.sourcesKeys = append(r.sourcesKeys, k)
-		}
+	for step := range 1 {
+		r.TakeStep(x, step)
 	}
-	x.mu.RUnlock()
+}
+
+func (r *cleanupDataSourceManagerRefs) TakeStep(x *DataSourceManager, step int) {
+	switch step {
+	case 0:
+		x.mu.RLock()
+		r.sources = make(map[string]Source, len(x.sources))
+		for k, e := range x.sources {
+			if e != nil {
+				r.sources[k] = e
+				r.sourcesKeys = append(r.sourcesKeys, k)
+			}
+		}
+		x.mu.RUnlock()
+	}
 }
 
 func (*cleanupDataSourceManagerRefs) Drop(x *DataSourceManager) {
@@ -191,7 +217,7 @@ func (*cleanupDataSourceManagerRefs) Drop(x *DataSourceManager) {
 func (r *cleanupDataSourceManagerRefs) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.sources)
+		return len(r.sourcesKeys)
 	}
 	return 0
 }
@@ -207,7 +233,7 @@ func (r *cleanupDataSourceManagerRefs) Name(step, elem int) string {
 func (r *cleanupDataSourceManagerRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.sources[elem].CloseContext(ctx)
+		return r.sources[r.sourcesKeys[elem]].CloseContext(ctx)
 	}
 	return nil
 }

@@ -45,14 +45,25 @@ type cleanupprocessRefs struct {
 // renamed, removed or retyped.
 func _(x *process) {
 	var _ runtime.Refs[process] = (*cleanupprocessRefs)(nil)
+	var _ runtime.StepTaker[process] = (*cleanupprocessRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *drainDelay = &x.drain
 	var _ **visiontest.Server = &x.srv
 }
 
 func (r *cleanupprocessRefs) Take(x *process) {
-	r.drain = &x.drain
-	r.srv = x.srv
+	for step := range 2 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupprocessRefs) TakeStep(x *process, step int) {
+	switch step {
+	case 0:
+		r.drain = &x.drain
+	case 1:
+		r.srv = x.srv
+	}
 }
 
 func (*cleanupprocessRefs) Drop(x *process) {

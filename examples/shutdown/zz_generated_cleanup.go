@@ -59,6 +59,7 @@ type cleanupserverRefs struct {
 // renamed, removed or retyped.
 func _(x *server) {
 	var _ runtime.Refs[server] = (*cleanupserverRefs)(nil)
+	var _ runtime.StepTaker[server] = (*cleanupserverRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **readiness = &x.ready
 	var _ *drainDelay = &x.drain
@@ -69,12 +70,26 @@ func _(x *server) {
 }
 
 func (r *cleanupserverRefs) Take(x *server) {
-	r.ready = x.ready
-	r.drain = &x.drain
-	r.srv = x.srv
-	r.cancel = x.cancel
-	r.loops = &x.loops
-	r.vision = x.vision
+	for step := range 6 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupserverRefs) TakeStep(x *server, step int) {
+	switch step {
+	case 0:
+		r.ready = x.ready
+	case 1:
+		r.drain = &x.drain
+	case 2:
+		r.srv = x.srv
+	case 3:
+		r.cancel = x.cancel
+	case 4:
+		r.loops = &x.loops
+	case 5:
+		r.vision = x.vision
+	}
 }
 
 func (*cleanupserverRefs) Drop(x *server) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -54,7 +55,7 @@ type cleanupClientRefs struct {
 	srv        *Server
 	items      []*Item
 	itemsAt    []int
-	byName     []io.Closer
+	byName     map[string]io.Closer
 	byNameKeys []string
 }
 
@@ -62,6 +63,7 @@ type cleanupClientRefs struct {
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *context.CancelFunc = &x.cancel
 	var _ *sync.WaitGroup = &x.wg
@@ -74,21 +76,37 @@ func _(x *Client) {
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.cancel = x.cancel
-	r.wg = &x.wg
-	r.done = x.done
-	r.conn = x.conn
-	r.srv = x.srv
-	for i, e := range x.items {
-		if e != nil {
-			r.items = append(r.items, e)
-			r.itemsAt = append(r.itemsAt, i)
-		}
+	for step := range 7 {
+		r.TakeStep(x, step)
 	}
-	for k, e := range x.byName {
-		if e != nil {
-			r.byName = append(r.byName, e)
-			r.byNameKeys = append(r.byNameKeys, k)
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		r.cancel = x.cancel
+	case 1:
+		r.wg = &x.wg
+	case 2:
+		r.done = x.done
+	case 3:
+		r.srv = x.srv
+	case 4:
+		r.conn = x.conn
+	case 5:
+		r.items = slices.Clone(x.items)
+		for i, e := range r.items {
+			if e != nil {
+				r.itemsAt = append(r.itemsAt, i)
+			}
+		}
+	case 6:
+		r.byName = make(map[string]io.Closer, len(x.byName))
+		for k, e := range x.byName {
+			if e != nil {
+				r.byName[k] = e
+				r.byNameKeys = append(r.byNameKeys, k)
+			}
 		}
 	}
 }
@@ -106,9 +124,9 @@ func (*cleanupClientRefs) Drop(x *Client) {
 func (r *cleanupClientRefs) Len(step int) int {
 	switch step {
 	case 5:
-		return len(r.items)
+		return len(r.itemsAt)
 	case 6:
-		return len(r.byName)
+		return len(r.byNameKeys)
 	}
 	return 0
 }
@@ -132,18 +150,7 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 	case 1:
 		r.wg.Wait()
 	case 2:
-		if r.done != nil {
-			for {
-				select {
-				case _, ok := <-r.done:
-					if !ok {
-						return nil
-					}
-				case <-ctx.Done():
-					return context.Cause(ctx)
-				}
-			}
-		}
+		return runtime.WaitClosed(ctx, r.done)
 	case 3:
 		if r.srv == nil {
 			return nil
@@ -154,12 +161,12 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 		return r.srv.Shutdown(ctx)
 	case 4:
 		if r.conn != nil {
-			return r.conn.Close()
+			return runtime.CallClose(ctx, r.conn)
 		}
 	case 5:
-		return r.items[elem].Close()
+		return runtime.CallClose(ctx, r.items[r.itemsAt[elem]])
 	case 6:
-		return r.byName[elem].Close()
+		return runtime.CallClose(ctx, r.byName[r.byNameKeys[elem]])
 	}
 	return nil
 }

@@ -42,12 +42,22 @@ type cleanupClientRefs struct {
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *io.ReadCloser = &x.body
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.body = x.body
+	for step := range 1 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		r.body = x.body
+	}
 }
 
 func (*cleanupClientRefs) Drop(x *Client) {
@@ -66,7 +76,7 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 	switch step {
 	case 0:
 		if r.body != nil {
-			return r.body.Close()
+			return runtime.CallClose(ctx, r.body)
 		}
 	}
 	return nil

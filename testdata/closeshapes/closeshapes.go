@@ -3,6 +3,8 @@ package closeshapes
 
 import (
 	"context"
+	"io"
+	"time"
 
 	"github.com/cleanupgen/cleanupgen/runtime"
 )
@@ -40,4 +42,13 @@ type Client struct {
 	grpc Stopper
 	//cleanup:close Stop order=0
 	first Stopper
+	//cleanup:close
+	weighted []struct {
+		io.Closer
+		weight int
+	}
+	//cleanup:close Halt
+	literal interface{ Halt() }
+	//cleanup:close Stop // its bool is ignored
+	timer *time.Timer
 }

@@ -4,6 +4,8 @@ package closeshapes
 
 import (
 	"context"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/cleanupgen/cleanupgen/runtime"
@@ -17,10 +19,10 @@ func (x *Client) Close() error {
 // CloseContext tears x down by the earlier of ctx's deadline and 5s from now, in phases:
 //
 //   - 0: first (Stop)
-//   - 2: plain, withErr, withCtx, withCtxErr (250ms), grpc (GracefulStop, force Stop, 2s)
+//   - 2: plain, withErr, withCtx, withCtxErr (250ms), grpc (GracefulStop, force Stop, 2s), weighted[...], literal (Halt), timer (Stop)
 //
-// It then sets plain, withErr, withCtx, withCtxErr, grpc and first to their zero values. See
-// runtime.Plan.Close for the contract.
+// It then sets plain, withErr, withCtx, withCtxErr, grpc, first, weighted, literal and timer
+// to their zero values. See runtime.Plan.Close for the contract.
 func (x *Client) CloseContext(ctx context.Context) error {
 	return cleanupClient.Close(ctx, &x.Guard, x)
 }
@@ -36,6 +38,9 @@ var cleanupClient = runtime.Plan[Client, cleanupClientRefs]{
 		{Name: "withCtx", Phase: 2},
 		{Name: "withCtxErr", Phase: 2, Timeout: 250 * time.Millisecond},
 		{Name: "grpc", Phase: 2, Timeout: 2 * time.Second, Force: true},
+		{Name: "weighted", Phase: 2, Each: true},
+		{Name: "literal", Phase: 2},
+		{Name: "timer", Phase: 2},
 	},
 }
 
@@ -47,12 +52,21 @@ type cleanupClientRefs struct {
 	withCtxErr *WithCtxErr
 	grpc       Stopper
 	first      Stopper
+	weighted   []struct {
+		io.Closer
+		weight int
+	}
+	literal interface {
+		Halt()
+	}
+	timer *time.Timer
 }
 
 // If this does not compile, run cleanupgen again: a field of Client that it manages was
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.Guard
 	var _ **Plain = &x.plain
 	var _ **WithErr = &x.withErr
@@ -60,15 +74,43 @@ func _(x *Client) {
 	var _ **WithCtxErr = &x.withCtxErr
 	var _ *Stopper = &x.grpc
 	var _ *Stopper = &x.first
+	var _ *[]struct {
+		io.Closer
+		weight int
+	} = &x.weighted
+	var _ *interface {
+		Halt()
+	} = &x.literal
+	var _ **time.Timer = &x.timer
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.plain = x.plain
-	r.withErr = x.withErr
-	r.withCtx = x.withCtx
-	r.withCtxErr = x.withCtxErr
-	r.grpc = x.grpc
-	r.first = x.first
+	for step := range 9 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		r.first = x.first
+	case 1:
+		r.plain = x.plain
+	case 2:
+		r.withErr = x.withErr
+	case 3:
+		r.withCtx = x.withCtx
+	case 4:
+		r.withCtxErr = x.withCtxErr
+	case 5:
+		r.grpc = x.grpc
+	case 6:
+		r.weighted = x.weighted
+	case 7:
+		r.literal = x.literal
+	case 8:
+		r.timer = x.timer
+	}
 }
 
 func (*cleanupClientRefs) Drop(x *Client) {
@@ -78,13 +120,24 @@ func (*cleanupClientRefs) Drop(x *Client) {
 	x.withCtxErr = nil
 	x.grpc = nil
 	x.first = nil
+	x.weighted = nil
+	x.literal = nil
+	x.timer = nil
 }
 
-func (*cleanupClientRefs) Len(int) int {
+func (r *cleanupClientRefs) Len(step int) int {
+	switch step {
+	case 6:
+		return len(r.weighted)
+	}
 	return 0
 }
 
-func (*cleanupClientRefs) Name(int, int) string {
+func (r *cleanupClientRefs) Name(step, elem int) string {
+	switch step {
+	case 6:
+		return "weighted[" + strconv.Itoa(elem) + "]"
+	}
 	return ""
 }
 
@@ -100,7 +153,7 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 		}
 	case 2:
 		if r.withErr != nil {
-			return r.withErr.Close()
+			return runtime.CallClose(ctx, r.withErr)
 		}
 	case 3:
 		if r.withCtx != nil {
@@ -119,6 +172,16 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 			return nil
 		}
 		r.grpc.GracefulStop()
+	case 6:
+		return runtime.CallClose(ctx, &r.weighted[elem])
+	case 7:
+		if r.literal != nil {
+			r.literal.Halt()
+		}
+	case 8:
+		if r.timer != nil {
+			r.timer.Stop()
+		}
 	}
 	return nil
 }

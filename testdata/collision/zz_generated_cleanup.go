@@ -34,10 +34,13 @@ type cleanupClientRefs2 struct{}
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs2)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs2)(nil)
 	var _ *runtime.Guard = &x.guard
 }
 
-func (r *cleanupClientRefs2) Take(x *Client) {}
+func (*cleanupClientRefs2) Take(*Client) {}
+
+func (*cleanupClientRefs2) TakeStep(*Client, int) {}
 
 func (*cleanupClientRefs2) Drop(x *Client) {}
 
@@ -78,10 +81,13 @@ type cleanupPoolRefs struct{}
 // renamed, removed or retyped.
 func _(x *Pool) {
 	var _ runtime.Refs[Pool] = (*cleanupPoolRefs)(nil)
+	var _ runtime.StepTaker[Pool] = (*cleanupPoolRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 }
 
-func (r *cleanupPoolRefs) Take(x *Pool) {}
+func (*cleanupPoolRefs) Take(*Pool) {}
+
+func (*cleanupPoolRefs) TakeStep(*Pool, int) {}
 
 func (*cleanupPoolRefs) Drop(x *Pool) {}
 
@@ -122,10 +128,13 @@ type cleanupPoolRefsRefs struct{}
 // renamed, removed or retyped.
 func _(x *PoolRefs) {
 	var _ runtime.Refs[PoolRefs] = (*cleanupPoolRefsRefs)(nil)
+	var _ runtime.StepTaker[PoolRefs] = (*cleanupPoolRefsRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 }
 
-func (r *cleanupPoolRefsRefs) Take(x *PoolRefs) {}
+func (*cleanupPoolRefsRefs) Take(*PoolRefs) {}
+
+func (*cleanupPoolRefsRefs) TakeStep(*PoolRefs, int) {}
 
 func (*cleanupPoolRefsRefs) Drop(x *PoolRefs) {}
 
@@ -166,10 +175,13 @@ type cleanupServerRefs struct{}
 // renamed, removed or retyped.
 func _(x *Server) {
 	var _ runtime.Refs[Server] = (*cleanupServerRefs)(nil)
+	var _ runtime.StepTaker[Server] = (*cleanupServerRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 }
 
-func (r *cleanupServerRefs) Take(x *Server) {}
+func (*cleanupServerRefs) Take(*Server) {}
+
+func (*cleanupServerRefs) TakeStep(*Server, int) {}
 
 func (*cleanupServerRefs) Drop(x *Server) {}
 

@@ -51,6 +51,7 @@ type cleanupClientRefs struct {
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.Guard
 	var _ **Conn = &x.Conn
 	var _ *Closer = &x.Closer
@@ -60,11 +61,24 @@ func _(x *Client) {
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.Conn = x.Conn
-	r.Closer = &x.Closer
-	r.session = &x.session
-	r.wrapper = &x.wrapper
-	r.sessions = x.sessions
+	for step := range 5 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		r.Conn = x.Conn
+	case 1:
+		r.Closer = &x.Closer
+	case 2:
+		r.session = &x.session
+	case 3:
+		r.wrapper = &x.wrapper
+	case 4:
+		r.sessions = x.sessions
+	}
 }
 
 func (*cleanupClientRefs) Drop(x *Client) {
@@ -92,16 +106,16 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 	switch step {
 	case 0:
 		if r.Conn != nil {
-			return r.Conn.Close()
+			return runtime.CallClose(ctx, r.Conn)
 		}
 	case 1:
-		return r.Closer.Close()
+		return runtime.CallClose(ctx, r.Closer)
 	case 2:
-		return r.session.Close()
+		return runtime.CallClose(ctx, r.session)
 	case 3:
-		return r.wrapper.Close()
+		return runtime.CallClose(ctx, r.wrapper)
 	case 4:
-		return r.sessions[elem].Close()
+		return runtime.CallClose(ctx, &r.sessions[elem])
 	}
 	return nil
 }

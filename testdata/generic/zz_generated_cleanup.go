@@ -5,6 +5,7 @@ package generic
 import (
 	"context"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -46,7 +47,7 @@ type cleanupPoolRefs[E io.Closer] struct {
 	items     []E
 	itemsAt   []int
 	spare     E
-	byKey     []E
+	byKey     map[string]E
 	byKeyKeys []string
 }
 
@@ -54,6 +55,7 @@ type cleanupPoolRefs[E io.Closer] struct {
 // renamed, removed or retyped.
 func _[E io.Closer](x *Pool[E]) {
 	var _ runtime.Refs[Pool[E]] = (*cleanupPoolRefs[E])(nil)
+	var _ runtime.StepTaker[Pool[E]] = (*cleanupPoolRefs[E])(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *[]E = &x.items
 	var _ *E = &x.spare
@@ -62,17 +64,29 @@ func _[E io.Closer](x *Pool[E]) {
 }
 
 func (r *cleanupPoolRefs[E]) Take(x *Pool[E]) {
-	for i, e := range x.items {
-		if !r.zeroE(e) {
-			r.items = append(r.items, e)
-			r.itemsAt = append(r.itemsAt, i)
-		}
+	for step := range 3 {
+		r.TakeStep(x, step)
 	}
-	r.spare = x.spare
-	for k, e := range x.byKey {
-		if !r.zeroE(e) {
-			r.byKey = append(r.byKey, e)
-			r.byKeyKeys = append(r.byKeyKeys, k)
+}
+
+func (r *cleanupPoolRefs[E]) TakeStep(x *Pool[E], step int) {
+	switch step {
+	case 0:
+		r.items = slices.Clone(x.items)
+		for i, e := range r.items {
+			if !r.zeroE(e) {
+				r.itemsAt = append(r.itemsAt, i)
+			}
+		}
+	case 1:
+		r.spare = x.spare
+	case 2:
+		r.byKey = make(map[string]E, len(x.byKey))
+		for k, e := range x.byKey {
+			if !r.zeroE(e) {
+				r.byKey[k] = e
+				r.byKeyKeys = append(r.byKeyKeys, k)
+			}
 		}
 	}
 }
@@ -88,9 +102,9 @@ func (*cleanupPoolRefs[E]) Drop(x *Pool[E]) {
 func (r *cleanupPoolRefs[E]) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.items)
+		return len(r.itemsAt)
 	case 2:
-		return len(r.byKey)
+		return len(r.byKeyKeys)
 	}
 	return 0
 }
@@ -108,13 +122,13 @@ func (r *cleanupPoolRefs[E]) Name(step, elem int) string {
 func (r *cleanupPoolRefs[E]) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.items[elem].Close()
+		return runtime.CallClose(ctx, r.items[r.itemsAt[elem]])
 	case 1:
 		if !r.zeroE(r.spare) {
-			return r.spare.Close()
+			return runtime.CallClose(ctx, r.spare)
 		}
 	case 2:
-		return r.byKey[elem].Close()
+		return runtime.CallClose(ctx, r.byKey[r.byKeyKeys[elem]])
 	}
 	return nil
 }
@@ -136,7 +150,7 @@ func (x *Cache[K, V, N]) Close() error {
 
 // CloseContext tears x down by the earlier of ctx's deadline and 5s from now, in phases:
 //
-//   - 2: entries[...], pool (CloseContext)
+//   - 2: entries[...], pool
 //
 // It then sets entries, last and pool to their zero values. See runtime.Plan.Close for the
 // contract.
@@ -159,7 +173,7 @@ var cleanupCachePlans sync.Map
 
 // cleanupCacheRefs holds the fields of Cache that its steps use.
 type cleanupCacheRefs[K comparable, V io.Closer, N Number] struct {
-	entries     []V
+	entries     map[K]V
 	entriesKeys []K
 	pool        *Pool[V]
 }
@@ -168,6 +182,7 @@ type cleanupCacheRefs[K comparable, V io.Closer, N Number] struct {
 // renamed, removed or retyped.
 func _[K comparable, V io.Closer, N Number](x *Cache[K, V, N]) {
 	var _ runtime.Refs[Cache[K, V, N]] = (*cleanupCacheRefs[K, V, N])(nil)
+	var _ runtime.StepTaker[Cache[K, V, N]] = (*cleanupCacheRefs[K, V, N])(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *map[K]V = &x.entries
 	var _ *V = &x.last
@@ -175,13 +190,24 @@ func _[K comparable, V io.Closer, N Number](x *Cache[K, V, N]) {
 }
 
 func (r *cleanupCacheRefs[K, V, N]) Take(x *Cache[K, V, N]) {
-	for k, e := range x.entries {
-		if !r.zeroV(e) {
-			r.entries = append(r.entries, e)
-			r.entriesKeys = append(r.entriesKeys, k)
-		}
+	for step := range 2 {
+		r.TakeStep(x, step)
 	}
-	r.pool = x.pool
+}
+
+func (r *cleanupCacheRefs[K, V, N]) TakeStep(x *Cache[K, V, N], step int) {
+	switch step {
+	case 0:
+		r.entries = make(map[K]V, len(x.entries))
+		for k, e := range x.entries {
+			if !r.zeroV(e) {
+				r.entries[k] = e
+				r.entriesKeys = append(r.entriesKeys, k)
+			}
+		}
+	case 1:
+		r.pool = x.pool
+	}
 }
 
 func (*cleanupCacheRefs[K, V, N]) Drop(x *Cache[K, V, N]) {
@@ -194,7 +220,7 @@ func (*cleanupCacheRefs[K, V, N]) Drop(x *Cache[K, V, N]) {
 func (r *cleanupCacheRefs[K, V, N]) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.entries)
+		return len(r.entriesKeys)
 	}
 	return 0
 }
@@ -210,10 +236,10 @@ func (r *cleanupCacheRefs[K, V, N]) Name(step, elem int) string {
 func (r *cleanupCacheRefs[K, V, N]) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.entries[elem].Close()
+		return runtime.CallClose(ctx, r.entries[r.entriesKeys[elem]])
 	case 1:
 		if r.pool != nil {
-			return r.pool.CloseContext(ctx)
+			return runtime.CallClose(ctx, r.pool)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ package identifiers
 import (
 	context1 "context"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	time1 "time"
@@ -50,7 +51,7 @@ type cleanupParamsRefs[x io.Closer, context io.Closer, time any, runtime any, r 
 	b     context
 	c     []r
 	cAt   []int
-	m     []e
+	m     map[string]e
 	mKeys []string
 	stop  func()
 }
@@ -59,6 +60,7 @@ type cleanupParamsRefs[x io.Closer, context io.Closer, time any, runtime any, r 
 // renamed, removed or retyped.
 func _[x io.Closer, context io.Closer, time any, runtime any, r io.Closer, e io.Closer](x2 *Params[x, context, time, runtime, r, e]) {
 	var _ runtime1.Refs[Params[x, context, time, runtime, r, e]] = (*cleanupParamsRefs[x, context, time, runtime, r, e])(nil)
+	var _ runtime1.StepTaker[Params[x, context, time, runtime, r, e]] = (*cleanupParamsRefs[x, context, time, runtime, r, e])(nil)
 	var _ *runtime1.Guard = &x2.guard
 	var _ *x = &x2.a
 	var _ *context = &x2.b
@@ -69,21 +71,35 @@ func _[x io.Closer, context io.Closer, time any, runtime any, r io.Closer, e io.
 }
 
 func (r2 *cleanupParamsRefs[x, context, time, runtime, r, e]) Take(x2 *Params[x, context, time, runtime, r, e]) {
-	r2.a = x2.a
-	r2.b = x2.b
-	for i, e2 := range x2.c {
-		if !r2.zeror(e2) {
-			r2.c = append(r2.c, e2)
-			r2.cAt = append(r2.cAt, i)
+	for step := range 5 {
+		r2.TakeStep(x2, step)
+	}
+}
+
+func (r2 *cleanupParamsRefs[x, context, time, runtime, r, e]) TakeStep(x2 *Params[x, context, time, runtime, r, e], step int) {
+	switch step {
+	case 0:
+		r2.stop = x2.stop
+	case 1:
+		r2.a = x2.a
+	case 2:
+		r2.b = x2.b
+	case 3:
+		r2.c = slices.Clone(x2.c)
+		for i, e2 := range r2.c {
+			if !r2.zeror(e2) {
+				r2.cAt = append(r2.cAt, i)
+			}
+		}
+	case 4:
+		r2.m = make(map[string]e, len(x2.m))
+		for k, e2 := range x2.m {
+			if !r2.zeroe(e2) {
+				r2.m[k] = e2
+				r2.mKeys = append(r2.mKeys, k)
+			}
 		}
 	}
-	for k, e2 := range x2.m {
-		if !r2.zeroe(e2) {
-			r2.m = append(r2.m, e2)
-			r2.mKeys = append(r2.mKeys, k)
-		}
-	}
-	r2.stop = x2.stop
 }
 
 func (*cleanupParamsRefs[x, context, time, runtime, r, e]) Drop(x2 *Params[x, context, time, runtime, r, e]) {
@@ -101,9 +117,9 @@ func (*cleanupParamsRefs[x, context, time, runtime, r, e]) Drop(x2 *Params[x, co
 func (r2 *cleanupParamsRefs[x, context, time, runtime, r, e]) Len(step int) int {
 	switch step {
 	case 3:
-		return len(r2.c)
+		return len(r2.cAt)
 	case 4:
-		return len(r2.m)
+		return len(r2.mKeys)
 	}
 	return 0
 }
@@ -126,16 +142,16 @@ func (r2 *cleanupParamsRefs[x, context, time, runtime, r, e]) Close(ctx context1
 		}
 	case 1:
 		if !r2.zerox(r2.a) {
-			return r2.a.Close()
+			return runtime1.CallClose(ctx, r2.a)
 		}
 	case 2:
 		if !r2.zerocontext(r2.b) {
-			return r2.b.Close()
+			return runtime1.CallClose(ctx, r2.b)
 		}
 	case 3:
-		return r2.c[elem].Close()
+		return runtime1.CallClose(ctx, r2.c[r2.cAt[elem]])
 	case 4:
-		return r2.m[elem].Close()
+		return runtime1.CallClose(ctx, r2.m[r2.mKeys[elem]])
 	}
 	return nil
 }
@@ -208,11 +224,14 @@ type cleanupPtrRefs[P *int,] struct{}
 // renamed, removed or retyped.
 func _[P *int](x2 *Ptr[P]) {
 	var _ runtime1.Refs[Ptr[P]] = (*cleanupPtrRefs[P])(nil)
+	var _ runtime1.StepTaker[Ptr[P]] = (*cleanupPtrRefs[P])(nil)
 	var _ *runtime1.Guard = &x2.guard
 	var _ *P = &x2.p
 }
 
-func (r2 *cleanupPtrRefs[P]) Take(x2 *Ptr[P]) {}
+func (*cleanupPtrRefs[P]) Take(*Ptr[P]) {}
+
+func (*cleanupPtrRefs[P]) TakeStep(*Ptr[P], int) {}
 
 func (*cleanupPtrRefs[P]) Drop(x2 *Ptr[P]) {
 	var zeroP P
@@ -263,13 +282,23 @@ type cleanupChansRefs struct {
 // renamed, removed or retyped.
 func _(x2 *Chans) {
 	var _ runtime1.Refs[Chans] = (*cleanupChansRefs)(nil)
+	var _ runtime1.StepTaker[Chans] = (*cleanupChansRefs)(nil)
 	var _ *runtime1.Guard = &x2.guard
 	var _ *chan (<-chan int) = &x2.ch
 	var _ *chan<- <-chan int = &x2.out
 }
 
 func (r2 *cleanupChansRefs) Take(x2 *Chans) {
-	r2.ch = x2.ch
+	for step := range 1 {
+		r2.TakeStep(x2, step)
+	}
+}
+
+func (r2 *cleanupChansRefs) TakeStep(x2 *Chans, step int) {
+	switch step {
+	case 0:
+		r2.ch = x2.ch
+	}
 }
 
 func (*cleanupChansRefs) Drop(x2 *Chans) {
@@ -288,18 +317,7 @@ func (*cleanupChansRefs) Name(int, int) string {
 func (r2 *cleanupChansRefs) Close(ctx context1.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		if r2.ch != nil {
-			for {
-				select {
-				case _, ok := <-r2.ch:
-					if !ok {
-						return nil
-					}
-				case <-ctx.Done():
-					return context1.Cause(ctx)
-				}
-			}
-		}
+		return runtime1.WaitClosed(ctx, r2.ch)
 	}
 	return nil
 }

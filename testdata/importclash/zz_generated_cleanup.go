@@ -4,6 +4,7 @@ package importclash
 
 import (
 	"context"
+	"slices"
 	strconv1 "strconv"
 	time1 "time"
 
@@ -46,17 +47,28 @@ type cleanupClientRefs struct {
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *context.CancelFunc = &x.cancel
 	var _ *[]*Item = &x.items
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.cancel = x.cancel
-	for i, e := range x.items {
-		if e != nil {
-			r.items = append(r.items, e)
-			r.itemsAt = append(r.itemsAt, i)
+	for step := range 2 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		r.cancel = x.cancel
+	case 1:
+		r.items = slices.Clone(x.items)
+		for i, e := range r.items {
+			if e != nil {
+				r.itemsAt = append(r.itemsAt, i)
+			}
 		}
 	}
 }
@@ -69,7 +81,7 @@ func (*cleanupClientRefs) Drop(x *Client) {
 func (r *cleanupClientRefs) Len(step int) int {
 	switch step {
 	case 1:
-		return len(r.items)
+		return len(r.itemsAt)
 	}
 	return 0
 }
@@ -89,7 +101,7 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 			r.cancel()
 		}
 	case 1:
-		return r.items[elem].Close(ctx)
+		return r.items[r.itemsAt[elem]].Close(ctx)
 	}
 	return nil
 }

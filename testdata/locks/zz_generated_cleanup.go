@@ -5,6 +5,7 @@ package locks
 import (
 	"context"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -46,7 +47,7 @@ var cleanupClient = runtime.Plan[Client, cleanupClientRefs]{
 // cleanupClientRefs holds the fields of Client that its steps use.
 type cleanupClientRefs struct {
 	conn       io.Closer
-	byName     []io.Closer
+	byName     map[string]io.Closer
 	byNameKeys []string
 	cancel     context.CancelFunc
 	items      []io.Closer
@@ -59,6 +60,7 @@ type cleanupClientRefs struct {
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *io.Closer = &x.conn
 	var _ *map[string]io.Closer = &x.byName
@@ -70,26 +72,47 @@ func _(x *Client) {
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.free = x.free
-	x.mu.Lock()
-	r.conn = x.conn
-	for k, e := range x.byName {
-		if e != nil {
-			r.byName = append(r.byName, e)
-			r.byNameKeys = append(r.byNameKeys, k)
-		}
+	for step := range 6 {
+		r.TakeStep(x, step)
 	}
-	x.mu.Unlock()
-	x.rw.RLock()
-	r.cancel = x.cancel
-	for i, e := range x.items {
-		if e != nil {
-			r.items = append(r.items, e)
-			r.itemsAt = append(r.itemsAt, i)
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		x.rw.RLock()
+		r.cancel = x.cancel
+		x.rw.RUnlock()
+	case 1:
+		x.rw.RLock()
+		r.done = x.done
+		x.rw.RUnlock()
+	case 2:
+		x.mu.Lock()
+		r.conn = x.conn
+		x.mu.Unlock()
+	case 3:
+		x.mu.Lock()
+		r.byName = make(map[string]io.Closer, len(x.byName))
+		for k, e := range x.byName {
+			if e != nil {
+				r.byName[k] = e
+				r.byNameKeys = append(r.byNameKeys, k)
+			}
 		}
+		x.mu.Unlock()
+	case 4:
+		x.rw.RLock()
+		r.items = slices.Clone(x.items)
+		for i, e := range r.items {
+			if e != nil {
+				r.itemsAt = append(r.itemsAt, i)
+			}
+		}
+		x.rw.RUnlock()
+	case 5:
+		r.free = x.free
 	}
-	r.done = x.done
-	x.rw.RUnlock()
 }
 
 func (*cleanupClientRefs) Drop(x *Client) {
@@ -109,9 +132,9 @@ func (*cleanupClientRefs) Drop(x *Client) {
 func (r *cleanupClientRefs) Len(step int) int {
 	switch step {
 	case 3:
-		return len(r.byName)
+		return len(r.byNameKeys)
 	case 4:
-		return len(r.items)
+		return len(r.itemsAt)
 	}
 	return 0
 }
@@ -133,29 +156,18 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 			r.cancel()
 		}
 	case 1:
-		if r.done != nil {
-			for {
-				select {
-				case _, ok := <-r.done:
-					if !ok {
-						return nil
-					}
-				case <-ctx.Done():
-					return context.Cause(ctx)
-				}
-			}
-		}
+		return runtime.WaitClosed(ctx, r.done)
 	case 2:
 		if r.conn != nil {
-			return r.conn.Close()
+			return runtime.CallClose(ctx, r.conn)
 		}
 	case 3:
-		return r.byName[elem].Close()
+		return runtime.CallClose(ctx, r.byName[r.byNameKeys[elem]])
 	case 4:
-		return r.items[elem].Close()
+		return runtime.CallClose(ctx, r.items[r.itemsAt[elem]])
 	case 5:
 		if r.free != nil {
-			return r.free.Close()
+			return runtime.CallClose(ctx, r.free)
 		}
 	}
 	return nil
@@ -194,14 +206,24 @@ type cleanupEmbeddedRefs struct {
 // renamed, removed or retyped.
 func _(x *Embedded) {
 	var _ runtime.Refs[Embedded] = (*cleanupEmbeddedRefs)(nil)
+	var _ runtime.StepTaker[Embedded] = (*cleanupEmbeddedRefs)(nil)
 	var _ *runtime.Guard = &x.Guard
 	var _ *io.Closer = &x.conn
 }
 
 func (r *cleanupEmbeddedRefs) Take(x *Embedded) {
-	x.Mutex.Lock()
-	r.conn = x.conn
-	x.Mutex.Unlock()
+	for step := range 1 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupEmbeddedRefs) TakeStep(x *Embedded, step int) {
+	switch step {
+	case 0:
+		x.Mutex.Lock()
+		r.conn = x.conn
+		x.Mutex.Unlock()
+	}
 }
 
 func (*cleanupEmbeddedRefs) Drop(x *Embedded) {
@@ -222,7 +244,7 @@ func (r *cleanupEmbeddedRefs) Close(ctx context.Context, step, elem int, force b
 	switch step {
 	case 0:
 		if r.conn != nil {
-			return r.conn.Close()
+			return runtime.CallClose(ctx, r.conn)
 		}
 	}
 	return nil

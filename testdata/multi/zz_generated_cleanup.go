@@ -4,6 +4,7 @@ package multi
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -17,7 +18,7 @@ func (x *Parent) Close() error {
 
 // CloseContext tears x down by the earlier of ctx's deadline and 10s from now, in phases:
 //
-//   - 2: children[...] (CloseContext), named[...] (CloseContext)
+//   - 2: children[...], named[...]
 //   - 3: stop
 //
 // It then sets children, named and stop to their zero values. See runtime.Plan.Close for the
@@ -41,7 +42,7 @@ var cleanupParent = runtime.Plan[Parent, cleanupParentRefs]{
 type cleanupParentRefs struct {
 	children   []*Child
 	childrenAt []int
-	named      []*Child
+	named      map[string]*Child
 	namedKeys  []string
 	stop       context.CancelFunc
 }
@@ -50,6 +51,7 @@ type cleanupParentRefs struct {
 // renamed, removed or retyped.
 func _(x *Parent) {
 	var _ runtime.Refs[Parent] = (*cleanupParentRefs)(nil)
+	var _ runtime.StepTaker[Parent] = (*cleanupParentRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *[]*Child = &x.children
 	var _ *map[string]*Child = &x.named
@@ -57,19 +59,31 @@ func _(x *Parent) {
 }
 
 func (r *cleanupParentRefs) Take(x *Parent) {
-	for i, e := range x.children {
-		if e != nil {
-			r.children = append(r.children, e)
-			r.childrenAt = append(r.childrenAt, i)
-		}
+	for step := range 3 {
+		r.TakeStep(x, step)
 	}
-	for k, e := range x.named {
-		if e != nil {
-			r.named = append(r.named, e)
-			r.namedKeys = append(r.namedKeys, k)
+}
+
+func (r *cleanupParentRefs) TakeStep(x *Parent, step int) {
+	switch step {
+	case 0:
+		r.children = slices.Clone(x.children)
+		for i, e := range r.children {
+			if e != nil {
+				r.childrenAt = append(r.childrenAt, i)
+			}
 		}
+	case 1:
+		r.named = make(map[string]*Child, len(x.named))
+		for k, e := range x.named {
+			if e != nil {
+				r.named[k] = e
+				r.namedKeys = append(r.namedKeys, k)
+			}
+		}
+	case 2:
+		r.stop = x.stop
 	}
-	r.stop = x.stop
 }
 
 func (*cleanupParentRefs) Drop(x *Parent) {
@@ -81,9 +95,9 @@ func (*cleanupParentRefs) Drop(x *Parent) {
 func (r *cleanupParentRefs) Len(step int) int {
 	switch step {
 	case 0:
-		return len(r.children)
+		return len(r.childrenAt)
 	case 1:
-		return len(r.named)
+		return len(r.namedKeys)
 	}
 	return 0
 }
@@ -101,9 +115,9 @@ func (r *cleanupParentRefs) Name(step, elem int) string {
 func (r *cleanupParentRefs) Close(ctx context.Context, step, elem int, force bool) error {
 	switch step {
 	case 0:
-		return r.children[elem].CloseContext(ctx)
+		return runtime.CallClose(ctx, r.children[r.childrenAt[elem]])
 	case 1:
-		return r.named[elem].CloseContext(ctx)
+		return runtime.CallClose(ctx, r.named[r.namedKeys[elem]])
 	case 2:
 		if r.stop != nil {
 			r.stop()
@@ -119,7 +133,7 @@ func (x *Child) Close() error {
 
 // CloseContext tears x down by the earlier of ctx's deadline and 2m0s from now, in phases:
 //
-//   - 2: parent (CloseContext)
+//   - 2: parent
 //
 // It then sets parent to its zero value. See runtime.Plan.Close for the contract.
 func (x *Child) CloseContext(ctx context.Context) error {
@@ -144,12 +158,22 @@ type cleanupChildRefs struct {
 // renamed, removed or retyped.
 func _(x *Child) {
 	var _ runtime.Refs[Child] = (*cleanupChildRefs)(nil)
+	var _ runtime.StepTaker[Child] = (*cleanupChildRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Parent = &x.parent
 }
 
 func (r *cleanupChildRefs) Take(x *Child) {
-	r.parent = x.parent
+	for step := range 1 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupChildRefs) TakeStep(x *Child, step int) {
+	switch step {
+	case 0:
+		r.parent = x.parent
+	}
 }
 
 func (*cleanupChildRefs) Drop(x *Child) {
@@ -168,7 +192,7 @@ func (r *cleanupChildRefs) Close(ctx context.Context, step, elem int, force bool
 	switch step {
 	case 0:
 		if r.parent != nil {
-			return r.parent.CloseContext(ctx)
+			return runtime.CallClose(ctx, r.parent)
 		}
 	}
 	return nil
@@ -199,10 +223,13 @@ type cleanupEmptyRefs struct{}
 // renamed, removed or retyped.
 func _(x *Empty) {
 	var _ runtime.Refs[Empty] = (*cleanupEmptyRefs)(nil)
+	var _ runtime.StepTaker[Empty] = (*cleanupEmptyRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 }
 
-func (r *cleanupEmptyRefs) Take(x *Empty) {}
+func (*cleanupEmptyRefs) Take(*Empty) {}
+
+func (*cleanupEmptyRefs) TakeStep(*Empty, int) {}
 
 func (*cleanupEmptyRefs) Drop(x *Empty) {}
 

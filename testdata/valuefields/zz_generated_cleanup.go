@@ -45,10 +45,10 @@ var cleanupClient = runtime.Plan[Client, cleanupClientRefs]{
 // cleanupClientRefs holds the fields of Client that its steps use.
 type cleanupClientRefs struct {
 	flusher    *Flusher
-	flushers   []Flusher
-	tokens     []Token
+	flushers   *[3]Flusher
+	tokens     map[int]Token
 	tokensKeys []int
-	named      []Token
+	named      map[Token]Token
 	namedKeys  []Token
 	wg         *sync.WaitGroup
 	done       <-chan struct{}
@@ -58,6 +58,7 @@ type cleanupClientRefs struct {
 // renamed, removed or retyped.
 func _(x *Client) {
 	var _ runtime.Refs[Client] = (*cleanupClientRefs)(nil)
+	var _ runtime.StepTaker[Client] = (*cleanupClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *Flusher = &x.flusher
 	var _ *[3]Flusher = &x.flushers
@@ -70,18 +71,34 @@ func _(x *Client) {
 }
 
 func (r *cleanupClientRefs) Take(x *Client) {
-	r.flusher = &x.flusher
-	r.flushers = x.flushers[:]
-	for k, e := range x.tokens {
-		r.tokens = append(r.tokens, e)
-		r.tokensKeys = append(r.tokensKeys, k)
+	for step := range 6 {
+		r.TakeStep(x, step)
 	}
-	for k, e := range x.named {
-		r.named = append(r.named, e)
-		r.namedKeys = append(r.namedKeys, k)
+}
+
+func (r *cleanupClientRefs) TakeStep(x *Client, step int) {
+	switch step {
+	case 0:
+		r.wg = x.wg
+	case 1:
+		r.flusher = &x.flusher
+	case 2:
+		r.flushers = &x.flushers
+	case 3:
+		r.tokens = make(map[int]Token, len(x.tokens))
+		for k, e := range x.tokens {
+			r.tokens[k] = e
+			r.tokensKeys = append(r.tokensKeys, k)
+		}
+	case 4:
+		r.named = make(map[Token]Token, len(x.named))
+		for k, e := range x.named {
+			r.named[k] = e
+			r.namedKeys = append(r.namedKeys, k)
+		}
+	case 5:
+		r.done = x.done
 	}
-	r.wg = x.wg
-	r.done = x.done
 }
 
 func (*cleanupClientRefs) Drop(x *Client) {
@@ -98,9 +115,9 @@ func (r *cleanupClientRefs) Len(step int) int {
 	case 2:
 		return len(r.flushers)
 	case 3:
-		return len(r.tokens)
+		return len(r.tokensKeys)
 	case 4:
-		return len(r.named)
+		return len(r.namedKeys)
 	}
 	return 0
 }
@@ -112,7 +129,7 @@ func (r *cleanupClientRefs) Name(step, elem int) string {
 	case 3:
 		return "tokens[" + strconv.Itoa(r.tokensKeys[elem]) + "]"
 	case 4:
-		return "named[" + strconv.Quote(string(r.namedKeys[elem])) + "]"
+		return "named[" + runtime.KeyString(r.namedKeys[elem]) + "]"
 	}
 	return ""
 }
@@ -128,22 +145,11 @@ func (r *cleanupClientRefs) Close(ctx context.Context, step, elem int, force boo
 	case 2:
 		return r.flushers[elem].Flush()
 	case 3:
-		return r.tokens[elem].Revoke()
+		return r.tokens[r.tokensKeys[elem]].Revoke()
 	case 4:
-		return r.named[elem].Revoke()
+		return r.named[r.namedKeys[elem]].Revoke()
 	case 5:
-		if r.done != nil {
-			for {
-				select {
-				case _, ok := <-r.done:
-					if !ok {
-						return nil
-					}
-				case <-ctx.Done():
-					return context.Cause(ctx)
-				}
-			}
-		}
+		return runtime.WaitClosed(ctx, r.done)
 	}
 	return nil
 }

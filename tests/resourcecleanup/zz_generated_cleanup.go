@@ -5,6 +5,7 @@ package resourcecleanup
 import (
 	"context"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -50,6 +51,7 @@ type cleanupMatrixClientRefs struct {
 // renamed, removed or retyped.
 func _(x *MatrixClient) {
 	var _ runtime.Refs[MatrixClient] = (*cleanupMatrixClientRefs)(nil)
+	var _ runtime.StepTaker[MatrixClient] = (*cleanupMatrixClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.res
 	var _ **Server = &x.srv
@@ -57,9 +59,20 @@ func _(x *MatrixClient) {
 }
 
 func (r *cleanupMatrixClientRefs) Take(x *MatrixClient) {
-	r.res = x.res
-	r.srv = x.srv
-	r.after = x.after
+	for step2 := range 3 {
+		r.TakeStep(x, step2)
+	}
+}
+
+func (r *cleanupMatrixClientRefs) TakeStep(x *MatrixClient, step2 int) {
+	switch step2 {
+	case 0:
+		r.res = x.res
+	case 1:
+		r.srv = x.srv
+	case 2:
+		r.after = x.after
+	}
 }
 
 func (*cleanupMatrixClientRefs) Drop(x *MatrixClient) {
@@ -130,12 +143,22 @@ type cleanupStressClientRefs struct {
 // renamed, removed or retyped.
 func _(x *StressClient) {
 	var _ runtime.Refs[StressClient] = (*cleanupStressClientRefs)(nil)
+	var _ runtime.StepTaker[StressClient] = (*cleanupStressClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.res
 }
 
 func (r *cleanupStressClientRefs) Take(x *StressClient) {
-	r.res = x.res
+	for step2 := range 1 {
+		r.TakeStep(x, step2)
+	}
+}
+
+func (r *cleanupStressClientRefs) TakeStep(x *StressClient, step2 int) {
+	switch step2 {
+	case 0:
+		r.res = x.res
+	}
 }
 
 func (*cleanupStressClientRefs) Drop(x *StressClient) {
@@ -193,7 +216,7 @@ var cleanupRaceClient = runtime.Plan[RaceClient, cleanupRaceClientRefs]{
 // cleanupRaceClientRefs holds the fields of RaceClient that its steps use.
 type cleanupRaceClientRefs struct {
 	res        *Resource
-	byName     []*Resource
+	byName     map[string]*Resource
 	byNameKeys []string
 	list       []*Resource
 	listAt     []int
@@ -205,6 +228,7 @@ type cleanupRaceClientRefs struct {
 // renamed, removed or retyped.
 func _(x *RaceClient) {
 	var _ runtime.Refs[RaceClient] = (*cleanupRaceClientRefs)(nil)
+	var _ runtime.StepTaker[RaceClient] = (*cleanupRaceClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ **Resource = &x.res
 	var _ *map[string]*Resource = &x.byName
@@ -217,21 +241,35 @@ func _(x *RaceClient) {
 }
 
 func (r *cleanupRaceClientRefs) Take(x *RaceClient) {
-	r.res = x.res
-	for k, e := range x.byName {
-		if e != nil {
-			r.byName = append(r.byName, e)
-			r.byNameKeys = append(r.byNameKeys, k)
+	for step2 := range 5 {
+		r.TakeStep(x, step2)
+	}
+}
+
+func (r *cleanupRaceClientRefs) TakeStep(x *RaceClient, step2 int) {
+	switch step2 {
+	case 0:
+		r.cancel = x.cancel
+	case 1:
+		r.wg = x.wg
+	case 2:
+		r.res = x.res
+	case 3:
+		r.byName = make(map[string]*Resource, len(x.byName))
+		for k, e := range x.byName {
+			if e != nil {
+				r.byName[k] = e
+				r.byNameKeys = append(r.byNameKeys, k)
+			}
+		}
+	case 4:
+		r.list = slices.Clone(x.list)
+		for i, e := range r.list {
+			if e != nil {
+				r.listAt = append(r.listAt, i)
+			}
 		}
 	}
-	for i, e := range x.list {
-		if e != nil {
-			r.list = append(r.list, e)
-			r.listAt = append(r.listAt, i)
-		}
-	}
-	r.cancel = x.cancel
-	r.wg = x.wg
 }
 
 func (*cleanupRaceClientRefs) Drop(x *RaceClient) {
@@ -248,9 +286,9 @@ func (*cleanupRaceClientRefs) Drop(x *RaceClient) {
 func (r *cleanupRaceClientRefs) Len(step2 int) int {
 	switch step2 {
 	case 3:
-		return len(r.byName)
+		return len(r.byNameKeys)
 	case 4:
-		return len(r.list)
+		return len(r.listAt)
 	}
 	return 0
 }
@@ -280,9 +318,9 @@ func (r *cleanupRaceClientRefs) Close(ctx context.Context, step2, elem int, forc
 			return r.res.Close(ctx)
 		}
 	case 3:
-		return r.byName[elem].Close(ctx)
+		return r.byName[r.byNameKeys[elem]].Close(ctx)
 	case 4:
-		return r.list[elem].Close(ctx)
+		return r.list[r.listAt[elem]].Close(ctx)
 	}
 	return nil
 }
@@ -312,7 +350,7 @@ var cleanupKeyedClient = runtime.Plan[KeyedClient, cleanupKeyedClientRefs]{
 
 // cleanupKeyedClientRefs holds the fields of KeyedClient that its steps use.
 type cleanupKeyedClientRefs struct {
-	byKey     []*Resource
+	byKey     map[StuckKey]*Resource
 	byKeyKeys []StuckKey
 }
 
@@ -320,15 +358,26 @@ type cleanupKeyedClientRefs struct {
 // renamed, removed or retyped.
 func _(x *KeyedClient) {
 	var _ runtime.Refs[KeyedClient] = (*cleanupKeyedClientRefs)(nil)
+	var _ runtime.StepTaker[KeyedClient] = (*cleanupKeyedClientRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *map[StuckKey]*Resource = &x.byKey
 }
 
 func (r *cleanupKeyedClientRefs) Take(x *KeyedClient) {
-	for k, e := range x.byKey {
-		if e != nil {
-			r.byKey = append(r.byKey, e)
-			r.byKeyKeys = append(r.byKeyKeys, k)
+	for step2 := range 1 {
+		r.TakeStep(x, step2)
+	}
+}
+
+func (r *cleanupKeyedClientRefs) TakeStep(x *KeyedClient, step2 int) {
+	switch step2 {
+	case 0:
+		r.byKey = make(map[StuckKey]*Resource, len(x.byKey))
+		for k, e := range x.byKey {
+			if e != nil {
+				r.byKey[k] = e
+				r.byKeyKeys = append(r.byKeyKeys, k)
+			}
 		}
 	}
 }
@@ -340,7 +389,7 @@ func (*cleanupKeyedClientRefs) Drop(x *KeyedClient) {
 func (r *cleanupKeyedClientRefs) Len(step2 int) int {
 	switch step2 {
 	case 0:
-		return len(r.byKey)
+		return len(r.byKeyKeys)
 	}
 	return 0
 }
@@ -356,7 +405,7 @@ func (r *cleanupKeyedClientRefs) Name(step2, elem int) string {
 func (r *cleanupKeyedClientRefs) Close(ctx context.Context, step2, elem int, force bool) error {
 	switch step2 {
 	case 0:
-		return r.byKey[elem].Close(ctx)
+		return r.byKey[r.byKeyKeys[elem]].Close(ctx)
 	}
 	return nil
 }

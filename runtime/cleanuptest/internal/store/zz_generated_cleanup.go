@@ -45,14 +45,25 @@ type cleanupStoreRefs struct {
 // renamed, removed or retyped.
 func _(x *Store) {
 	var _ runtime.Refs[Store] = (*cleanupStoreRefs)(nil)
+	var _ runtime.StepTaker[Store] = (*cleanupStoreRefs)(nil)
 	var _ *runtime.Guard = &x.guard
 	var _ *Index = &x.index
 	var _ *io.Closer = &x.db
 }
 
 func (r *cleanupStoreRefs) Take(x *Store) {
-	r.index = x.index
-	r.db = x.db
+	for step := range 2 {
+		r.TakeStep(x, step)
+	}
+}
+
+func (r *cleanupStoreRefs) TakeStep(x *Store, step int) {
+	switch step {
+	case 0:
+		r.index = x.index
+	case 1:
+		r.db = x.db
+	}
 }
 
 func (*cleanupStoreRefs) Drop(x *Store) {
@@ -80,7 +91,7 @@ func (r *cleanupStoreRefs) Close(ctx context.Context, step, elem int, force bool
 		return r.index.Shutdown(ctx)
 	case 1:
 		if r.db != nil {
-			return r.db.Close()
+			return runtime.CallClose(ctx, r.db)
 		}
 	}
 	return nil
