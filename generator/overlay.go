@@ -24,14 +24,12 @@ import (
 
 // srcFile is what the pre-scan learns of one Go file without type-checking it.
 type srcFile struct {
-	exists bool
-	header bool // the file starts with Header: it is cleanupgen's output
-	// mentions says a comment may be or look like a //cleanup: directive.
-	mentions bool
-	pkg      string // the package clause; "" when the file was not parsed
-	build    string // its //go:build line, or ""
-	clients  []stubType
-	methods  []string // "T.M" for the methods the file declares
+	exists  bool
+	header  bool   // the file starts with Header: it is cleanupgen's output
+	pkg     string // the package clause; "" when the file was not parsed
+	build   string // its //go:build line, or ""
+	clients []stubType
+	methods []string // "T.M" for the methods the file declares
 }
 
 // stubType is a //cleanup:client struct type, as the stub declares it.
@@ -57,7 +55,7 @@ func scanFile(path string) *srcFile {
 	if err != nil {
 		return &srcFile{}
 	}
-	sf := &srcFile{exists: true, header: hasHeaderSource(src), mentions: bytes.Contains(bytes.ToLower(src), []byte(tool))}
+	sf := &srcFile{exists: true, header: hasHeaderSource(src)}
 	if sf.header || (!bytes.Contains(src, clientMarker) && !bytes.Contains(src, closeMarker)) {
 		return sf
 	}
