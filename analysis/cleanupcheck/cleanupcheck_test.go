@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 
 func TestAnalyzer(t *testing.T) {
 	dir := testModule(t)
-	analysistest.Run(t, dir, cleanupcheck.Analyzer, "./adopt", "./directives", "./stale", "./extra", "./uptodate", "./nolint", "./output", "./renamedstale")
+	analysistest.Run(t, dir, cleanupcheck.Analyzer, "./adopt", "./directives", "./stale", "./extra", "./emptied", "./uptodate", "./nolint", "./output", "./renamedstale")
 }
 
 func TestSuggestedFixes(t *testing.T) {
