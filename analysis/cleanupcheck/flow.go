@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/types/typeutil"
 )
 
 // This file follows the goroutines that the package starts and the locks
@@ -171,21 +172,7 @@ func (fl *flow) localOf(e ast.Expr) *types.Var {
 
 // callee returns the package function or method that call calls, if any.
 func (fl *flow) callee(call *ast.CallExpr) *types.Func {
-	var id *ast.Ident
-	switch fun := ast.Unparen(call.Fun).(type) {
-	case *ast.Ident:
-		id = fun
-	case *ast.SelectorExpr:
-		id = fun.Sel
-	case *ast.IndexExpr:
-		if x, ok := fun.X.(*ast.Ident); ok {
-			id = x
-		}
-	}
-	if id == nil {
-		return nil
-	}
-	fn, _ := fl.pass.TypesInfo.Uses[id].(*types.Func)
+	fn := typeutilCallee(fl.pass, call)
 	if fn == nil || fn.Pkg() != fl.pass.Pkg {
 		return nil
 	}
@@ -781,18 +768,10 @@ func (r *routine) touches(fields map[*types.Var]bool) bool {
 	return false
 }
 
-// typeutilCallee returns the function that call calls by name, in any
-// package.
+// typeutilCallee returns the function or method that call calls, in any
+// package, as typeutil.Callee finds it; nil for a call of a func value or
+// a builtin.
 func typeutilCallee(pass *analysis.Pass, call *ast.CallExpr) *types.Func {
-	var id *ast.Ident
-	switch fun := ast.Unparen(call.Fun).(type) {
-	case *ast.Ident:
-		id = fun
-	case *ast.SelectorExpr:
-		id = fun.Sel
-	default:
-		return nil
-	}
-	fn, _ := pass.TypesInfo.Uses[id].(*types.Func)
+	fn, _ := typeutil.Callee(pass.TypesInfo, call).(*types.Func)
 	return fn
 }
