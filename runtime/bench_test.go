@@ -19,14 +19,19 @@ type nopCloser struct{ closed int }
 
 func (c *nopCloser) Close() error { c.closed++; return nil }
 
-// benchRefs is what generated code would write for benchClient: the
-// resources, and one switch.
+// benchRefs is what generated code writes for benchClient: the resources,
+// taken step by step as each step starts (StepTaker), and one switch.
 type benchRefs struct{ res [8]*nopCloser }
 
-func (r *benchRefs) Take(x *benchClient)  { r.res = x.res }
-func (r *benchRefs) Drop(x *benchClient)  { x.res = [8]*nopCloser{} }
-func (r *benchRefs) Len(int) int          { return 0 }
-func (r *benchRefs) Name(int, int) string { return "" }
+func (r *benchRefs) Take(x *benchClient) {
+	for step := range len(r.res) {
+		r.TakeStep(x, step)
+	}
+}
+func (r *benchRefs) TakeStep(x *benchClient, step int) { r.res[step] = x.res[step] }
+func (r *benchRefs) Drop(x *benchClient)               { x.res = [8]*nopCloser{} }
+func (r *benchRefs) Len(int) int                       { return 0 }
+func (r *benchRefs) Name(int, int) string              { return "" }
 
 func (r *benchRefs) Close(_ context.Context, step, _ int, _ bool) error {
 	if r.res[step] == nil {

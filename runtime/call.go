@@ -78,14 +78,20 @@ func (o outcome) state() State {
 const Grace = 250 * time.Microsecond
 
 // graceWait waits for done for at most Grace.
+//
+//go:noinline
 func graceWait(done <-chan struct{}) {
 	t := time.NewTimer(Grace)
-	defer t.Stop()
 	select {
 	case <-done:
 	case <-t.C:
 	}
+	t.Stop()
 }
+
+// An expirer waits, once the deadline's timer has fired, for the context
+// that carries the deadline to be done.
+type expirer interface{ expired() }
 
 // waitDeadline waits for done, for the deadline plus Grace, or for ctx to be
 // cancelled (plus Grace), whichever comes first. One timer covers the
@@ -94,27 +100,28 @@ func graceWait(done <-chan struct{}) {
 //
 // When the timer fires, the timer of the context that carries the deadline
 // is due too, but the goroutine that cancels it may not have run yet:
-// waitDeadline calls expired, which waits for it, so that what follows sees
-// an expired context.
-func waitDeadline(done <-chan struct{}, ctx context.Context, expired func(), deadline time.Time) {
+// waitDeadline calls e.expired, which waits for it, so that what follows
+// sees an expired context.
+//
+// Its frame is small, and so is the caller's stack while it waits: a
+// goroutine that closes a client does not outgrow its first stack in here.
+func waitDeadline(done <-chan struct{}, ctx context.Context, e expirer, deadline time.Time) {
 	t := time.NewTimer(min(max(time.Until(deadline), 0), forever) + Grace)
-	defer t.Stop()
 	cancelled := ctx.Done()
 	for {
 		select {
 		case <-done:
-			return
 		case <-t.C:
-			expired()
-			return
+			e.expired()
 		case <-cancelled:
 			if ctx.Err() == context.DeadlineExceeded {
 				cancelled = nil // the deadline, which the timer covers
 				continue
 			}
 			graceWait(done)
-			return
 		}
+		t.Stop()
+		return
 	}
 }
 

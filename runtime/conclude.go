@@ -12,25 +12,36 @@ import (
 
 // conclude builds the caller's result, once every phase has ended or the
 // deadline (or ctx) has come.
+//
+// Its frames are kept small (the work is split into functions that return
+// before the next is called): it runs on the caller's stack, where a
+// goroutine that outgrows its first stack at the deadline pays a copy on
+// its way out, and with thousands of clients closing at once, the copies
+// of all of them add up to milliseconds of delay.
 func (r *run[T, R]) conclude() error {
-	defer r.release()
 	r.mu.Lock()
+	var err error
 	if r.ended {
+		abandoned := r.abandonLingering()
 		r.mu.Unlock()
-		return r.concludeInTime()
+		err = r.concludeInTime(abandoned)
+	} else {
+		err = r.concludeOver()
 	}
+	r.release()
+	return err
+}
+
+// concludeOver builds the caller's result at the deadline (or when ctx is
+// done), and hands the rest to the run's own goroutines. r.mu is held; it
+// releases it.
+func (r *run[T, R]) concludeOver() error {
 	now := r.now()
 	r.over = true
+	r.overNow.Store(true)
 	r.overAt = now
 	cause := r.cause()
-	results := r.results // nil, or room for every unit
-	r.forEachUnit(func(u *unit) { results = r.abandon(results, u, now, cause) })
-	results = append(results, r.extra...)
-	if r.dropping {
-		// Every step returned, but Drop, user code, has not: the result
-		// names it rather than no step at all.
-		results = append(results, TaskResult{Name: dropStep, State: StateAbandoned, Duration: now, Err: cause})
-	}
+	results := r.abandonAll(now, cause)
 	if r.liveUnits > 0 || r.starting || r.next < len(r.units) {
 		r.registered = true
 		registerAbandoned(r)
@@ -63,9 +74,41 @@ func (r *run[T, R]) conclude() error {
 	}
 	deliver(event{ended: r})
 	if late {
-		go r.late(start)
+		goLate(r, start)
 	}
 	return err
+}
+
+// abandonAll makes every unit's result final at the deadline, and returns
+// the results of those that did not succeed, the failures of Refs methods,
+// and Drop when it has not returned, with room for one more. r.mu is held.
+//
+//go:noinline
+func (r *run[T, R]) abandonAll(now time.Duration, cause error) []TaskResult {
+	var results []TaskResult
+	if r.aux != nil && r.aux.results != nil {
+		results = r.aux.results // room for every unit
+	} else {
+		results = make([]TaskResult, 0, len(r.units)+len(r.extra())+2)
+	}
+	for i := range r.units {
+		u := &r.units[i]
+		if !r.plan.Steps[i].Each || !u.listed || u.whole {
+			results = r.abandon(results, u, now, cause)
+			continue
+		}
+		elems := r.elemsOf(u)
+		for e := range elems {
+			results = r.abandon(results, &elems[e], now, cause)
+		}
+	}
+	results = append(results, r.extra()...)
+	if r.dropping {
+		// Every step returned, but Drop, user code, has not: the result
+		// names it rather than no step at all.
+		results = append(results, TaskResult{Name: dropStep, State: StateAbandoned, Duration: now, Err: cause})
+	}
+	return results
 }
 
 // abandon makes unit u's result final at the deadline and appends it to
@@ -96,7 +139,7 @@ func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, ca
 // the collection was listed.
 func (r *run[T, R]) name(u *unit) string {
 	if r.plan.Steps[u.step].Each && u != &r.units[u.step] {
-		return r.names[u.step][u.elem]
+		return r.aux.names[u.step][u.elem]
 	}
 	return r.plan.Steps[u.step].Name
 }
@@ -119,8 +162,9 @@ func (r *run[T, R]) forEachUnit(fn func(u *unit)) {
 			fn(u)
 			continue
 		}
-		for e := range u.elems {
-			fn(&u.elems[e])
+		elems := r.elemsOf(u)
+		for e := range elems {
+			fn(&elems[e])
 		}
 	}
 }
@@ -134,8 +178,9 @@ func (r *run[T, R]) forEachListed(fn func(u *unit)) {
 			fn(u)
 			continue
 		}
-		for e := range u.elems {
-			fn(&u.elems[e])
+		elems := r.elemsOf(u)
+		for e := range elems {
+			fn(&elems[e])
 		}
 	}
 }
@@ -157,9 +202,8 @@ func (r *run[T, R]) cause() error {
 }
 
 // concludeInTime builds the caller's result when every phase ended before
-// the deadline.
-func (r *run[T, R]) concludeInTime() error {
-	abandoned := r.abandonLingering()
+// the deadline; abandoned says abandonLingering abandoned some units.
+func (r *run[T, R]) concludeInTime(abandoned bool) error {
 	var results []TaskResult
 	if r.failed > 0 {
 		r.forEachUnit(func(u *unit) {
@@ -168,7 +212,7 @@ func (r *run[T, R]) concludeInTime() error {
 			}
 		})
 	}
-	results = append(results, r.extra...)
+	results = append(results, r.extra()...)
 	if r.on && (r.dropAtLeave || !r.g.isIdleNow()) {
 		select {
 		case <-r.g.idleChan():
@@ -204,10 +248,11 @@ func (r *run[T, R]) recordStacks(stacks map[stepKey][]string) {
 	defer r.mu.Unlock()
 	for i, s := range r.plan.Steps {
 		if frames, ok := stacks[stepKey{r.plan.Type, s.Name}]; ok {
-			if r.stacks == nil {
-				r.stacks = make(map[int32][]string)
+			aux := r.more()
+			if aux.stacks == nil {
+				aux.stacks = make(map[int32][]string)
 			}
-			r.stacks[int32(i)] = frames
+			aux.stacks[int32(i)] = frames
 		}
 	}
 }
@@ -216,15 +261,14 @@ func (r *run[T, R]) recordStacks(stacks map[stepKey][]string) {
 // the graceful calls of some units, settled by their budget, still run: they
 // are abandoned as the caller returns. A unit that timed out is reported as
 // abandoned; one that was forced keeps its result. Either is listed by
-// Abandoned until its call returns.
+// Abandoned until its call returns. r.mu is held.
 func (r *run[T, R]) abandonLingering() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.lingering == 0 {
 		return false
 	}
 	now := r.now()
 	r.over, r.overAt, r.lateDone = true, now, true
+	r.overNow.Store(true)
 	abandon := func(u *unit) {
 		if u.live == 0 {
 			return
@@ -264,14 +308,14 @@ func (r *run[T, R]) report() Report {
 		case unitPending, unitLate:
 			s.State, s.Err = StateNotStarted, r.cause()
 		case unitAbandoned:
-			s.Stack = r.stacks[u.step]
+			s.Stack = r.stack(u.step)
 			fallthrough
 		default:
 			s.End = s.Start.Add(u.dur)
 		}
 		rep.Steps = append(rep.Steps, s)
 	})
-	for _, t := range r.extra {
+	for _, t := range r.extra() {
 		rep.Steps = append(rep.Steps, StepReport{Teardown: r.id, Name: t.Name, Field: t.Name, Index: -1, State: t.State, End: rep.End, Err: t.Err})
 	}
 	return rep

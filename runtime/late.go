@@ -24,7 +24,7 @@ func (r *run[T, R]) late(start bool) {
 		})
 		r.mu.Unlock()
 		for _, u := range forces {
-			go r.execLate(u, true)
+			goExecLate(r, u, true)
 		}
 	}
 	if start {
@@ -35,7 +35,7 @@ func (r *run[T, R]) late(start bool) {
 // forceLate appends u to forces, to have its force method called, if it
 // was abandoned before its force was called. r.mu is held.
 func (r *run[T, R]) forceLate(forces []*unit, u *unit) []*unit {
-	if u.state != unitAbandoned || u.forced || u.taking || r.lister(u) {
+	if u.state != unitAbandoned || u.forced || u.taking.Load() || r.lister(u) {
 		return forces
 	}
 	u.forced = true
@@ -62,8 +62,9 @@ func (r *run[T, R]) startLate() {
 			continue
 		}
 		u.live = 1
-		u.taking = r.tk != nil && !s.Each
-		if r.on && s.Force && !s.Each && !u.taking {
+		taking := r.tk != nil && !s.Each
+		u.taking.Store(taking)
+		if r.on && s.Force && !s.Each && !taking {
 			u.forced = true
 			u.live++
 		}
@@ -75,12 +76,12 @@ func (r *run[T, R]) startLate() {
 	r.mu.Unlock()
 	for _, u := range started {
 		if r.lister(u) {
-			go r.exec(u)
+			goExec(r, u)
 			continue
 		}
-		go r.execLate(u, false)
+		goExecLate(r, u, false)
 		if u.forced {
-			go r.execLate(u, true)
+			goExecLate(r, u, true)
 		}
 	}
 }
@@ -94,7 +95,7 @@ func (r *run[T, R]) finishLate() {
 		unregisterAbandoned(r)
 	}
 	if r.dropDue() {
-		go r.dropAsync()
+		goDropAsync(r)
 	}
 }
 
@@ -110,12 +111,7 @@ func (r *run[T, R]) execLate(u *unit, force bool) {
 		r.returnedLate(u, o, now)
 		r.mu.Unlock()
 	}()
-	o = protect(func() error {
-		if force {
-			return r.rf.Close(r, int(u.step), int(u.elem), true)
-		}
-		return r.call(r, u)
-	})
+	o = r.call(r, u, force)
 }
 
 // returnedLate records that a call of unit u returned with o after the
@@ -128,16 +124,21 @@ func (r *run[T, R]) returnedLate(u *unit, o outcome, now time.Duration) {
 	}
 	r.liveUnits--
 	if u.state == unitAbandoned {
-		s := r.stepReport(u)
-		s.End, s.State, s.Err = r.start.Add(now), o.state(), o.err
-		deliver(event{returned: &returnedStep{
-			ctx:    r.parent,
-			client: r.plan.Type,
-			name:   func() string { return r.name(u) },
-			step:   s,
-		}})
+		r.deliverReturned(u, o, now)
 	}
 	r.lateSettled()
+}
+
+// deliverReturned tells the delivery that abandoned unit u returned with
+// o at now. The event is built where it is kept, on the heap: the goroutine
+// that returns from a step built nothing big on its stack. r.mu is held.
+//
+//go:noinline
+func (r *run[T, R]) deliverReturned(u *unit, o outcome, now time.Duration) {
+	rs := &returnedStep{ctx: r.parent, client: r.plan.Type, name: func() string { return r.name(u) }}
+	rs.step = r.stepReport(u)
+	rs.step.End, rs.step.State, rs.step.Err = r.start.Add(now), o.state(), o.err
+	deliver(event{returned: rs})
 }
 
 // appendAbandoned appends the run's units that still run after the
@@ -158,7 +159,7 @@ func (r *run[T, R]) appendAbandoned(list []AbandonedTask, now time.Time) []Aband
 				started = r.start.Add(r.overAt) // not started yet: due since the deadline
 			}
 		}
-		list = append(list, AbandonedTask{Teardown: r.id, Client: r.plan.Type, Step: r.name(u), Started: started, Stack: r.stacks[u.step]})
+		list = append(list, AbandonedTask{Teardown: r.id, Client: r.plan.Type, Step: r.name(u), Started: started, Stack: r.stack(u.step)})
 	})
 	return list
 }

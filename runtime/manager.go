@@ -186,9 +186,9 @@ func (m *Manager) Wait() error {
 		case !m.on:
 			<-idle
 		case m.deadline.IsZero(): // no deadline, but ctx may be cancelled
-			waitDeadline(idle, m.parent, func() { <-m.ctx.Done() }, m.start.Add(forever))
+			waitDeadline(idle, m.parent, m, m.start.Add(forever))
 		default:
-			waitDeadline(idle, m.parent, func() { <-m.ctx.Done() }, m.deadline)
+			waitDeadline(idle, m.parent, m, m.deadline)
 		}
 	}
 	now := time.Now()
@@ -240,6 +240,10 @@ func (m *Manager) recordStacks(stacks map[stepKey][]string) {
 		}
 	}
 }
+
+// expired waits for the tasks' context to be done, once Wait's timer has
+// fired at the deadline: its own timer is due too.
+func (m *Manager) expired() { <-m.ctx.Done() }
 
 // Results returns the outcome of every task started by Go, in the order of
 // the Go calls. After Wait it is final; before, a task that is still running

@@ -235,7 +235,9 @@ func (p *Plan[T, R]) Close(ctx context.Context, g *Guard, x *T) error {
 		}
 		return waitFirst(ctx, g, p.Type, p.Timeout)
 	}
-	err := p.run(ctx, g, x)
+	r := p.start(ctx, g, x)
+	r.wait(ctx)
+	err := r.conclude()
 	g.finish(err)
 	return err
 }

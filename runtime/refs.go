@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"time"
@@ -21,23 +22,33 @@ const (
 	nameStep = "Refs.Name"
 )
 
-// begin is the run's first goroutine: it waits for calls in flight, takes
-// the references with Refs.Take (unless the refs type takes them step by
-// step), starts the first phase and runs one of its units.
+// begin is the run's first goroutine when the caller could not start the
+// first phase itself: it waits for calls in flight, takes the references
+// with Refs.Take (unless the refs type takes them step by step), starts the
+// first phase and runs one of its units.
 func (r *run[T, R]) begin() {
 	if r.on && !r.g.isIdleNow() {
-		drain := time.NewTimer(r.deadline.Sub(r.start) / 2)
-		select {
-		case <-r.g.idleChan():
-		case <-drain.C:
-		case <-r.Done():
-		}
-		drain.Stop()
+		r.waitInFlight()
 	}
 	if r.tk == nil && !r.take() {
 		return
 	}
 	r.exec(r.startNext(r.now()))
+}
+
+// waitInFlight waits for the calls in flight, for at most half the time to
+// the deadline. It is kept out of line: begin's frame stays under the step
+// it runs.
+//
+//go:noinline
+func (r *run[T, R]) waitInFlight() {
+	drain := time.NewTimer(r.deadline.Sub(r.start) / 2)
+	defer drain.Stop()
+	select {
+	case <-r.g.idleChan():
+	case <-drain.C:
+	case <-r.Done():
+	}
 }
 
 // take calls Refs.Take. It reports whether the calling goroutine goes on:
@@ -49,7 +60,7 @@ func (r *run[T, R]) take() (ok bool) {
 	defer func() {
 		if !ok {
 			r.refsFailed(takeStep, o)
-			go r.exec(r.startNext(r.now()))
+			goExec(r, r.startNext(r.now()))
 		}
 	}()
 	o = protect(func() error { r.rf.Take(r.x); return nil })
@@ -57,24 +68,45 @@ func (r *run[T, R]) take() (ok bool) {
 	return true
 }
 
-// call runs unit u's graceful call. When the refs type takes step by
-// step, it takes the step's fields first (TakeStep), on this goroutine and
-// within the unit's budget: a lock= lock held by a stuck call delays only
-// this step.
-func (r *run[T, R]) call(ctx context.Context, u *unit) error {
-	if u.taking {
+// call runs unit u's graceful call with ctx, or its force method when
+// force is set, and turns a panic into a *PanicError, as protect does. When
+// the refs type takes step by step, the graceful call takes the step's
+// fields first (TakeStep), on this goroutine and within the unit's budget:
+// a lock= lock held by a stuck call delays only this step.
+//
+// It is protect and the call in one frame, with nothing between it and
+// the step: the stack under a step that hangs is small, so that its
+// goroutine does not outgrow its first stack (and pay a copy) before it
+// blocks. If the call calls runtime.Goexit, call does not return: callers
+// record their result in a deferred call, starting from goexited.
+func (r *run[T, R]) call(ctx context.Context, u *unit, force bool) (o outcome) {
+	returned := false
+	defer func() {
+		if v := recover(); v != nil || !returned {
+			o = outcome{err: &PanicError{Value: v, Stack: debug.Stack()}, panicked: true}
+		}
+	}()
+	if !force && u.taking.Load() {
 		r.tk.TakeStep(r.x, int(u.step))
 		r.took(u)
 	}
-	return r.rf.Close(ctx, int(u.step), int(u.elem), false)
+	err := r.rf.Close(ctx, int(u.step), int(u.elem), force)
+	returned = true
+	return outcome{err: err}
 }
 
 // took records that unit u's TakeStep returned. When the deadline came
 // first, the force method of a step that has one is called now, alongside
 // its graceful call: before, it had nothing to force.
 func (r *run[T, R]) took(u *unit) {
+	u.taking.Store(false)
+	// Dekker's pairing with conclude, which sets overNow before late asks
+	// whether TakeStep has returned: one of the two sees the other, and
+	// forced, under the lock, keeps them from forcing twice.
+	if !r.overNow.Load() {
+		return
+	}
 	r.mu.Lock()
-	u.taking = false
 	force := r.over && r.on && r.plan.Steps[u.step].Force && !u.forced &&
 		(u.state == unitAbandoned || u.state == unitLate)
 	if force {
@@ -83,7 +115,7 @@ func (r *run[T, R]) took(u *unit) {
 	}
 	r.mu.Unlock()
 	if force {
-		go r.execLate(u, true)
+		goExecLate(r, u, true)
 	}
 }
 
@@ -111,9 +143,9 @@ func (r *run[T, R]) list(u *unit) *unit {
 		return nil
 	})
 	if o.err != nil {
-		nx, now := r.finish(u, o, false, false)
+		nx, own, now := r.finish(u, o, false, false)
 		o.returned = true
-		return r.then(u, nx, now)
+		return r.then(u, nx, own, now)
 	}
 	o.returned = true
 	return r.install(u, names, nameErr)
@@ -144,17 +176,19 @@ func (r *run[T, R]) install(u *unit, names []string, nameErr error) *unit {
 		elems[e] = unit{step: u.step, elem: int32(e)}
 	}
 	r.mu.Lock()
-	total := len(r.units) + r.elems + len(elems) + len(r.extra) + 2
+	total := len(r.units) + r.elems + len(elems) + len(r.extra()) + 2
 	r.mu.Unlock()
 	// Room for every result, so that the caller does not allocate it at
 	// the deadline.
 	results := make([]TaskResult, 0, total)
 	r.mu.Lock()
 	now := r.now()
-	if r.names == nil {
-		r.names = make([][]string, len(r.units))
+	aux := r.more()
+	if aux.names == nil {
+		aux.names = make([][]string, len(r.units))
+		aux.elems = make([][]unit, len(r.units))
 	}
-	u.elems, r.names[u.step], u.listed = elems, names, true
+	aux.elems[u.step], aux.names[u.step], u.listed = elems, names, true
 	u.live--
 	if nameErr != nil {
 		r.refsFailedLocked(r.plan.Steps[u.step].Name+": "+nameStep, outcome{err: nameErr, panicked: true})
@@ -177,15 +211,15 @@ func (r *run[T, R]) install(u *unit, names []string, nameErr error) *unit {
 		r.lateSettled()
 		r.mu.Unlock()
 		for _, el := range started {
-			go r.execLate(el, false)
+			goExecLate(r, el, false)
 			if el.forced {
-				go r.execLate(el, true)
+				goExecLate(r, el, true)
 			}
 		}
 		return nil
 	}
 	r.elems += len(elems)
-	r.results = results
+	aux.results = results
 	for e := range elems {
 		r.startUnit(&elems[e], now)
 	}
@@ -198,10 +232,10 @@ func (r *run[T, R]) install(u *unit, names []string, nameErr error) *unit {
 	}
 	r.mu.Unlock()
 	if len(elems) == 0 {
-		return r.then(u, nx, now)
+		return r.then(u, nx, nil, now)
 	}
 	for e := 1; e < len(elems); e++ {
-		go r.exec(&elems[e])
+		goExec(r, &elems[e])
 	}
 	return &elems[0]
 }
@@ -222,16 +256,15 @@ func (r *run[T, R]) endPhases() {
 	r.mu.Unlock()
 	switch {
 	case now:
-		if !r.dropNow() {
-			return
-		}
+		r.dropNow()
+		return
 	case drop && !r.plan.Locked:
 		// A call is in flight: Drop runs at the last Leave, which the
 		// caller waits for (dropAtLeave), within the deadline.
 		r.dropAtLeave = !r.g.isIdleNow()
 		r.dropAsync()
 	case drop:
-		go r.dropAsync()
+		goDropAsync(r)
 	}
 	r.closeDone()
 }
@@ -240,6 +273,12 @@ func (r *run[T, R]) endPhases() {
 // conclude, or, if it has already, records that nothing is left to start.
 func (r *run[T, R]) closeDone() {
 	r.mu.Lock()
+	r.closeDoneLocked()
+	r.mu.Unlock()
+}
+
+// closeDoneLocked is closeDone under r.mu.
+func (r *run[T, R]) closeDoneLocked() {
 	r.starting = false
 	if !r.over {
 		r.ended = true
@@ -247,31 +286,21 @@ func (r *run[T, R]) closeDone() {
 	} else {
 		r.finishLate()
 	}
-	r.mu.Unlock()
 }
 
-// dropNow calls Refs.Drop before the caller's result. It reports whether
-// the calling goroutine goes on: when Drop calls runtime.Goexit, the rest
-// of endPhases runs on a new goroutine.
-func (r *run[T, R]) dropNow() (ok bool) {
+// dropNow calls Refs.Drop before the caller's result, records its outcome
+// and lets the caller conclude, in one critical section. When Drop calls
+// runtime.Goexit, the goroutine's deferred call does that.
+func (r *run[T, R]) dropNow() {
 	o := goexited
 	defer func() {
-		if !ok {
-			r.droppedNow(o)
-			go r.closeDone()
-		}
+		r.mu.Lock()
+		r.dropping = false
+		r.refsFailedLocked(dropStep, o)
+		r.closeDoneLocked()
+		r.mu.Unlock()
 	}()
 	o = protect(func() error { r.rf.Drop(r.x); return nil })
-	r.droppedNow(o)
-	return true
-}
-
-// droppedNow records the outcome of dropNow's Drop.
-func (r *run[T, R]) droppedNow(o outcome) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.dropping = false
-	r.refsFailedLocked(dropStep, o)
 }
 
 // dropDue reports whether the references are to be dropped now that the
@@ -295,7 +324,7 @@ func (r *run[T, R]) dropAsync() {
 		return
 	}
 	if r.plan.Locked {
-		r.g.dropWhenIdle(func() { go r.dropLate() })
+		r.g.dropWhenIdle(func() { goDropLate(r) })
 		return
 	}
 	r.g.dropWhenIdle(r.dropLate)
@@ -330,7 +359,8 @@ func (r *run[T, R]) refsFailedLocked(name string, o outcome) {
 		return
 	}
 	if !r.over {
-		r.extra = append(r.extra, TaskResult{Name: name, State: o.state(), Err: o.err})
+		aux := r.more()
+		aux.extra = append(aux.extra, TaskResult{Name: name, State: o.state(), Err: o.err})
 		return
 	}
 	r.refsFailedLate(name, o)
@@ -356,6 +386,6 @@ func (r *run[T, R]) lateSettled() {
 		unregisterAbandoned(r)
 	}
 	if r.dropDue() {
-		go r.dropAsync()
+		goDropAsync(r)
 	}
 }

@@ -62,7 +62,6 @@ const (
 // to them; if the deadline comes first, it stays in the results as the
 // whole collection.
 type unit struct {
-	elems  []unit        // a collection step's elements, once listed
 	err    error         // its result's error
 	start  time.Duration // when it started, since the run's start
 	dur    time.Duration // its result's duration
@@ -74,8 +73,10 @@ type unit struct {
 	live   int8          // its calls (graceful, force) still running
 	forced bool          // its force method has been called
 	listed bool          // a collection step whose elems are set
-	whole  bool          // a collection the deadline came before listing: reported as one step
-	taking bool          // its TakeStep has not returned: nothing to force yet
+	// taking says its TakeStep has not returned: nothing to force yet. It
+	// is atomic so that TakeStep's return needs no lock (see took).
+	taking atomic.Bool
+	whole  bool // a collection the deadline came before listing: reported as one step
 }
 
 // next says what the goroutine that settled a unit does next.
@@ -85,6 +86,7 @@ const (
 	nextNone  next = iota // nothing: return
 	nextStart             // it holds the right to start phases: start the next one
 	nextForce             // call the unit's force method
+	nextRun               // run the unit given with it: the first of a phase it started
 )
 
 // run is one teardown: the first Plan.Close of a client.
@@ -100,7 +102,9 @@ type run[T, R any] struct {
 	// Deadline, Done, Err, Value), and a teardown whose steps never look at
 	// their context makes neither it nor its timer.
 	ctxp     atomic.Pointer[ctxBox]
-	released atomic.Bool     // the caller has returned: a context made now is done
+	released atomic.Bool // the caller has returned: a context made now is done
+	// overNow is over, readable without the lock; set with it.
+	overNow  atomic.Bool
 	parent   context.Context // the caller's
 	id       uint64          // the teardown's ID: Report.ID
 	plan     *Plan[T, R]
@@ -134,28 +138,96 @@ type run[T, R any] struct {
 	dropAtLeave bool
 	lingering   int // done units whose graceful call still runs
 	elems       int // elements listed so far
+	// aux holds what few teardowns need, made on first use (see more).
+	aux *runAux
+	// probed is closed once the stacks of abandoned steps are known (see
+	// probeStacks).
+	probed chan struct{}
+	overAt time.Duration
+	done   chan struct{} // closed when ended is set
+	err    error         // what the caller got
+	end    time.Time     // when the caller returned
+}
+
+// runAux is the part of a run that few teardowns need: what collections,
+// failures of Refs methods and abandoned steps leave. Kept out of run, it
+// costs a Close that needs none of it nothing: on a machine where the
+// garbage collector's cost follows the bytes allocated, a smaller run is a
+// quicker Close.
+type runAux struct {
+	// elems holds, by step, a collection's elements, once listed.
+	elems [][]unit
+	// names holds, by step, the names of a collection's elements, once
+	// listed.
+	names [][]string
 	// results has room for a result per unit once a collection is
 	// listed, so that the caller does not allocate it at the deadline.
 	results []TaskResult
 	// extra are the failures of Refs methods that belong to no step: Take
 	// and Drop.
 	extra []TaskResult
-	// names holds, by step, the names of a collection's elements, once
-	// listed: kept here rather than in every unit.
-	names [][]string
-	// stacks holds, by step, where its abandoned goroutines were stuck;
-	// probed is closed once they are known (see probe).
+	// stacks holds, by step, where its abandoned goroutines were stuck.
 	stacks map[int32][]string
-	probed chan struct{}
-	overAt time.Duration
-	done   chan struct{} // closed when ended is set
-	err    error         // what the caller got
-	end    time.Time     // when the caller returned
-
-	// unitBuf holds the units of a plan of up to eight steps, saving an
-	// allocation on every Close.
-	unitBuf [8]unit
 }
+
+// more returns r.aux, making it on first use. r.mu is held.
+func (r *run[T, R]) more() *runAux {
+	if r.aux == nil {
+		r.aux = &runAux{}
+	}
+	return r.aux
+}
+
+// extra returns the failures of Refs methods that belong to no step. r.mu
+// is held, or nothing changes them any more.
+func (r *run[T, R]) extra() []TaskResult {
+	if r.aux == nil {
+		return nil
+	}
+	return r.aux.extra
+}
+
+// stack returns where the abandoned goroutines of step were stuck, or nil.
+// r.mu is held.
+func (r *run[T, R]) stack(step int32) []string {
+	if r.aux == nil {
+		return nil
+	}
+	return r.aux.stacks[step]
+}
+
+// elemsOf returns the elements of u, a listed collection step's own unit.
+// r.mu is held, or they are listed already.
+func (r *run[T, R]) elemsOf(u *unit) []unit {
+	if r.aux == nil || r.aux.elems == nil {
+		return nil
+	}
+	return r.aux.elems[u.step]
+}
+
+// A runner is a run, as the functions that start its goroutines see it.
+//
+// A run's goroutines start at these functions, which are not generic: the
+// Go runtime reads the name of a goroutine's start function when the
+// goroutine starts and when it exits (to tell the runtime's own goroutines
+// apart), and the name of a generic method spells out its type arguments,
+// a client's whole struct type, in hundreds of bytes. Reading it cost about
+// 100 ns a goroutine.
+type runner interface {
+	begin()
+	exec(u *unit)
+	execLate(u *unit, force bool)
+	late(start bool)
+	dropAsync()
+	dropLate()
+}
+
+func goBegin(x runner)                         { go x.begin() }
+func goExec(x runner, u *unit)                 { go x.exec(u) }
+func goExecLate(x runner, u *unit, force bool) { go x.execLate(u, force) }
+func goLate(x runner, start bool)              { go x.late(start) }
+func goDropAsync(x runner)                     { go x.dropAsync() }
+func goDropLate(x runner)                      { go x.dropLate() }
 
 // inFlightStep names, in results, the wait for calls between Enter and Leave.
 const inFlightStep = "calls in flight"
@@ -261,39 +333,51 @@ func reentrant(ctx context.Context, g *Guard) bool {
 	return false
 }
 
-// run runs the teardown of x and returns its result.
-func (p *Plan[T, R]) run(ctx context.Context, g *Guard, x *T) error {
+// start starts the teardown of x and returns it. It runs no user code: when
+// no call is in flight and the refs type takes step by step, it starts the
+// first phase itself, each of its units on a goroutine of its own;
+// otherwise a goroutine of the run waits for the calls in flight and calls
+// Take first (see begin).
+func (p *Plan[T, R]) start(ctx context.Context, g *Guard, x *T) *run[T, R] {
 	r := &run[T, R]{plan: p, info: p.infoOf(), g: g, x: x, parent: ctx, id: newTeardownID(), on: DeadlinesEnabled(), start: time.Now(), done: make(chan struct{})}
 	r.rf = any(&r.refs).(Refs[T])
 	if r.info.stepwise {
 		r.tk = any(&r.refs).(StepTaker[T])
 	}
 	r.deadline, r.fromCtx = deadlineOf(ctx, r.start, p.Timeout, r.on)
-	if len(p.Steps) <= len(r.unitBuf) {
-		r.units = r.unitBuf[:len(p.Steps)]
-	} else {
-		r.units = make([]unit, len(p.Steps))
-	}
+	r.units = make([]unit, len(p.Steps))
 	for i := range r.units {
 		r.units[i].step = int32(i)
 	}
 	r.starting = true
-	go r.begin()
-	// The caller does not yield to let quick steps end before it arms its
-	// timer: with thousands of callers at once, a yield sends each to the
-	// back of the run queue, and the median close then returned 1 to 30 ms
-	// past its deadline instead of under 1 ms (benchmarks/cmd/overshoot,
-	// 10,000 clients), for 3 allocations saved per Close.
+	if r.tk != nil && len(p.Steps) > 0 && (!r.on || g.isIdleNow()) {
+		if u := r.startNext(0); u != nil {
+			goExec(r, u)
+		}
+	} else {
+		goBegin(r)
+	}
+	return r
+}
+
+// wait waits for the teardown to end, for its deadline (plus Grace), or
+// for ctx to be done.
+//
+// The caller does not yield to let quick steps end before it arms its
+// timer: with thousands of callers at once, a yield sends each to the back
+// of the run queue, and the median close then returned 1 to 30 ms past its
+// deadline instead of under 1 ms (benchmarks/cmd/overshoot, 10,000
+// clients), for 3 allocations saved per Close.
+func (r *run[T, R]) wait(ctx context.Context) {
 	select {
 	case <-r.done:
 	default:
 		if r.on {
-			waitDeadline(r.done, ctx, r.expired, r.deadline)
+			waitDeadline(r.done, ctx, r, r.deadline)
 		} else {
 			<-r.done
 		}
 	}
-	return r.conclude()
 }
 
 // stepAt returns the index in Plan.Steps of the k-th step in phase order.
@@ -325,6 +409,10 @@ func (r *run[T, R]) startNext(now time.Duration) *unit {
 		r.endPhases()
 		return nil
 	}
+	if own := r.startOneLocked(now); own != nil {
+		r.mu.Unlock()
+		return own
+	}
 	last := r.phaseEnd(first)
 	n := 0
 	var own *unit
@@ -342,11 +430,31 @@ func (r *run[T, R]) startNext(now time.Duration) *unit {
 	if n > 1 {
 		r.eachUnit(first, last, func(u *unit) {
 			if u != own {
-				go r.exec(u)
+				goExec(r, u)
 			}
 		})
 	}
 	return own
+}
+
+// startOneLocked starts the next phase if it is one step that is not a
+// collection, and returns its unit; otherwise it starts nothing and returns
+// nil. The calling goroutine holds the right to start phases, and passes it
+// on when it starts the phase. r.mu is held.
+func (r *run[T, R]) startOneLocked(now time.Duration) *unit {
+	first := r.next
+	if r.over || first >= len(r.plan.Steps) || r.phaseEnd(first) != first+1 {
+		return nil
+	}
+	u := &r.units[r.stepAt(first)]
+	if r.plan.Steps[u.step].Each {
+		return nil
+	}
+	r.startUnit(u, now)
+	r.next = first + 1
+	r.pending = 1
+	r.starting = false
+	return u
 }
 
 // phaseEnd returns the position in phase order after the last step of the
@@ -370,8 +478,9 @@ func (r *run[T, R]) eachUnit(first, last int, fn func(u *unit)) {
 			fn(u)
 			continue
 		}
-		for e := range u.elems {
-			fn(&u.elems[e])
+		elems := r.elemsOf(u)
+		for e := range elems {
+			fn(&elems[e])
 		}
 	}
 }
@@ -386,7 +495,7 @@ func (r *run[T, R]) startUnit(u *unit, now time.Duration) {
 	if r.lister(u) {
 		return // its elements get budgets of their own
 	}
-	u.taking = r.tk != nil && !s.Each
+	u.taking.Store(r.tk != nil && !s.Each)
 	if r.on && (s.Timeout > 0 || s.Force) {
 		// A budget that ends at the deadline is the deadline's business:
 		// only one that ends before it gets a context and a timer.
@@ -421,20 +530,22 @@ func (r *run[T, R]) exec(u *unit) {
 			u = r.list(u)
 			continue
 		}
-		nx, now := r.execOne(u)
-		u = r.then(u, nx, now)
+		nx, own, now := r.execOne(u)
+		u = r.then(u, nx, own, now)
 	}
 }
 
 // then does what nx says after unit u was settled (or given up) at now,
 // and returns the next unit to run, or nil.
-func (r *run[T, R]) then(u *unit, nx next, now time.Duration) *unit {
+func (r *run[T, R]) then(u *unit, nx next, own *unit, now time.Duration) *unit {
 	for {
 		switch nx {
 		case nextStart:
 			return r.startNext(now)
+		case nextRun:
+			return own
 		case nextForce:
-			nx, now = r.runForce(u)
+			nx, own, now = r.runForce(u)
 			continue
 		}
 		return nil
@@ -444,19 +555,19 @@ func (r *run[T, R]) then(u *unit, nx next, now time.Duration) *unit {
 // execOne runs unit u's graceful call, records its result, and says what
 // to do next. Its frame is small, and so is the stack under a step that
 // hangs: a step's goroutine that stays in its first stack costs no copy.
-func (r *run[T, R]) execOne(u *unit) (nx next, now time.Duration) {
+func (r *run[T, R]) execOne(u *unit) (nx next, own *unit, now time.Duration) {
 	if u.budget > 0 {
 		return r.execBudget(u)
 	}
 	pprof.SetGoroutineLabels(r.info.labels[u.step])
 	o := goexited
 	defer r.goexited(u, &o)
-	o = protect(func() error { return r.call(r, u) })
+	o = r.call(r, u, false)
 	// Only a failed step asks the context: Err takes the context's lock,
 	// which the steps of a phase would contend for.
-	nx, now = r.finish(u, o, o.err != nil && r.Err() != nil, false)
+	nx, own, now = r.finish(u, o, o.err != nil && r.Err() != nil, false)
 	o.returned = true
-	return nx, now
+	return nx, own, now
 }
 
 // goexited runs deferred by the goroutine that called unit u's graceful
@@ -467,8 +578,8 @@ func (r *run[T, R]) goexited(u *unit, o *outcome) {
 	if o.returned {
 		return
 	}
-	if nx, now := r.finish(u, *o, false, false); nx != nextNone {
-		go r.exec(r.then(u, nx, now))
+	if nx, own, now := r.finish(u, *o, false, false); nx != nextNone {
+		goExec(r, r.then(u, nx, own, now))
 	}
 }
 
@@ -477,7 +588,7 @@ func (r *run[T, R]) goexited(u *unit, o *outcome) {
 // stack of the common path.
 //
 //go:noinline
-func (r *run[T, R]) execBudget(u *unit) (nx next, now time.Duration) {
+func (r *run[T, R]) execBudget(u *unit) (nx next, own *unit, now time.Duration) {
 	pprof.SetGoroutineLabels(r.info.labels[u.step])
 	end := r.start.Add(u.start + u.budget)
 	ctx, cancel := context.WithDeadlineCause(r, end, errBudget)
@@ -485,13 +596,13 @@ func (r *run[T, R]) execBudget(u *unit) (nx next, now time.Duration) {
 	stop := context.AfterFunc(ctx, func() { r.expire(u) })
 	o := goexited
 	defer r.goexited(u, &o)
-	o = protect(func() error { return r.call(ctx, u) })
+	o = r.call(ctx, u, false)
 	stop()
 	gaveUp := o.err != nil && ctx.Err() != nil
 	overBudget := ctx.Err() != nil && r.Err() == nil
-	nx, now = r.finish(u, o, gaveUp, overBudget)
+	nx, own, now = r.finish(u, o, gaveUp, overBudget)
 	o.returned = true
-	return nx, now
+	return nx, own, now
 }
 
 // finish records that unit u's graceful call returned with o, and says what
@@ -499,14 +610,30 @@ func (r *run[T, R]) execBudget(u *unit) (nx next, now time.Duration) {
 // overBudget, that its own budget (not the deadline) had run out. A call
 // that gave up did not finish its work: the force method, if the step has
 // one and it has not been called, is called now.
-func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, time.Duration) {
+func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, *unit, time.Duration) {
 	now := r.now()
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	nx := r.finishLocked(u, o, gaveUp, overBudget, now)
+	if nx != nextStart {
+		r.mu.Unlock()
+		return nx, nil, now
+	}
+	// u ended its phase: start the next one under the same lock, when it is
+	// one plain step (the common case of order=, a phase a step).
+	own := r.startOneLocked(now)
+	r.mu.Unlock()
+	if own == nil {
+		return nextStart, nil, now
+	}
+	return nextRun, own, now
+}
+
+// finishLocked is finish under r.mu.
+func (r *run[T, R]) finishLocked(u *unit, o outcome, gaveUp, overBudget bool, now time.Duration) next {
 	u.live--
 	if r.over {
 		r.returnedLate(u, o, now)
-		return nextNone, now
+		return nextNone
 	}
 	switch u.state {
 	case unitRunning:
@@ -514,7 +641,7 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, t
 			u.state = unitForcing
 			u.forced = true
 			u.live++
-			return nextForce, now
+			return nextForce
 		}
 		switch {
 		case overBudget:
@@ -533,7 +660,7 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, t
 			r.lingering--
 			if r.lingering == 0 && r.phasesDone && !r.dropped {
 				r.dropped = true
-				go r.dropAsync()
+				goDropAsync(r)
 			}
 			if u.result == StateTimedOut && u.err == errBudget && o.err != nil {
 				// Timed out Grace after its budget; it returned before
@@ -541,12 +668,12 @@ func (r *run[T, R]) finish(u *unit, o outcome, gaveUp, overBudget bool) (next, t
 				u.err, u.dur = o.err, now-u.start
 			}
 		}
-		return nextNone, now
+		return nextNone
 	default: // forcing: the force decides
-		return nextNone, now
+		return nextNone
 	}
 	u.dur = now - u.start
-	return r.settle(u), now
+	return r.settle(u)
 }
 
 // expiredWith reports whether err, returned by a step whose context is
@@ -579,12 +706,12 @@ func (r *run[T, R]) expire(u *unit) {
 		r.mu.Unlock()
 		return
 	}
-	if r.plan.Steps[u.step].Force && !u.taking {
+	if r.plan.Steps[u.step].Force && !u.taking.Load() {
 		u.state = unitForcing
 		u.forced = true
 		u.live++
 		r.mu.Unlock()
-		r.exec(r.then(u, nextForce, 0))
+		r.exec(r.then(u, nextForce, nil, 0))
 		return
 	}
 	u.state = unitOverdue
@@ -604,7 +731,7 @@ func (r *run[T, R]) timeOut(u *unit) {
 	u.result, u.err, u.dur = StateTimedOut, errBudget, now-u.start
 	nx := r.settle(u)
 	r.mu.Unlock()
-	r.exec(r.then(u, nx, now))
+	r.exec(r.then(u, nx, nil, now))
 }
 
 // runForce calls unit u's force method, records its outcome, and says
@@ -612,20 +739,20 @@ func (r *run[T, R]) timeOut(u *unit) {
 // path.
 //
 //go:noinline
-func (r *run[T, R]) runForce(u *unit) (nx next, now time.Duration) {
+func (r *run[T, R]) runForce(u *unit) (nx next, own *unit, now time.Duration) {
 	pprof.SetGoroutineLabels(r.info.labels[u.step])
 	o := goexited
 	completed := false
 	defer func() {
 		nx, now = r.forced(u, o)
 		if !completed && nx != nextNone {
-			go r.exec(r.then(u, nx, now)) // the force called runtime.Goexit
+			goExec(r, r.then(u, nx, nil, now)) // the force called runtime.Goexit
 			nx = nextNone
 		}
 	}()
-	o = protect(func() error { return r.rf.Close(r, int(u.step), int(u.elem), true) })
+	o = r.call(r, u, true)
 	completed = true
-	return nx, now
+	return nx, nil, now
 }
 
 // forced records the outcome of unit u's force method and settles it.
