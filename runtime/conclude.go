@@ -81,7 +81,8 @@ func (r *run[T, R]) concludeOver() error {
 
 // abandonAll makes every unit's result final at the deadline, and returns
 // the results of those that did not succeed, the failures of Refs methods,
-// and Drop when it has not returned, with room for one more. r.mu is held.
+// and Drop when it has not returned, with room for one more (the calls in
+// flight). r.mu is held.
 //
 //go:noinline
 func (r *run[T, R]) abandonAll(now time.Duration, cause error) []TaskResult {
@@ -89,7 +90,7 @@ func (r *run[T, R]) abandonAll(now time.Duration, cause error) []TaskResult {
 	if r.aux != nil && r.aux.results != nil {
 		results = r.aux.results // room for every unit
 	} else {
-		results = make([]TaskResult, 0, len(r.units)+len(r.extra())+2)
+		results = make([]TaskResult, 0, len(r.units)+len(r.extra())+1)
 	}
 	for i := range r.units {
 		u := &r.units[i]

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"log/slog"
+	goruntime "runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -129,6 +130,7 @@ func drain() {
 		dropped := d.dropped
 		d.dropped = 0
 		inEvent = e != (event{})
+		backlog := d.n > 0
 		d.mu.Unlock()
 		if dropped > 0 {
 			recovered(func() {
@@ -142,6 +144,13 @@ func drain() {
 			continue
 		}
 		e.deliver()
+		if backlog {
+			// Many teardowns ended at once (thousands of clients past one
+			// deadline): the callers still on their way out go first. A
+			// goroutine that formats records back to back keeps its core
+			// for up to 10 ms before the scheduler preempts it.
+			goruntime.Gosched()
+		}
 		d.mu.Lock()
 		inEvent = false
 		d.delivered++

@@ -24,6 +24,7 @@ import (
 	"os"
 	goruntime "runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,7 @@ func main() {
 	approaches := flag.String("approaches", "generated,handwritten", "comma-separated approaches: generated, handwritten")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the closes to `file`")
 	mutexProfile := flag.String("mutexprofile", "", "write a mutex contention profile to `file`")
+	traceFile := flag.String("trace", "", "write an execution trace of the closes to `file` (go tool trace -pprof=sched reads where goroutines waited to run)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -54,6 +56,16 @@ func main() {
 			log.Fatal(err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := trace.Start(f); err != nil {
+			log.Fatal(err)
+		}
+		defer trace.Stop()
 	}
 	if *mutexProfile != "" {
 		goruntime.SetMutexProfileFraction(1)
