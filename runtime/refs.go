@@ -86,9 +86,11 @@ func (r *run[T, R]) call(ctx context.Context, u *unit, force bool) (o outcome) {
 			o = outcome{err: &PanicError{Value: v, Stack: debug.Stack()}, panicked: true}
 		}
 	}()
-	if !force && u.taking.Load() {
+	if !force && r.tk != nil && !r.plan.Steps[u.step].Each {
 		r.tk.TakeStep(r.x, int(u.step))
-		r.took(u)
+		if u.taking.Load() {
+			r.took(u)
+		}
 	}
 	err := r.rf.Close(ctx, int(u.step), int(u.elem), force)
 	returned = true

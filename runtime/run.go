@@ -73,8 +73,10 @@ type unit struct {
 	live   int8          // its calls (graceful, force) still running
 	forced bool          // its force method has been called
 	listed bool          // a collection step whose elems are set
-	// taking says its TakeStep has not returned: nothing to force yet. It
-	// is atomic so that TakeStep's return needs no lock (see took).
+	// taking says it is a step with a force method whose TakeStep has not
+	// returned: nothing to force yet. It is atomic so that TakeStep's
+	// return needs no lock (see took); steps without a force method leave
+	// it alone.
 	taking atomic.Bool
 	whole  bool // a collection the deadline came before listing: reported as one step
 }
@@ -495,7 +497,9 @@ func (r *run[T, R]) startUnit(u *unit, now time.Duration) {
 	if r.lister(u) {
 		return // its elements get budgets of their own
 	}
-	u.taking.Store(r.tk != nil && !s.Each)
+	if s.Force && r.tk != nil && !s.Each {
+		u.taking.Store(true)
+	}
 	if r.on && (s.Timeout > 0 || s.Force) {
 		// A budget that ends at the deadline is the deadline's business:
 		// only one that ends before it gets a context and a timer.
