@@ -11,10 +11,11 @@
 // every close of every run, and the median of the runs' own p99s (which
 // one slow run, such as the first with its small heap, does not set), for
 // the generated Close (client timeout=50ms) and, as the floor that Go's
-// timers and scheduler set, for the hand-written wrapper (one goroutine and a time.Timer). The runtime's
-// events (a Warn per abandoned step, an Info when it returns) go to the
-// default slog handler, which writes to standard error, as in a program
-// that keeps the default logger; -discard discards them instead.
+// timers and scheduler set, for the hand-written wrapper (one goroutine
+// and a time.Timer). The runtime's events (a Warn per abandoned step, an
+// Info when it returns) go to the default slog handler, which writes to
+// standard error, as in a program that keeps the default logger; -discard
+// discards them instead.
 package main
 
 import (
