@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -326,6 +327,49 @@ func TestStepTakerStuckAtTheDeadlineIsAbandoned(t *testing.T) {
 		err := stepPlan(time.Second, Step{Name: "conn", Force: true}).Close(context.Background(), &c.guard, c)
 		assert.Equal(t, []string{"conn: abandoned"}, names(t, err))
 		close(release)
+	})
+}
+
+func TestStepTakerStuckAtTheDeadlineIsForcedOnceTaken(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var graceful, forced atomic.Int32
+		h := &hooks{
+			takeStep: func(int) { <-release },
+			close: func(_ context.Context, _, _ int, force bool) error {
+				if force {
+					forced.Add(1)
+				} else {
+					graceful.Add(1)
+				}
+				return nil
+			},
+		}
+		c := newHookClient(h)
+		err := stepPlan(time.Second, Step{Name: "conn", Force: true}).Close(context.Background(), &c.guard, c)
+		assert.Equal(t, []string{"conn: abandoned"}, names(t, err))
+		synctest.Wait()
+		assert.Zero(t, forced.Load(), "nothing to force while TakeStep runs")
+		close(release)
+		synctest.Wait()
+		assert.Equal(t, int32(1), forced.Load(), "forced once TakeStep returned")
+		assert.Equal(t, int32(1), graceful.Load(), "and its graceful call ran")
+	})
+}
+
+func TestStepTakerWithForceInTimeIsNotForced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var forced atomic.Int32
+		h := &hooks{close: func(_ context.Context, _, _ int, force bool) error {
+			if force {
+				forced.Add(1)
+			}
+			return nil
+		}}
+		c := newHookClient(h)
+		require.NoError(t, stepPlan(time.Second, Step{Name: "conn", Force: true}, Step{Name: "next", Phase: 1}).Close(context.Background(), &c.guard, c))
+		synctest.Wait()
+		assert.Zero(t, forced.Load())
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	goruntime "runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -323,4 +324,32 @@ func TestStepContextFirstAskedAfterCloseIsDone(t *testing.T) {
 		close(proceed)
 		assert.Error(t, <-asked, "the steps' context is released when Close returns")
 	})
+}
+
+// TestStepGoroutinesStartOutsideGenericCode checks where a step's goroutine
+// starts: at a function that is not generic. The Go runtime reads the name
+// of a goroutine's start function when the goroutine starts and when it
+// exits, and a generic method's name spells out the client's whole struct
+// type.
+func TestStepGoroutinesStartOutsideGenericCode(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	h := &hooks{close: func(context.Context, int, int, bool) error { <-release; return nil }}
+	c := newHookClient(h)
+	err := stepPlan(10*time.Millisecond, Step{Name: "conn"}).Close(context.Background(), &c.guard, c)
+	require.Error(t, err)
+	buf := make([]byte, 1<<20)
+	buf = buf[:goruntime.Stack(buf, true)]
+	var found bool
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if !strings.Contains(g, "runtime.(*stepRefs).Close") {
+			continue
+		}
+		found = true
+		i := strings.Index(g, "created by ")
+		require.GreaterOrEqual(t, i, 0, g)
+		creator, _, _ := strings.Cut(g[i+len("created by "):], " ")
+		assert.NotContains(t, creator, "[", "started from generic code:\n%s", g)
+	}
+	assert.True(t, found, "the step's goroutine is running:\n%s", buf)
 }
