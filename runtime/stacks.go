@@ -23,20 +23,15 @@ import (
 // probeEvery is the least time between two goroutine profiles.
 var probeEvery = time.Second
 
-// A goroutine profile costs in proportion to the goroutines (with 20,000 of
-// them, about 40 ms of CPU and 12 MB of garbage), and on the cores that the
-// callers of teardowns abandoned at the same deadline need to return: with
-// more than crowd goroutines, the profile first yields, once for every
-// yieldPer goroutines (and at least minYields times), so that those callers
-// return first; the teardown's events wait with it. A yielding goroutine
-// waits behind the global run queue, which the scheduler serves about once
-// every 61 goroutines it runs: each yield lets dozens of callers run.
-// Yielding, not sleeping: a sleep would hold a testing/synctest bubble open
-// past its test.
+// A goroutine profile costs in proportion to the goroutines, and on the
+// cores that the callers of teardowns abandoned at the same deadline need
+// to return: with more than crowd goroutines, the profile first lets every
+// runnable goroutine run, yieldRounds times over, so that those callers
+// return first; the teardown's events wait with it. Yielding, not sleeping:
+// a sleep would hold a testing/synctest bubble open past its test.
 const (
-	crowd     = 1000
-	minYields = 100
-	yieldPer  = 8
+	crowd       = 1000
+	yieldRounds = 100
 )
 
 // stackDepth is how many frames a stack keeps.
@@ -184,8 +179,8 @@ func startProbe(record func(map[stepKey][]string)) chan struct{} {
 		// profile must not find this one for a step.
 		pprof.SetGoroutineLabels(context.Background())
 		defer close(done)
-		if n := goruntime.NumGoroutine(); n > crowd {
-			for range max(minYields, n/yieldPer) {
+		if goruntime.NumGoroutine() > crowd {
+			for range yieldRounds {
 				goruntime.Gosched()
 			}
 		}
