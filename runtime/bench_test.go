@@ -111,6 +111,55 @@ func BenchmarkHandWrittenDeadline(b *testing.B) {
 	}
 }
 
+// BenchmarkHandWrittenBookkeeping is BenchmarkHandWrittenDeadline plus what
+// a generated Close keeps and the wrapper does not: a result per step
+// under a lock, the clock read once per step for its duration, and a wait
+// that also watches the caller's context. It is the floor of the design
+// for BenchmarkTeardown/8steps-8phases: what is left above it is the
+// runtime's own overhead.
+func BenchmarkHandWrittenBookkeeping(b *testing.B) {
+	type result struct {
+		err error
+		dur time.Duration
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c := newBenchClient()
+		var mu sync.Mutex
+		results := make([]result, len(c.res))
+		done := make(chan struct{})
+		start := time.Now()
+		go func() {
+			for i, r := range c.res {
+				err := r.Close()
+				now := time.Since(start)
+				mu.Lock()
+				results[i] = result{err: err, dur: now}
+				mu.Unlock()
+			}
+			close(done)
+		}()
+		t := time.NewTimer(time.Minute)
+		ctx := context.Background()
+		select {
+		case <-done:
+		case <-t.C:
+			b.Fatal("deadline")
+		case <-ctx.Done():
+			b.Fatal("cancelled")
+		}
+		t.Stop()
+		mu.Lock()
+		for _, r := range results {
+			if r.err != nil {
+				b.Fatal(r.err)
+			}
+		}
+		mu.Unlock()
+		c.res = [8]*nopCloser{}
+	}
+}
+
 // BenchmarkWaitGroupNoDeadline is the baseline for concurrent teardown: what
 // errgroup does, with no deadline at all.
 func BenchmarkWaitGroupNoDeadline(b *testing.B) {
