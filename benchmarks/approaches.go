@@ -40,6 +40,7 @@ type Approach struct {
 var Approaches = []Approach{
 	{Name: "generated", Seq: true, Deadline: true, Prepare: prepareGenerated(true, false)},
 	{Name: "handwritten", Seq: true, Deadline: true, Prepare: prepareHandWritten},
+	{Name: "handwritten-ctx", Seq: true, Deadline: true, Prepare: prepareHandWrittenContext},
 	{Name: "fx", Seq: true, Deadline: true, Prepare: prepareFx},
 	{Name: "plain", Seq: true, Prepare: preparePlain},
 	{Name: "generated", Deadline: true, Prepare: prepareGenerated(false, false)},
@@ -96,6 +97,38 @@ func (c *HandWritten) CloseWithin(d time.Duration) error {
 	case <-t.C:
 		return errDeadline
 	}
+}
+
+// CloseContextWithin is CloseWithin with the deadline carried by a context,
+// as many hand-written wrappers are written: context.WithTimeout, one
+// goroutine that closes the resources in turn, and a wait for it or for the
+// context.
+func (c *HandWritten) CloseContextWithin(d time.Duration) error {
+	rs := c.resources
+	c.resources = nil
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		var errs []error
+		for _, r := range rs {
+			if err := r.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		done <- errors.Join(errs...)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return errDeadline
+	}
+}
+
+func prepareHandWrittenContext(rs []*Resource, deadline time.Duration) (func() error, error) {
+	c := &HandWritten{resources: rs}
+	return func() error { return c.CloseContextWithin(deadline) }, nil
 }
 
 func prepareHandWritten(rs []*Resource, deadline time.Duration) (func() error, error) {

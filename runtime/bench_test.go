@@ -111,6 +111,37 @@ func BenchmarkHandWrittenDeadline(b *testing.B) {
 	}
 }
 
+// BenchmarkHandWrittenContext is BenchmarkHandWrittenDeadline with the
+// deadline carried by context.WithTimeout instead of a bare timer, as many
+// hand-written wrappers are written.
+func BenchmarkHandWrittenContext(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		c := newBenchClient()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		done := make(chan error, 1)
+		go func() {
+			var errs []error
+			for _, r := range c.res {
+				if err := r.Close(); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			done <- errors.Join(errs...)
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				b.Fatal(err)
+			}
+		case <-ctx.Done():
+			b.Fatal("deadline")
+		}
+		cancel()
+		c.res = [8]*nopCloser{}
+	}
+}
+
 // BenchmarkHandWrittenBookkeeping is BenchmarkHandWrittenDeadline plus what
 // a generated Close keeps and the wrapper does not: a result per step
 // under a lock, the clock read once per step for its duration, and a wait
