@@ -80,15 +80,7 @@ func (c *HandWritten) CloseWithin(d time.Duration) error {
 	rs := c.resources
 	c.resources = nil
 	done := make(chan error, 1)
-	go func() {
-		var errs []error
-		for _, r := range rs {
-			if err := r.Close(); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		done <- errors.Join(errs...)
-	}()
+	go func() { done <- closeAll(rs) }()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -109,15 +101,7 @@ func (c *HandWritten) CloseContextWithin(d time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() {
-		var errs []error
-		for _, r := range rs {
-			if err := r.Close(); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		done <- errors.Join(errs...)
-	}()
+	go func() { done <- closeAll(rs) }()
 	select {
 	case err := <-done:
 		return err
@@ -174,15 +158,19 @@ func prepareFx(rs []*Resource, deadline time.Duration) (func() error, error) {
 // preparePlain closes the resources one after the other, with no deadline,
 // as most Close methods do.
 func preparePlain(rs []*Resource, _ time.Duration) (func() error, error) {
-	return func() error {
-		var errs []error
-		for _, r := range rs {
-			if err := r.Close(); err != nil {
-				errs = append(errs, err)
-			}
+	return func() error { return closeAll(rs) }, nil
+}
+
+// closeAll closes rs one after the other and joins their errors: the
+// plain Close, and the work of the hand-written wrappers' goroutine.
+func closeAll(rs []*Resource) error {
+	var errs []error
+	for _, r := range rs {
+		if err := r.Close(); err != nil {
+			errs = append(errs, err)
 		}
-		return errors.Join(errs...)
-	}, nil
+	}
+	return errors.Join(errs...)
 }
 
 // WithDeadlines runs fn with the runtime's deadlines on or off, as

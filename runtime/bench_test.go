@@ -52,6 +52,18 @@ func benchPlan(phases bool) *Plan[benchClient, benchRefs] {
 	return p
 }
 
+// closeAll closes c's resources one after the other and joins their
+// errors: the work of the hand-written wrappers' goroutine.
+func (c *benchClient) closeAll() error {
+	var errs []error
+	for _, r := range c.res {
+		if err := r.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 func newBenchClient() *benchClient {
 	c := &benchClient{}
 	for i := range c.res {
@@ -88,15 +100,7 @@ func BenchmarkHandWrittenDeadline(b *testing.B) {
 	for b.Loop() {
 		c := newBenchClient()
 		done := make(chan error, 1)
-		go func() {
-			var errs []error
-			for _, r := range c.res {
-				if err := r.Close(); err != nil {
-					errs = append(errs, err)
-				}
-			}
-			done <- errors.Join(errs...)
-		}()
+		go func() { done <- c.closeAll() }()
 		t := time.NewTimer(time.Minute)
 		select {
 		case err := <-done:
@@ -120,15 +124,7 @@ func BenchmarkHandWrittenContext(b *testing.B) {
 		c := newBenchClient()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		done := make(chan error, 1)
-		go func() {
-			var errs []error
-			for _, r := range c.res {
-				if err := r.Close(); err != nil {
-					errs = append(errs, err)
-				}
-			}
-			done <- errors.Join(errs...)
-		}()
+		go func() { done <- c.closeAll() }()
 		select {
 		case err := <-done:
 			if err != nil {
