@@ -47,6 +47,7 @@ func main() {
 	approaches := flag.String("approaches", "generated,handwritten", "comma-separated approaches: generated, handwritten")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the closes to `file`")
 	mutexProfile := flag.String("mutexprofile", "", "write a mutex contention profile to `file`")
+	memProfile := flag.String("memprofile", "", "write an allocation profile to `file` (every 512th byte sampled)")
 	traceFile := flag.String("trace", "", "write an execution trace of the closes to `file` (go tool trace -pprof=sched reads where goroutines waited to run)")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -68,6 +69,10 @@ func main() {
 			log.Fatal(err)
 		}
 		defer trace.Stop()
+	}
+	if *memProfile != "" {
+		goruntime.MemProfileRate = 512
+		defer writeProfile("allocs", *memProfile)
 	}
 	if *mutexProfile != "" {
 		goruntime.SetMutexProfileFraction(1)
