@@ -93,11 +93,14 @@ const (
 
 // run is one teardown: the first Plan.Close of a client.
 //
-// The goroutine that called Close only waits: for done, the deadline or
-// ctx. The run's own goroutines do the rest. One of them at a time holds
-// the right to start phases (starting): the first, through the wait for
-// calls in flight and Take, then whichever settles the last unit of a
-// phase, which starts the next one and runs one of its units itself.
+// The goroutine that called Close calls no user code: it starts the first
+// phase when nothing needs waiting for or taking first (see start), and
+// otherwise waits: for done, the deadline or ctx. The run's own goroutines
+// do the rest. One goroutine at a time holds the right to start phases
+// (starting): the caller, until it has started the first phase, or begin,
+// through the wait for calls in flight and Take; then whichever settles
+// the last unit of a phase, which starts the next one and runs one of its
+// units itself.
 type run[T, R any] struct {
 	// ctxp holds the steps' context once a step (or the caller, at the
 	// deadline) asks for it: the run is itself the steps' context (see
