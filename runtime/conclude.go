@@ -238,9 +238,9 @@ func (r *run[T, R]) concludeInTime(abandoned bool) error {
 }
 
 // probeStacks finds, on a goroutine of its own, where the run's abandoned
-// steps are stuck; the Report waits for it.
+// steps are stuck; the Report waits for it. r.end is set.
 func (r *run[T, R]) probeStacks() {
-	r.probed = startProbe(r.recordStacks)
+	r.probed = startProbe(r.end, r.recordStacks)
 }
 
 // recordStacks keeps the stacks of the run's steps found in a profile.

@@ -223,7 +223,7 @@ func (m *Manager) Wait() error {
 	m.cancel()
 	if first && (err != nil || !quiet()) {
 		if m.over {
-			m.probed = startProbe(m.recordStacks)
+			m.probed = startProbe(now, m.recordStacks)
 		}
 		deliver(event{ended: m})
 	}

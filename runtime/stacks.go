@@ -44,11 +44,12 @@ var lastProbe atomic.Int64
 // stepKey is what the pprof labels of a step's goroutine say.
 type stepKey struct{ client, step string }
 
-// probeDue reports whether a goroutine profile may be taken now, and if so
-// records that one is: none was taken in the last probeEvery. It only reads
-// the clock and swaps a word, so that a caller at its deadline can ask.
-func probeDue() bool {
-	now := time.Now().UnixNano()
+// probeDue reports whether a goroutine profile may be taken at now, and if
+// so records that one is: none was taken in the last probeEvery. It only
+// swaps a word, so that a caller at its deadline can ask; the caller gives
+// the time it has read already.
+func probeDue(at time.Time) bool {
+	now := at.UnixNano()
 	last := lastProbe.Load()
 	// A clock that went back (a testing/synctest bubble has its own) does
 	// not hold the profile back.
@@ -164,13 +165,13 @@ func frameName(f string) (string, bool) {
 	return f, true
 }
 
-// startProbe starts, when a profile is due, a goroutine that finds where
+// startProbe starts, when a profile is due at now, a goroutine that finds where
 // the steps of a teardown that abandoned some are stuck, records them with
 // record and then closes the channel it returns, for which the teardown's
 // Report waits. It returns nil when no profile is due: the teardown's
 // stacks stay unknown, and no goroutine is started for it.
-func startProbe(record func(map[stepKey][]string)) chan struct{} {
-	if !probeDue() {
+func startProbe(now time.Time, record func(map[stepKey][]string)) chan struct{} {
+	if !probeDue(now) {
 		return nil
 	}
 	done := make(chan struct{})

@@ -93,10 +93,10 @@ func TestProfilesAreRateLimited(t *testing.T) {
 	probeEvery = time.Hour
 	t.Cleanup(func() { probeEvery = prev; lastProbe.Store(0) })
 	lastProbe.Store(time.Now().UnixNano())
-	assert.False(t, probeDue(), "one profile an hour")
+	assert.False(t, probeDue(time.Now()), "one profile an hour")
 	lastProbe.Store(time.Now().Add(-2 * time.Hour).UnixNano())
-	assert.True(t, probeDue())
-	assert.False(t, probeDue(), "taken: the next waits an hour")
+	assert.True(t, probeDue(time.Now()))
+	assert.False(t, probeDue(time.Now()), "taken: the next waits an hour")
 }
 
 func TestParseStacks(t *testing.T) {
