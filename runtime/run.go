@@ -572,7 +572,7 @@ func (r *run[T, R]) execOne(u *unit) (nx next, own *unit, now time.Duration) {
 	o = r.call(r, u, false)
 	// Only a failed step asks the context: Err takes the context's lock,
 	// which the steps of a phase would contend for.
-	nx, own, now = r.finish(u, o, o.err != nil && r.Err() != nil, false)
+	nx, own, now = r.finish(u, o, o.err != nil && (r.Err() != nil || r.pastDeadline()), false)
 	o.returned = true
 	return nx, own, now
 }
@@ -605,7 +605,7 @@ func (r *run[T, R]) execBudget(u *unit) (nx next, own *unit, now time.Duration) 
 	defer r.goexited(u, &o)
 	o = r.call(ctx, u, false)
 	stop()
-	gaveUp := o.err != nil && ctx.Err() != nil
+	gaveUp := o.err != nil && (ctx.Err() != nil || r.pastDeadline())
 	overBudget := ctx.Err() != nil && r.Err() == nil
 	nx, own, now = r.finish(u, o, gaveUp, overBudget)
 	o.returned = true
@@ -681,6 +681,16 @@ func (r *run[T, R]) finishLocked(u *unit, o outcome, gaveUp, overBudget bool, no
 	}
 	u.dur = now - u.start
 	return r.settle(u)
+}
+
+// pastDeadline reports whether the deadline has passed by the clock,
+// whether or not the timer that ends the steps' context has run yet: a step
+// that returns its deadline's error a moment after the deadline, before
+// that timer's goroutine has run (a client closed by this one, whose own
+// timer fired first), was cut off by it, not failed.
+func (r *run[T, R]) pastDeadline() bool {
+	d, ok := r.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // expiredWith reports whether err, returned by a step whose context is
