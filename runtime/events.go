@@ -221,7 +221,8 @@ func (e event) deliver() {
 			if !l.Enabled(ctx, slog.LevelInfo) {
 				return
 			}
-			l.LogAttrs(ctx, slog.LevelInfo, "cleanup step returned after it was abandoned", stepAttrs(s.client, sr)...)
+			var buf [maxStepAttrs]slog.Attr
+			l.LogAttrs(ctx, slog.LevelInfo, "cleanup step returned after it was abandoned", stepAttrs(buf[:0], s.client, sr)...)
 		})
 		eachObserver(func(o Observer) { o.Returned(s.client, sr) })
 		return
@@ -229,7 +230,8 @@ func (e event) deliver() {
 	if f := e.failed; f != nil {
 		recovered(func() {
 			ctx := orBackground(f.ctx)
-			slog.Default().LogAttrs(ctx, slog.LevelWarn, "cleanup "+f.step.Name+" "+f.step.State.String(), stepAttrs(f.client, f.step)...)
+			var buf [maxStepAttrs]slog.Attr
+			slog.Default().LogAttrs(ctx, slog.LevelWarn, "cleanup "+f.step.Name+" "+f.step.State.String(), stepAttrs(buf[:0], f.client, f.step)...)
 		})
 		return
 	}
@@ -256,6 +258,7 @@ func logReport(r Report) {
 	quietLog.debug.Store(debug)
 	quietLog.logger.Store(l)
 	warn := l.Enabled(ctx, slog.LevelWarn)
+	var buf [maxStepAttrs]slog.Attr
 	for _, s := range r.Steps {
 		level := slog.LevelWarn
 		if s.State == StateOK {
@@ -266,7 +269,7 @@ func logReport(r Report) {
 		} else if !warn {
 			continue
 		}
-		l.LogAttrs(ctx, level, "cleanup step "+s.State.String(), stepAttrs(r.Client, s)...)
+		l.LogAttrs(ctx, level, "cleanup step "+s.State.String(), stepAttrs(buf[:0], r.Client, s)...)
 	}
 }
 
@@ -298,13 +301,18 @@ const (
 	keyError    = "error"
 )
 
-// stepAttrs returns the attributes of a log record about step s of client:
-// the client, the teardown's ID, the step, its field and index when it is
-// an element of a collection, its phase, its state, its duration if it
-// started, its budget if positive, whether it was forced, where it was
-// stuck if known, and its error if any.
-func stepAttrs(client string, s StepReport) []slog.Attr {
-	attrs := make([]slog.Attr, 0, 12)
+// maxStepAttrs is the most attributes stepAttrs appends.
+const maxStepAttrs = 12
+
+// stepAttrs appends to attrs, and returns, the attributes of a log record
+// about step s of client: the client, the teardown's ID, the step, its
+// field and index when it is an element of a collection, its phase, its
+// state, its duration if it started, its budget if positive, whether it was
+// forced, where it was stuck if known, and its error if any. Callers pass
+// an array of maxStepAttrs of their own, which stays on their stack: a
+// record per abandoned step allocates no slice of attributes (with
+// thousands of them at one deadline, the garbage sets the tail).
+func stepAttrs(attrs []slog.Attr, client string, s StepReport) []slog.Attr {
 	attrs = append(attrs,
 		slog.String(keyClient, client),
 		slog.Uint64(keyTeardown, s.Teardown),
