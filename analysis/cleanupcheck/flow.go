@@ -568,10 +568,6 @@ func (fl *flow) collectLocks(fd *ast.FuncDecl) {
 	var calls []callAt
 	var writes []lockedWrite
 	record := func(e ast.Expr, pos token.Pos) {
-		e = ast.Unparen(e)
-		if ix, ok := e.(*ast.IndexExpr); ok {
-			e = ix.X
-		}
 		if f := fl.field(e); f != nil {
 			writes = append(writes, lockedWrite{field: f, key: types.ExprString(e.(*ast.SelectorExpr).X), pos: pos})
 		}
@@ -583,22 +579,13 @@ func (fl *flow) collectLocks(fd *ast.FuncDecl) {
 				nested = true
 			}
 		}
+		if writtenBy(fl.pass, n, record) {
+			return true
+		}
 		switch n := n.(type) {
 		case *ast.GoStmt:
 			return false
-		case *ast.AssignStmt:
-			if n.Tok != token.DEFINE {
-				for _, lhs := range n.Lhs {
-					record(lhs, lhs.Pos())
-				}
-			}
-		case *ast.IncDecStmt:
-			record(n.X, n.X.Pos())
 		case *ast.CallExpr:
-			if (isBuiltin(fl.pass, n.Fun, "delete") || isBuiltin(fl.pass, n.Fun, "clear")) && len(n.Args) > 0 {
-				record(n.Args[0], n.Pos())
-				return true
-			}
 			deferred := len(stack) > 0
 			if deferred {
 				_, deferred = stack[len(stack)-1].(*ast.DeferStmt)

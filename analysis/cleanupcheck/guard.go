@@ -145,29 +145,16 @@ func (g *guardRules) function(fd *ast.FuncDecl) {
 		return types.ExprString(sel.X), ci, sel.Sel.Name
 	}
 	recordWrite := func(e ast.Expr, pos token.Pos) {
-		e = ast.Unparen(e)
-		if ix, ok := e.(*ast.IndexExpr); ok {
-			e = ix.X
-		}
 		if key, ci, name := fieldOf(e); ci != nil && ci.managed[name] != nil {
 			writes = append(writes, write{key, ci, ci.managed[name], pos})
 		}
 	}
 	ast.PreorderStack(fd.Body, nil, func(n ast.Node, stack []ast.Node) bool {
+		if writtenBy(g.pass, n, recordWrite) {
+			return true
+		}
 		switch n := n.(type) {
-		case *ast.AssignStmt:
-			if n.Tok != token.DEFINE {
-				for _, lhs := range n.Lhs {
-					recordWrite(lhs, lhs.Pos())
-				}
-			}
-		case *ast.IncDecStmt:
-			recordWrite(n.X, n.X.Pos())
 		case *ast.CallExpr:
-			if (isBuiltin(g.pass, n.Fun, "delete") || isBuiltin(g.pass, n.Fun, "clear")) && len(n.Args) > 0 {
-				recordWrite(n.Args[0], n.Pos())
-				return true
-			}
 			sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr)
 			if !ok {
 				return true

@@ -2,6 +2,7 @@ package cleanupcheck
 
 import (
 	"go/ast"
+	"go/token"
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
@@ -173,6 +174,38 @@ func isBuiltin(pass *analysis.Pass, fun ast.Expr, name string) bool {
 	}
 	b, ok := pass.TypesInfo.Uses[id].(*types.Builtin)
 	return ok && b.Name() == name
+}
+
+// writtenBy calls record with each expression that node n writes, without
+// parentheses and, for an index expression, the map or slice indexed (m[k]
+// = v writes m): the left-hand sides of an assignment that is not a
+// definition, the operand of ++ or --, and the first argument of delete or
+// clear, at the call. It reports whether n is such a call of delete or
+// clear, whose inside holds nothing more to look at.
+func writtenBy(pass *analysis.Pass, n ast.Node, record func(e ast.Expr, pos token.Pos)) (clearing bool) {
+	target := func(e ast.Expr, pos token.Pos) {
+		e = ast.Unparen(e)
+		if ix, ok := e.(*ast.IndexExpr); ok {
+			e = ix.X
+		}
+		record(e, pos)
+	}
+	switch n := n.(type) {
+	case *ast.AssignStmt:
+		if n.Tok != token.DEFINE {
+			for _, lhs := range n.Lhs {
+				target(lhs, lhs.Pos())
+			}
+		}
+	case *ast.IncDecStmt:
+		target(n.X, n.X.Pos())
+	case *ast.CallExpr:
+		if (isBuiltin(pass, n.Fun, "delete") || isBuiltin(pass, n.Fun, "clear")) && len(n.Args) > 0 {
+			target(n.Args[0], n.Pos())
+			return true
+		}
+	}
+	return false
 }
 
 func isMakeChan(pass *analysis.Pass, e ast.Expr) bool {
