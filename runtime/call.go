@@ -52,12 +52,20 @@ func protect(fn func() error) (o outcome) {
 	returned := false
 	defer func() {
 		if v := recover(); v != nil || !returned {
-			o = outcome{err: &PanicError{Value: v, Stack: debug.Stack()}, panicked: true}
+			o = panicked(v)
 		}
 	}()
 	err := fn()
 	returned = true
 	return outcome{err: err}
+}
+
+// panicked returns the outcome of a call that panicked with v (nil under
+// GODEBUG=panicnil=1, or when it called runtime.Goexit), with the stack of
+// the goroutine that recovered it. Called from the deferred function that
+// recovered.
+func panicked(v any) outcome {
+	return outcome{err: &PanicError{Value: v, Stack: debug.Stack()}, panicked: true}
 }
 
 // state returns the state of a step that returned within its budget.

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"time"
@@ -83,7 +82,7 @@ func (r *run[T, R]) call(ctx context.Context, u *unit, force bool) (o outcome) {
 	returned := false
 	defer func() {
 		if v := recover(); v != nil || !returned {
-			o = outcome{err: &PanicError{Value: v, Stack: debug.Stack()}, panicked: true}
+			o = panicked(v)
 		}
 	}()
 	if !force && r.tk != nil && !r.plan.Steps[u.step].Each {
