@@ -62,7 +62,7 @@ func (r *run[T, R]) startLate() {
 			continue
 		}
 		u.live = 1
-		taking := r.tk != nil && !s.Each && s.Force
+		taking := s.Force && r.takesStep(s)
 		u.taking.Store(taking)
 		if r.on && s.Force && !s.Each && !taking {
 			u.forced = true

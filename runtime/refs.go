@@ -85,7 +85,7 @@ func (r *run[T, R]) call(ctx context.Context, u *unit, force bool) (o outcome) {
 			o = panicked(v)
 		}
 	}()
-	if !force && r.tk != nil && !r.plan.Steps[u.step].Each {
+	if !force && r.takesStep(&r.plan.Steps[u.step]) {
 		r.tk.TakeStep(r.x, int(u.step))
 		if u.taking.Load() {
 			r.took(u)

@@ -490,6 +490,13 @@ func (r *run[T, R]) eachUnit(first, last int, fn func(u *unit)) {
 	}
 }
 
+// takesStep reports whether the graceful call of step s starts with
+// TakeStep: the refs type takes step by step, and s is not a collection,
+// whose fields its listing takes.
+func (r *run[T, R]) takesStep(s *Step) bool {
+	return r.tk != nil && !s.Each
+}
+
 // startUnit moves u from pending to running, at now, and gives it its own
 // budget. r.mu is held.
 func (r *run[T, R]) startUnit(u *unit, now time.Duration) {
@@ -500,7 +507,7 @@ func (r *run[T, R]) startUnit(u *unit, now time.Duration) {
 	if r.lister(u) {
 		return // its elements get budgets of their own
 	}
-	if s.Force && r.tk != nil && !s.Each {
+	if s.Force && r.takesStep(s) {
 		u.taking.Store(true)
 	}
 	if r.on && (s.Timeout > 0 || s.Force) {
