@@ -68,7 +68,7 @@ func (r *run[T, R]) concludeOver() error {
 	if len(results) > 0 {
 		err = &CleanupError{Type: r.plan.Type, Tasks: results}
 	}
-	r.err, r.end = err, r.start.Add(now)
+	r.err, r.end = err, now
 	if probe {
 		r.probeStacks()
 	}
@@ -130,12 +130,13 @@ func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, ca
 			r.liveUnits++
 		}
 		if u.result.failed() {
-			results = append(results, TaskResult{Name: r.name(u), State: u.result, Duration: u.dur, Err: u.err})
+			results = append(results, r.taskResult(u))
 		}
 		return results
 	}
 	u.state = unitAbandoned
-	u.result, u.dur, u.err = StateAbandoned, now-u.start, cause
+	u.result, u.dur = StateAbandoned, now-u.start
+	r.setErr(u, cause)
 	r.liveUnits++
 	return append(results, TaskResult{Name: r.name(u), State: StateAbandoned, Duration: u.dur, Err: cause})
 }
@@ -143,7 +144,7 @@ func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, ca
 // name returns unit u's name: its step's, or its element's, as named when
 // the collection was listed.
 func (r *run[T, R]) name(u *unit) string {
-	if r.plan.Steps[u.step].Each && u != &r.units[u.step] {
+	if r.isElem(u) {
 		return r.aux.names[u.step][u.elem]
 	}
 	return r.plan.Steps[u.step].Name
@@ -213,7 +214,7 @@ func (r *run[T, R]) concludeInTime(abandoned bool) error {
 	if r.failed > 0 {
 		r.forEachUnit(func(u *unit) {
 			if u.result.failed() {
-				results = append(results, u.taskResult(r.name(u)))
+				results = append(results, r.taskResult(u))
 			}
 		})
 	}
@@ -232,7 +233,7 @@ func (r *run[T, R]) concludeInTime(abandoned bool) error {
 		err = &CleanupError{Type: r.plan.Type, Tasks: results}
 	}
 	if err != nil || !quiet() {
-		r.err, r.end = err, time.Now()
+		r.err, r.end = err, r.now()
 		if abandoned {
 			r.probeStacks()
 		}
@@ -244,7 +245,7 @@ func (r *run[T, R]) concludeInTime(abandoned bool) error {
 // probeStacks finds, on a goroutine of its own, where the run's abandoned
 // steps are stuck; the Report waits for it. r.end is set.
 func (r *run[T, R]) probeStacks() {
-	r.probed = startProbe(r.end, r.recordStacks)
+	r.probed = startProbe(r.start.Add(r.end), r.recordStacks)
 }
 
 // recordStacks keeps the stacks of the run's steps found in a profile.
@@ -292,9 +293,10 @@ func (r *run[T, R]) abandonLingering() bool {
 	return r.liveUnits > 0
 }
 
-// taskResult returns u's result, under the name name.
-func (u *unit) taskResult(name string) TaskResult {
-	return TaskResult{Name: name, State: u.result, Duration: u.dur, Err: u.err}
+// taskResult returns unit u's result. r.mu is held, or no unit changes any
+// more.
+func (r *run[T, R]) taskResult(u *unit) TaskResult {
+	return TaskResult{Name: r.name(u), State: u.result, Duration: u.dur, Err: r.errOf(u)}
 }
 
 // report builds the run's Report, on the delivery goroutine.
@@ -304,11 +306,11 @@ func (r *run[T, R]) report() Report {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rep := Report{ID: r.id, Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.end, Err: r.err}
+	rep := Report{ID: r.id, Context: r.parent, Client: r.plan.Type, Start: r.start, End: r.start.Add(r.end), Err: r.err}
 	rep.Deadline, _ = r.Deadline()
 	r.forEachUnit(func(u *unit) {
 		s := r.stepReport(u)
-		s.Name, s.State, s.Err = r.name(u), u.result, u.err
+		s.Name, s.State, s.Err = r.name(u), u.result, r.errOf(u)
 		switch u.state {
 		case unitPending, unitLate:
 			s.State, s.Err = StateNotStarted, r.cause()
@@ -332,14 +334,14 @@ func (r *run[T, R]) report() Report {
 func (r *run[T, R]) stepReport(u *unit) StepReport {
 	st := &r.plan.Steps[u.step]
 	s := StepReport{Teardown: r.id, Field: st.Name, Index: -1, Phase: st.Phase, Forced: u.forced}
-	if st.Each && u != &r.units[u.step] {
+	if r.isElem(u) {
 		s.Index = int(u.elem)
 	}
 	if u.state == unitPending || u.state == unitLate {
 		return s
 	}
 	s.Start = r.start.Add(u.start)
-	s.Budget = u.budget
+	s.Budget = r.budgetOf(u)
 	if _, ok := r.Deadline(); s.Budget == 0 && ok {
 		s.Budget = r.deadline.Sub(s.Start)
 	}

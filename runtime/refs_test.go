@@ -244,6 +244,29 @@ func TestCollectionListedAfterTheDeadlineIsOneStep(t *testing.T) {
 	})
 }
 
+// TestCollectionListingHasNoBudgetOfItsOwn checks the budget a report
+// gives a collection whose listing hung past the deadline: the listing runs
+// under the deadline, not under the step's Timeout, which its elements get.
+func TestCollectionListingHasNoBudgetOfItsOwn(t *testing.T) {
+	settleEvents(t)
+	synctest.Test(t, func(t *testing.T) {
+		o := &recordingObserver{}
+		defer AddObserver(o)()
+		release := make(chan struct{})
+		h := &hooks{len: func(int) int { <-release; return 0 }}
+		c := newHookClient(h)
+		err := hookPlan(time.Second, Step{Name: "items", Each: true, Timeout: 100 * time.Millisecond}).Close(context.Background(), &c.guard, c)
+		assert.Equal(t, []string{"items: abandoned"}, names(t, err))
+		close(release)
+		synctest.Wait()
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		require.Len(t, o.ended, 1)
+		require.Len(t, o.ended[0].Steps, 1)
+		assert.Equal(t, time.Second, o.ended[0].Steps[0].Budget, "the deadline's budget")
+	})
+}
+
 func TestNoLateStartStepIsNeverStarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})

@@ -55,17 +55,18 @@ const (
 )
 
 // unit is a step as it runs: one Step, or one element of a collection Step.
-// It is kept small: a teardown allocates its units in one piece.
+// It is kept small, and holds no pointer: a teardown allocates its units in
+// one piece, which the garbage collector does not scan (40 bytes a unit;
+// with its error and budget in it, 64). Its error is kept apart (see
+// errOf), and its own budget is worked out from its start (see budgetOf).
 //
 // A collection step's own unit runs first as a step of its own: it takes
 // the step's fields and lists the elements (see list), and then gives way
 // to them; if the deadline comes first, it stays in the results as the
 // whole collection.
 type unit struct {
-	err    error         // its result's error
 	start  time.Duration // when it started, since the run's start
 	dur    time.Duration // its result's duration
-	budget time.Duration // its own budget, 0 for the deadline's
 	step   int32         // index in Plan.Steps
 	elem   int32         // index of the element, for a collection's
 	state  unitState     //
@@ -125,19 +126,20 @@ type run[T, R any] struct {
 	on       bool      // deadlines are enabled
 
 	mu         sync.Mutex
-	units      []unit // one per step, in the order of Plan.Steps
-	next       int    // position in phase order of the first step not started
-	pending    int    // units of the current phase not yet done
-	failed     int    // units done with a failing result
-	starting   bool   // a goroutine holds the right to start phases
-	ended      bool   // the last phase ended before the deadline
-	over       bool   // the caller returned at the deadline: results are final
-	lateDone   bool   // over, and every unit has been started
-	liveUnits  int    // over, and units with a call still running
-	registered bool   // in the set behind Abandoned
-	phasesDone bool   // the last phase has ended (in time or not)
-	dropped    bool   // Drop has run or is scheduled
-	dropping   bool   // Drop runs before the caller's result: see endPhases
+	units      []unit  // one per step, in the order of Plan.Steps
+	errs       []error // by step, its unit's error, once one has one: see errOf
+	next       int     // position in phase order of the first step not started
+	pending    int     // units of the current phase not yet done
+	failed     int     // units done with a failing result
+	starting   bool    // a goroutine holds the right to start phases
+	ended      bool    // the last phase ended before the deadline
+	over       bool    // the caller returned at the deadline: results are final
+	lateDone   bool    // over, and every unit has been started
+	liveUnits  int     // over, and units with a call still running
+	registered bool    // in the set behind Abandoned
+	phasesDone bool    // the last phase has ended (in time or not)
+	dropped    bool    // Drop has run or is scheduled
+	dropping   bool    // Drop runs before the caller's result: see endPhases
 	// dropAtLeave says Drop was left to the last Leave before the last
 	// phase ended: the caller waits for it as for the calls in flight.
 	dropAtLeave bool
@@ -151,7 +153,7 @@ type run[T, R any] struct {
 	overAt time.Duration
 	done   chan struct{} // closed when ended is set
 	err    error         // what the caller got
-	end    time.Time     // when the caller returned
+	end    time.Duration // when the caller returned, since the run's start
 }
 
 // runAux is the part of a run that few teardowns need: what collections,
@@ -168,6 +170,9 @@ type runAux struct {
 	// results has room for a result per unit once a collection is
 	// listed, so that the caller does not allocate it at the deadline.
 	results []TaskResult
+	// elemErrs holds, by step, the errors of a collection's elements, once
+	// one has an error: see errOf.
+	elemErrs [][]error
 	// extra are the failures of Refs methods that belong to no step: Take
 	// and Drop.
 	extra []TaskResult
@@ -208,6 +213,78 @@ func (r *run[T, R]) elemsOf(u *unit) []unit {
 		return nil
 	}
 	return r.aux.elems[u.step]
+}
+
+// isElem reports whether u is an element of a collection step, not a
+// step's own unit.
+func (r *run[T, R]) isElem(u *unit) bool {
+	return r.plan.Steps[u.step].Each && u != &r.units[u.step]
+}
+
+// errOf returns unit u's error. r.mu is held, or no unit changes any more.
+func (r *run[T, R]) errOf(u *unit) error {
+	if r.isElem(u) {
+		if r.aux.elemErrs == nil || r.aux.elemErrs[u.step] == nil {
+			return nil
+		}
+		return r.aux.elemErrs[u.step][u.elem]
+	}
+	if r.errs == nil {
+		return nil
+	}
+	return r.errs[u.step]
+}
+
+// setErr sets unit u's error, making room for the errors of its kind of
+// unit on first use: most teardowns have none. r.mu is held.
+func (r *run[T, R]) setErr(u *unit, err error) {
+	if !r.isElem(u) {
+		if r.errs == nil && err == nil {
+			return
+		}
+		if r.errs == nil {
+			r.errs = make([]error, len(r.units))
+		}
+		r.errs[u.step] = err
+		return
+	}
+	aux := r.aux // made when the elements were listed
+	if aux.elemErrs == nil && err == nil {
+		return
+	}
+	if aux.elemErrs == nil {
+		aux.elemErrs = make([][]error, len(r.units))
+	}
+	errs := aux.elemErrs[u.step]
+	if errs == nil && err == nil {
+		return
+	}
+	if errs == nil {
+		errs = make([]error, len(aux.elems[u.step]))
+		aux.elemErrs[u.step] = errs
+	}
+	errs[u.elem] = err
+}
+
+// budgetOf returns unit u's own budget: how long it had from its start
+// until its Step.Timeout ran out or its force method was due, when that
+// came before the deadline, and otherwise 0 (its budget is the deadline's).
+// A collection step's own unit, which lists the elements, has none. u has
+// started, in its phase (a unit started late has no budget of its own).
+// It reads nothing that changes once u has started: the goroutine that
+// runs u calls it without the lock.
+func (r *run[T, R]) budgetOf(u *unit) time.Duration {
+	s := &r.plan.Steps[u.step]
+	if !r.on || s.Timeout <= 0 && !s.Force || s.Each && !r.isElem(u) {
+		return 0
+	}
+	// A budget that ends at the deadline is the deadline's business: only
+	// one that ends before it gets a context and a timer.
+	started := r.start.Add(u.start)
+	if e := r.budgetEnd(started, s.Timeout, s.Force); e.Before(r.deadline) {
+		return e.Sub(started)
+	}
+	return 0
 }
 
 // A runner is a run, as the functions that start its goroutines see it.
@@ -497,8 +574,8 @@ func (r *run[T, R]) takesStep(s *Step) bool {
 	return r.tk != nil && !s.Each
 }
 
-// startUnit moves u from pending to running, at now, and gives it its own
-// budget. r.mu is held.
+// startUnit moves u from pending to running, at now: its own budget, if
+// any, starts (see budgetOf). r.mu is held.
 func (r *run[T, R]) startUnit(u *unit, now time.Duration) {
 	u.state = unitRunning
 	u.start = now
@@ -509,14 +586,6 @@ func (r *run[T, R]) startUnit(u *unit, now time.Duration) {
 	}
 	if s.Force && r.takesStep(s) {
 		u.taking.Store(true)
-	}
-	if r.on && (s.Timeout > 0 || s.Force) {
-		// A budget that ends at the deadline is the deadline's business:
-		// only one that ends before it gets a context and a timer.
-		started := r.start.Add(now)
-		if e := r.budgetEnd(started, s.Timeout, s.Force); e.Before(r.deadline) {
-			u.budget = e.Sub(started)
-		}
 	}
 }
 
@@ -570,7 +639,7 @@ func (r *run[T, R]) then(u *unit, nx next, own *unit, now time.Duration) *unit {
 // to do next. Its frame is small, and so is the stack under a step that
 // hangs: a step's goroutine that stays in its first stack costs no copy.
 func (r *run[T, R]) execOne(u *unit) (nx next, own *unit, now time.Duration) {
-	if u.budget > 0 {
+	if r.budgetOf(u) > 0 {
 		return r.execBudget(u)
 	}
 	pprof.SetGoroutineLabels(r.info.labels[u.step])
@@ -604,7 +673,7 @@ func (r *run[T, R]) goexited(u *unit, o *outcome) {
 //go:noinline
 func (r *run[T, R]) execBudget(u *unit) (nx next, own *unit, now time.Duration) {
 	pprof.SetGoroutineLabels(r.info.labels[u.step])
-	end := r.start.Add(u.start + u.budget)
+	end := r.start.Add(u.start + r.budgetOf(u))
 	ctx, cancel := context.WithDeadlineCause(r, end, errBudget)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { r.expire(u) })
@@ -659,16 +728,20 @@ func (r *run[T, R]) finishLocked(u *unit, o outcome, gaveUp, overBudget bool, no
 		}
 		switch {
 		case overBudget:
-			u.result, u.err = StateTimedOut, cmpErr(o.err, errBudget)
+			u.result = StateTimedOut
+			r.setErr(u, cmpErr(o.err, errBudget))
 		case gaveUp && !o.panicked && r.expiredWith(o.err):
 			// Cut off by the deadline, and said so: a wait that ran out of
 			// time, not a failure.
-			u.result, u.err = StateTimedOut, o.err
+			u.result = StateTimedOut
+			r.setErr(u, o.err)
 		default:
-			u.result, u.err = o.state(), o.err
+			u.result = o.state()
+			r.setErr(u, o.err)
 		}
 	case unitOverdue:
-		u.result, u.err = StateTimedOut, cmpErr(o.err, errBudget)
+		u.result = StateTimedOut
+		r.setErr(u, cmpErr(o.err, errBudget))
 	case unitDone: // a force or its budget settled it; its call returns now
 		if u.live == 0 {
 			r.lingering--
@@ -676,10 +749,11 @@ func (r *run[T, R]) finishLocked(u *unit, o outcome, gaveUp, overBudget bool, no
 				r.dropped = true
 				goDropAsync(r)
 			}
-			if u.result == StateTimedOut && u.err == errBudget && o.err != nil {
+			if u.result == StateTimedOut && r.errOf(u) == errBudget && o.err != nil {
 				// Timed out Grace after its budget; it returned before
 				// the caller did: its own error says more than ours.
-				u.err, u.dur = o.err, now-u.start
+				u.dur = now - u.start
+				r.setErr(u, o.err)
 			}
 		}
 		return nextNone
@@ -752,7 +826,8 @@ func (r *run[T, R]) timeOut(u *unit) {
 		return
 	}
 	now := r.now()
-	u.result, u.err, u.dur = StateTimedOut, errBudget, now-u.start
+	u.result, u.dur = StateTimedOut, now-u.start
+	r.setErr(u, errBudget)
 	nx := r.settle(u)
 	r.mu.Unlock()
 	r.exec(r.then(u, nx, nil, now))
@@ -793,9 +868,11 @@ func (r *run[T, R]) forced(u *unit, o outcome) (next, time.Duration) {
 		return nextNone, now
 	}
 	if o.err == nil {
-		u.result, u.err = StateForced, nil
+		u.result = StateForced
+		r.setErr(u, nil)
 	} else {
-		u.result, u.err = o.state(), fmt.Errorf("force: %w", o.err)
+		u.result = o.state()
+		r.setErr(u, fmt.Errorf("force: %w", o.err))
 	}
 	u.dur = now - u.start
 	return r.settle(u), now

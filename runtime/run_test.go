@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"reflect"
 	goruntime "runtime"
 	"runtime/pprof"
 	"strings"
@@ -352,4 +353,31 @@ func TestStepGoroutinesStartOutsideGenericCode(t *testing.T) {
 		assert.NotContains(t, creator, "[", "started from generic code:\n%s", g)
 	}
 	assert.True(t, found, "the step's goroutine is running:\n%s", buf)
+}
+
+// TestUnitHoldsNoPointer checks that a teardown's units, which it allocates
+// in one piece, are memory the garbage collector does not scan, and stay
+// small.
+func TestUnitHoldsNoPointer(t *testing.T) {
+	var pointerFree func(typ reflect.Type) bool
+	pointerFree = func(typ reflect.Type) bool {
+		switch typ.Kind() {
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float64:
+			return true
+		case reflect.Array:
+			return typ.Len() == 0 || pointerFree(typ.Elem())
+		case reflect.Struct:
+			for i := range typ.NumField() {
+				if !pointerFree(typ.Field(i).Type) {
+					t.Logf("%s.%s holds a pointer", typ, typ.Field(i).Name)
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	}
+	assert.True(t, pointerFree(reflect.TypeFor[unit]()))
+	assert.LessOrEqual(t, reflect.TypeFor[unit]().Size(), uintptr(40))
 }
