@@ -186,9 +186,9 @@ func (m *Manager) Wait() error {
 		case !m.on:
 			<-idle
 		case m.deadline.IsZero(): // no deadline, but ctx may be cancelled
-			waitDeadline(idle, m.parent, m, m.start.Add(forever))
+			waitDeadline(idle, m.parent, m, forever)
 		default:
-			waitDeadline(idle, m.parent, m, m.deadline)
+			waitDeadline(idle, m.parent, m, time.Until(m.deadline))
 		}
 	}
 	now := time.Now()

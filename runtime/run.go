@@ -455,7 +455,7 @@ func (r *run[T, R]) wait(ctx context.Context) {
 	case <-r.done:
 	default:
 		if r.on {
-			waitDeadline(r.done, ctx, r, r.deadline)
+			waitDeadline(r.done, ctx, r, r.deadline.Sub(r.start)-r.now())
 		} else {
 			<-r.done
 		}
