@@ -212,6 +212,60 @@ func BenchmarkWaitGroupNoDeadline(b *testing.B) {
 	}
 }
 
+// BenchmarkHandWrittenConcurrentBookkeeping is BenchmarkWaitGroupNoDeadline
+// plus what a generated Close keeps and errgroup does not, as
+// BenchmarkHandWrittenBookkeeping is for the sequential teardown: a result
+// per step under a lock, the clock read once per step, and a wait that
+// watches a timer and the caller's context; the last step to return wakes
+// the caller. It is the floor of the design for
+// BenchmarkTeardown/8steps-1phase.
+func BenchmarkHandWrittenConcurrentBookkeeping(b *testing.B) {
+	type result struct {
+		err error
+		dur time.Duration
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c := newBenchClient()
+		var mu sync.Mutex
+		results := make([]result, len(c.res))
+		pending := len(c.res)
+		done := make(chan struct{})
+		start := time.Now()
+		for i, r := range c.res {
+			go func() {
+				err := r.Close()
+				now := time.Since(start)
+				mu.Lock()
+				results[i] = result{err: err, dur: now}
+				pending--
+				if pending == 0 {
+					close(done)
+				}
+				mu.Unlock()
+			}()
+		}
+		t := time.NewTimer(time.Minute)
+		ctx := context.Background()
+		select {
+		case <-done:
+		case <-t.C:
+			b.Fatal("deadline")
+		case <-ctx.Done():
+			b.Fatal("cancelled")
+		}
+		t.Stop()
+		mu.Lock()
+		for _, r := range results {
+			if r.err != nil {
+				b.Fatal(r.err)
+			}
+		}
+		mu.Unlock()
+		c.res = [8]*nopCloser{}
+	}
+}
+
 func cmpOr(a, b error) error {
 	if a != nil {
 		return a
