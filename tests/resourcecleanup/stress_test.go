@@ -116,11 +116,12 @@ func TestStressHangingStepsRealTime(t *testing.T) {
 	// Two cores, the race detector, other packages' tests beside this one
 	// and twenty thousand goroutines started at once: scheduling and GC
 	// alone delay the slowest Closes by hundreds of milliseconds (up to 1.8s
-	// seen with -race), though the median stays within 10ms. The exact bound
+	// seen with -race), and the median usually stays within 15ms, though it
+	// was once 253ms late beside the adoption tests' builds. The exact bound
 	// is TestStressHangingSteps's, on fake time; this one checks the real
 	// scheduler with a slack that does not flake.
 	const (
-		medianSlack = 250 * time.Millisecond
+		medianSlack = time.Second
 		realSlack   = 5 * time.Second
 	)
 	const timeout = 100 * time.Millisecond // StressClient's timeout=
