@@ -92,6 +92,13 @@ func (r *run[T, R]) abandonAll(now time.Duration, cause error) []TaskResult {
 	} else {
 		results = make([]TaskResult, 0, len(r.units)+len(r.extra())+1)
 	}
+	// The errors of the units abandoned below get their room here, and
+	// abandon only stores them: calling setErr from abandon overflowed the
+	// caller's first stack at the deadline (cmd/overshoot, 10,000 clients:
+	// runtime.newstack went from 7 to 14-18% of the CPU).
+	if r.errs == nil {
+		r.errs = make([]error, len(r.units))
+	}
 	// The loop is forEachUnit's, written out: with forEachUnit's closure
 	// between this frame and abandon's, the caller's first stack
 	// overflowed at abandon in cmd/overshoot (5% of its CPU went to
@@ -103,6 +110,12 @@ func (r *run[T, R]) abandonAll(now time.Duration, cause error) []TaskResult {
 			continue
 		}
 		elems := r.elemsOf(u)
+		if r.aux.elemErrs == nil {
+			r.aux.elemErrs = make([][]error, len(r.units))
+		}
+		if r.aux.elemErrs[i] == nil {
+			r.aux.elemErrs[i] = make([]error, len(elems))
+		}
 		for e := range elems {
 			results = r.abandon(results, &elems[e], now, cause)
 		}
@@ -136,7 +149,7 @@ func (r *run[T, R]) abandon(results []TaskResult, u *unit, now time.Duration, ca
 	}
 	u.state = unitAbandoned
 	u.result, u.dur = StateAbandoned, now-u.start
-	r.setErr(u, cause)
+	*r.errRef(u) = cause // abandonAll made room: no call that allocates, on the caller's stack
 	r.liveUnits++
 	return append(results, TaskResult{Name: r.name(u), State: StateAbandoned, Duration: u.dur, Err: cause})
 }

@@ -238,32 +238,32 @@ func (r *run[T, R]) errOf(u *unit) error {
 // setErr sets unit u's error, making room for the errors of its kind of
 // unit on first use: most teardowns have none. r.mu is held.
 func (r *run[T, R]) setErr(u *unit, err error) {
+	if err == nil && r.errOf(u) == nil {
+		return
+	}
 	if !r.isElem(u) {
-		if r.errs == nil && err == nil {
-			return
-		}
 		if r.errs == nil {
 			r.errs = make([]error, len(r.units))
 		}
-		r.errs[u.step] = err
-		return
+	} else {
+		aux := r.aux // made when the elements were listed
+		if aux.elemErrs == nil {
+			aux.elemErrs = make([][]error, len(r.units))
+		}
+		if aux.elemErrs[u.step] == nil {
+			aux.elemErrs[u.step] = make([]error, len(aux.elems[u.step]))
+		}
 	}
-	aux := r.aux // made when the elements were listed
-	if aux.elemErrs == nil && err == nil {
-		return
+	*r.errRef(u) = err
+}
+
+// errRef returns where unit u's error is kept, once setErr or abandonAll
+// has made room for it. r.mu is held.
+func (r *run[T, R]) errRef(u *unit) *error {
+	if r.isElem(u) {
+		return &r.aux.elemErrs[u.step][u.elem]
 	}
-	if aux.elemErrs == nil {
-		aux.elemErrs = make([][]error, len(r.units))
-	}
-	errs := aux.elemErrs[u.step]
-	if errs == nil && err == nil {
-		return
-	}
-	if errs == nil {
-		errs = make([]error, len(aux.elems[u.step]))
-		aux.elemErrs[u.step] = errs
-	}
-	errs[u.elem] = err
+	return &r.errs[u.step]
 }
 
 // budgetOf returns unit u's own budget: how long it had from its start
