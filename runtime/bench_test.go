@@ -138,6 +138,37 @@ func BenchmarkHandWrittenContext(b *testing.B) {
 	}
 }
 
+// bookResult is the result a hand-written Close with bookkeeping keeps of
+// a step.
+type bookResult struct {
+	err error
+	dur time.Duration
+}
+
+// awaitBookkept is the caller's side of the hand-written Closes with
+// bookkeeping: it waits for done, for its timer or for the caller's
+// context, as the generated Close does, and then reads the steps' results
+// under mu.
+func awaitBookkept(b *testing.B, done <-chan struct{}, mu *sync.Mutex, results []bookResult) {
+	t := time.NewTimer(time.Minute)
+	ctx := context.Background()
+	select {
+	case <-done:
+	case <-t.C:
+		b.Fatal("deadline")
+	case <-ctx.Done():
+		b.Fatal("cancelled")
+	}
+	t.Stop()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range results {
+		if r.err != nil {
+			b.Fatal(r.err)
+		}
+	}
+}
+
 // BenchmarkHandWrittenBookkeeping is BenchmarkHandWrittenDeadline plus what
 // a generated Close keeps and the wrapper does not: a result per step
 // under a lock, the clock read once per step for its duration, and a wait
@@ -145,15 +176,11 @@ func BenchmarkHandWrittenContext(b *testing.B) {
 // for BenchmarkTeardown/8steps-8phases: what is left above it is the
 // runtime's own overhead.
 func BenchmarkHandWrittenBookkeeping(b *testing.B) {
-	type result struct {
-		err error
-		dur time.Duration
-	}
 	b.ReportAllocs()
 	for b.Loop() {
 		c := newBenchClient()
 		var mu sync.Mutex
-		results := make([]result, len(c.res))
+		results := make([]bookResult, len(c.res))
 		done := make(chan struct{})
 		start := time.Now()
 		go func() {
@@ -161,28 +188,12 @@ func BenchmarkHandWrittenBookkeeping(b *testing.B) {
 				err := r.Close()
 				now := time.Since(start)
 				mu.Lock()
-				results[i] = result{err: err, dur: now}
+				results[i] = bookResult{err: err, dur: now}
 				mu.Unlock()
 			}
 			close(done)
 		}()
-		t := time.NewTimer(time.Minute)
-		ctx := context.Background()
-		select {
-		case <-done:
-		case <-t.C:
-			b.Fatal("deadline")
-		case <-ctx.Done():
-			b.Fatal("cancelled")
-		}
-		t.Stop()
-		mu.Lock()
-		for _, r := range results {
-			if r.err != nil {
-				b.Fatal(r.err)
-			}
-		}
-		mu.Unlock()
+		awaitBookkept(b, done, &mu, results)
 		c.res = [8]*nopCloser{}
 	}
 }
@@ -220,15 +231,11 @@ func BenchmarkWaitGroupNoDeadline(b *testing.B) {
 // the caller. It is the floor of the design for
 // BenchmarkTeardown/8steps-1phase.
 func BenchmarkHandWrittenConcurrentBookkeeping(b *testing.B) {
-	type result struct {
-		err error
-		dur time.Duration
-	}
 	b.ReportAllocs()
 	for b.Loop() {
 		c := newBenchClient()
 		var mu sync.Mutex
-		results := make([]result, len(c.res))
+		results := make([]bookResult, len(c.res))
 		pending := len(c.res)
 		done := make(chan struct{})
 		start := time.Now()
@@ -237,7 +244,7 @@ func BenchmarkHandWrittenConcurrentBookkeeping(b *testing.B) {
 				err := r.Close()
 				now := time.Since(start)
 				mu.Lock()
-				results[i] = result{err: err, dur: now}
+				results[i] = bookResult{err: err, dur: now}
 				pending--
 				if pending == 0 {
 					close(done)
@@ -245,23 +252,7 @@ func BenchmarkHandWrittenConcurrentBookkeeping(b *testing.B) {
 				mu.Unlock()
 			}()
 		}
-		t := time.NewTimer(time.Minute)
-		ctx := context.Background()
-		select {
-		case <-done:
-		case <-t.C:
-			b.Fatal("deadline")
-		case <-ctx.Done():
-			b.Fatal("cancelled")
-		}
-		t.Stop()
-		mu.Lock()
-		for _, r := range results {
-			if r.err != nil {
-				b.Fatal(r.err)
-			}
-		}
-		mu.Unlock()
+		awaitBookkept(b, done, &mu, results)
 		c.res = [8]*nopCloser{}
 	}
 }
