@@ -125,6 +125,14 @@ func TestDeadlineLogWriterSlow(t *testing.T) {
 		_ = failingAndStuck(50*time.Millisecond, release).Close()
 		assert.Equal(t, 50*time.Millisecond+runtime.Grace, time.Since(start), "a second per record does not delay Close")
 		close(release)
+		// The records take a second each of the bubble's time: let the
+		// stuck step return and queue its record, and wait for all of them
+		// here. Otherwise the cleanup that restores the log output waits
+		// for the log package's lock, which the sleeping writer holds; a
+		// goroutine waiting for a mutex is not durably blocked, so the
+		// bubble's clock never moves and the writer never wakes.
+		synctest.Wait()
+		require.NoError(t, runtime.Flush(context.Background()))
 	})
 }
 
