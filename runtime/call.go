@@ -102,11 +102,11 @@ func graceWait(done <-chan struct{}) {
 type expirer interface{ expired() }
 
 // waitDeadline waits for done, for the deadline (left from now) plus Grace,
-// or for ctx to be cancelled (plus Grace), whichever comes first. Callers
-// work out left from the monotonic clock alone: reading the wall clock too,
-// as time.Until does, cost a Close 75 ns on a virtual machine. One timer covers the
-// deadline and its Grace, so that the return is late by one timer's latency
-// at most.
+// or for ctx to be cancelled (plus Grace), whichever comes first. One timer
+// covers the deadline and its Grace, so that the return is late by one
+// timer's latency at most. Callers work out left from the monotonic clock
+// alone: reading the wall clock too, as time.Until does, cost a Close 75 ns
+// on a virtual machine.
 //
 // When the timer fires, the timer of the context that carries the deadline
 // is due too, but the goroutine that cancels it may not have run yet:

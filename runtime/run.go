@@ -639,8 +639,8 @@ func (r *run[T, R]) then(u *unit, nx next, own *unit, now time.Duration) *unit {
 // to do next. Its frame is small, and so is the stack under a step that
 // hangs: a step's goroutine that stays in its first stack costs no copy.
 func (r *run[T, R]) execOne(u *unit) (nx next, own *unit, now time.Duration) {
-	if r.budgetOf(u) > 0 {
-		return r.execBudget(u)
+	if b := r.budgetOf(u); b > 0 {
+		return r.execBudget(u, b)
 	}
 	pprof.SetGoroutineLabels(r.info.labels[u.step])
 	o := goexited
@@ -666,14 +666,14 @@ func (r *run[T, R]) goexited(u *unit, o *outcome) {
 	}
 }
 
-// execBudget is execOne for a unit with a budget of its own: its context
-// ends at the budget, which calls expire. It is kept out of line, off the
-// stack of the common path.
+// execBudget is execOne for a unit with a budget of its own, budget, as
+// budgetOf gave it: its context ends at the budget, which calls expire. It
+// is kept out of line, off the stack of the common path.
 //
 //go:noinline
-func (r *run[T, R]) execBudget(u *unit) (nx next, own *unit, now time.Duration) {
+func (r *run[T, R]) execBudget(u *unit, budget time.Duration) (nx next, own *unit, now time.Duration) {
 	pprof.SetGoroutineLabels(r.info.labels[u.step])
-	end := r.start.Add(u.start + r.budgetOf(u))
+	end := r.start.Add(u.start + budget)
 	ctx, cancel := context.WithDeadlineCause(r, end, errBudget)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { r.expire(u) })
